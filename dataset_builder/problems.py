@@ -1,0 +1,87 @@
+"""Problems found in input: what is wrong, where, and how to fix it.
+
+Every stage reports through :class:`Problem` so that ``akhbar validate`` can list them all and
+``akhbar build`` can reject documents with a reason. A problem always says *where*
+(file and line, or document id and character offset), *what* (a stable ``code`` and a sentence)
+and *how to fix it*.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the document cannot be written as it is: it is rejected
+    WARNING = "warning"  # written, but a human should look
+    INFO = "info"  # a recorded decision (e.g. a BIO repair under a named policy)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a record was read from, for error messages: ``path:line``."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: str
+    message: str
+    fix: str
+    severity: Severity = Severity.ERROR
+    path: str | None = None
+    line: int | None = None
+    doc_id: str | None = None
+    offset: int | None = None
+    span_id: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def where(self) -> str:
+        parts: list[str] = []
+        if self.path:
+            parts.append(self.path if self.line is None else f"{self.path}:{self.line}")
+        if self.doc_id is not None:
+            parts.append(f"doc {self.doc_id}")
+        if self.span_id is not None:
+            parts.append(f"span {self.span_id}")
+        if self.offset is not None:
+            parts.append(f"offset {self.offset}")
+        return ", ".join(parts) or "<input>"
+
+    def __str__(self) -> str:
+        return f"{self.where()}: {self.severity.value}[{self.code}] {self.message} Fix: {self.fix}"
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["severity"] = self.severity.value
+        return {k: v for k, v in d.items() if v is not None}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    def at(self, location: Location | None) -> Problem:
+        """The same problem, placed at a file location (keeps an existing one)."""
+        if location is None or self.path is not None:
+            return self
+        return Problem(
+            self.code, self.message, self.fix, self.severity, location.path, location.line,
+            self.doc_id, self.offset, self.span_id,
+        )
+
+
+class InputError(Exception):
+    """Raised when input cannot be read at all (or on the first error under ``--strict``)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
