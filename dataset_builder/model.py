@@ -32,7 +32,7 @@ class Metadata:
     source_file: str | None = None
     licence: str | None = None
     paragraphs: tuple[tuple[int, int], ...] = ()
-    extra: Mapping[str, Any] = field(default=_EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class Span:
     end: int
     label: str
     text: str | None = None
-    attributes: Mapping[str, Any] = field(default=_EMPTY)
+    attributes: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     location: Location | None = field(default=None, compare=False)
 
     @property
