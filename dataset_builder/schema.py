@@ -65,7 +65,7 @@ class LayerSpec:
         """Token-config column names, one per nesting level (empty when the layer is not projected)."""
         if not self.tag_column:
             return ()
-        return (self.tag_column,) + tuple(f"{self.tag_column}_{i}" for i in range(2, self.levels + 1))
+        return (self.tag_column, *(f"{self.tag_column}_{i}" for i in range(2, self.levels + 1)))
 
 
 @dataclass(frozen=True, slots=True)
