@@ -1,0 +1,826 @@
+"""The build pipeline: read -> validate -> text layer -> split -> write (-> card), one way, streaming.
+
+:func:`build` is the Python API; ``akhbar build`` is a thin shell over it. Documents flow one
+at a time (the text layer works on small batches), so memory does not grow with the corpus.
+
+What happens to a document:
+
+1. **read** -- a reader yields a :class:`~dataset_builder.model.Document` or an
+   :class:`~dataset_builder.model.Unreadable` (counted as read, then rejected).
+2. **validate** -- reader problems plus :func:`dataset_builder.validate.validate_document`
+   and duplicate-id checks. Any error rejects the document into ``rejects.jsonl`` with all its
+   problems (``strict=True`` raises :class:`InputError` on the first error instead).
+3. **text layer** -- tokens, sentences, defects and IOB2 tags per projected layer. Documents
+   marked ``metadata.extra["tokenization"] == "given"`` (CoNLL-derived) keep their corpus'
+   tokenization exactly: tokens are the maximal runs of characters other than U+0020 and
+   ``\\n``, sentences are the lines. Projection notes become warnings/info in ``problems.jsonl``.
+4. **split** -- a :class:`~dataset_builder.split.SplitRule` names the split from the id.
+5. **write** -- columnar batches into the ``documents`` and ``tokens`` configs.
+
+Then the finishing stages (:data:`FINISHING_STAGES`) write ``manifest.json``,
+``build-report.json``, ``rejects.jsonl`` and ``problems.jsonl`` into the version directory;
+a later stage (the dataset card) is added by appending to that list.
+
+Atomicity: everything is written into ``<out>/<name>/.<version>.tmp-<pid>``, fsynced, and
+renamed to ``<out>/<name>/<version>`` in one ``os.rename``. An existing version is never
+replaced without ``force=True`` (then: old renamed away, new renamed in, old deleted). A build
+killed midway leaves only its temporary directory, which the next build removes once its
+process is gone; SIGTERM is turned into a clean abort that removes it at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import shutil
+import signal
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any
+
+from dataset_builder.features import (
+    DOCUMENTS,
+    TOKENS,
+    DefectRow,
+    DocumentBatch,
+    SentenceRows,
+    TokenBatch,
+    document_features,
+    tag_columns,
+    token_features,
+)
+from dataset_builder.manifest import ContentFingerprint, Manifest, hash_input_files, write_json_file
+from dataset_builder.model import Document, Unreadable
+from dataset_builder.problems import InputError, Location, Problem, Severity
+from dataset_builder.schema import Schema
+from dataset_builder.split import HashSplit, SplitRule
+from dataset_builder.writer import DEFAULT_MAX_SHARD_BYTES, DatasetDictWriter, fsync_tree
+
+__all__ = [
+    "FINISHING_STAGES",
+    "POLICIES",
+    "BuildContext",
+    "BuildReport",
+    "VersionExistsError",
+    "analyse_text",
+    "build",
+    "build_documents",
+    "check_version",
+]
+
+POLICIES = ("expand", "split", "strict")
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_GIVEN_TOKEN = re.compile(r"[^ \n]+")
+#: Documents are handed to the text layer (and to worker processes) in batches of this size.
+TEXT_BATCH = 64
+#: A record batch is cut every this many documents (or earlier for very large documents).
+WRITE_BATCH = 1000
+_WRITE_BATCH_BYTES = 64 * 1024 * 1024
+
+
+def _builder_version() -> str:
+    from dataset_builder import __version__
+
+    return __version__
+
+
+class VersionExistsError(InputError):
+    """The version directory already exists and ``force`` was not given (CLI exit code 3)."""
+
+
+def check_version(version: str) -> str:
+    """Return ``version`` if it is a semantic version ``MAJOR.MINOR.PATCH``, else raise InputError."""
+    if not _SEMVER.match(version):
+        raise InputError(
+            Problem(
+                "version-invalid",
+                f"{version!r} is not a semantic version MAJOR.MINOR.PATCH.",
+                "Use three non-negative integers without leading zeros, e.g. 1.0.0 or 0.3.2.",
+            )
+        )
+    return version
+
+
+# --------------------------------------------------------------------------------------------
+# Text layer (runs in worker processes when jobs > 1: everything here is plain data)
+# --------------------------------------------------------------------------------------------
+
+#: (layer name, spans as (start, end, label), levels, tag columns, IOB2 names)
+LayerTask = tuple[str, list[tuple[int, int, str]], int, tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class TextTask:
+    doc_id: str
+    text: str
+    given_tokenization: bool
+    layers: tuple[LayerTask, ...]
+    policy: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextResult:
+    rows: SentenceRows
+    defects: list[DefectRow]
+    #: (severity, code, message, offset) for every projection note and tokenization finding.
+    notes: list[tuple[str, str, str, int | None]]
+
+
+def _given_tokens(text: str) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    starts: list[int] = []
+    ends: list[int] = []
+    sentences: list[tuple[int, int]] = []
+    line_start = 0
+    for line in text.split("\n"):
+        line_end = line_start + len(line)
+        if line.strip(" "):
+            sentences.append((line_start, line_end))
+        line_start = line_end + 1
+    for match in _GIVEN_TOKEN.finditer(text):
+        starts.append(match.start())
+        ends.append(match.end())
+    return starts, ends, sentences
+
+
+def _pairs(tokens: Sequence[Any]) -> list[tuple[int, int]]:
+    if tokens and not isinstance(tokens[0], tuple):
+        return [(t.start, t.end) for t in tokens]
+    return [(int(a), int(b)) for a, b in tokens]
+
+
+def _note_severity(kind: str) -> str:
+    # A clitic left outside a span is the corpus convention working as intended; everything
+    # else (a boundary inside a word, a span too deep to project, a misaligned span) needs a look.
+    return Severity.INFO.value if kind == "clitic-remainder" else Severity.WARNING.value
+
+
+def analyse_text(task: TextTask) -> TextResult:
+    """Tokens, sentences, defects and IOB2 tag ids of one document.
+
+    Uses ``dataset_builder.text`` (tokenizer, sentence splitter, defect detector, projection).
+    Under the ``split`` policy projection may cut tokens at span boundaries; every layer is then
+    re-projected on the final tokens so all tag columns describe the same tokens.
+    """
+    from dataset_builder.text.defects import detect_defects
+    from dataset_builder.text.project import project
+    from dataset_builder.text.sentences import sentence_token_ranges, split_sentences
+    from dataset_builder.text.tokenize import token_spans
+
+    text = task.text
+    notes: list[tuple[str, str, str, int | None]] = []
+    if task.given_tokenization:
+        starts, ends, sentence_spans = _given_tokens(text)
+    else:
+        starts, ends = token_spans(text)
+        starts, ends = list(starts), list(ends)
+        sentence_spans = [(int(a), int(b)) for a, b in split_sentences(text, starts, ends)]
+
+    defects = [
+        (d.start, d.end, d.kind, d.text, d.suggestion, d.message) for d in detect_defects(text, starts, ends)
+    ]
+
+    tokens = list(zip(starts, ends, strict=True))
+    projections: dict[str, Any] = {}
+    for _ in range(2):
+        changed = False
+        for name, spans, levels, _columns, _names in task.layers:
+            projection = project(text, [a for a, _ in tokens], [b for _, b in tokens], spans,
+                                 policy=task.policy, levels=levels)
+            projected_tokens = _pairs(projection.tokens)
+            if projected_tokens != tokens:
+                tokens, changed = projected_tokens, True
+            projections[name] = projection
+        if not changed:
+            break
+    final_starts = [a for a, _ in tokens]
+    final_ends = [b for _, b in tokens]
+    token_ranges = [(int(lo), int(hi)) for lo, hi in sentence_token_ranges(final_starts, final_ends,
+                                                                           sentence_spans)]
+    covered = sum(hi - lo for lo, hi in token_ranges)
+    if covered != len(tokens):
+        notes.append((
+            Severity.WARNING.value, "tokens-outside-sentences",
+            f"{len(tokens) - covered} token(s) lie outside every sentence and are not in the tokens config.",
+            None,
+        ))
+
+    tags: dict[str, list[int]] = {}
+    for name, _spans, _levels, columns, bio_names in task.layers:
+        projection = projections[name]
+        index = {tag: i for i, tag in enumerate(bio_names)}
+        for level, column in enumerate(columns):
+            level_tags = projection.tags[level] if level < len(projection.tags) else ["O"] * len(tokens)
+            tags[column] = [index[tag] for tag in level_tags]
+        for note in projection.notes:
+            kind = str(getattr(note, "kind", "note"))
+            offset = getattr(note, "start", None)
+            message = str(getattr(note, "message", kind))
+            label = getattr(note, "label", None)
+            if label is not None and str(label) not in message:
+                message = f"{name} {label}: {message}"
+            notes.append((_note_severity(kind), f"projection-{kind}", message, offset))
+    rows = SentenceRows(final_starts, final_ends, sentence_spans, token_ranges, tags)
+    return TextResult(rows, defects, notes)
+
+
+def _text_task(doc: Document, schema: Schema, policy: str) -> TextTask:
+    layers: list[LayerTask] = []
+    for layer in schema.layers:
+        columns = layer.tag_columns()
+        if not columns:
+            continue
+        spans = [(s.start, s.end, s.label) for s in doc.spans if s.layer == layer.name]
+        layers.append((layer.name, spans, layer.levels, columns, layer.bio_names))
+    given = doc.metadata.extra.get("tokenization") == "given"
+    return TextTask(doc.id, doc.text, given, tuple(layers), policy)
+
+
+def _analyse_batch(tasks: list[TextTask]) -> list[TextResult]:
+    return [analyse_text(task) for task in tasks]
+
+
+# --------------------------------------------------------------------------------------------
+# Build report
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Tally:
+    read: int = 0
+    written: int = 0
+    rejected: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"read": self.read, "written": self.written, "rejected": self.rejected}
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What a build did. ``to_dict()`` is ``build-report.json``; counts reconcile
+    (``read == written + rejected`` for documents, spans and links).
+
+    Attributes
+    ----------
+    version_dir : Path
+        Where the version was published.
+    exit_code : int
+        0 when nothing was rejected, 1 otherwise (the CLI's exit code).
+    """
+
+    name: str
+    version: str
+    version_dir: Path
+    fingerprint: str = ""
+    documents: _Tally = field(default_factory=_Tally)
+    spans: _Tally = field(default_factory=_Tally)
+    links: _Tally = field(default_factory=_Tally)
+    problems_by_code: Counter[str] = field(default_factory=Counter)
+    problems_by_severity: Counter[str] = field(default_factory=Counter)
+    splits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    labels: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    defects: Counter[str] = field(default_factory=Counter)
+    rejected_ids: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.documents.rejected else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "fingerprint": self.fingerprint,
+            "documents": self.documents.to_dict(),
+            "spans": self.spans.to_dict(),
+            "links": self.links.to_dict(),
+            "problems": {
+                "by_severity": {s.value: self.problems_by_severity.get(s.value, 0) for s in Severity},
+                "by_code": dict(sorted(self.problems_by_code.items())),
+            },
+            "splits": self.splits,
+            "defects": dict(sorted(self.defects.items())),
+            "rejects": "rejects.jsonl",
+            "problem_log": "problems.jsonl",
+        }
+
+
+@dataclass(slots=True)
+class BuildContext:
+    """Everything the finishing stages need; they write into ``tmp_dir`` before it is published."""
+
+    tmp_dir: Path
+    schema: Schema
+    report: BuildReport
+    manifest: Manifest
+    options: dict[str, Any]
+
+
+def _write_manifest(context: BuildContext) -> None:
+    context.manifest.write(context.tmp_dir / "manifest.json")
+
+
+def _write_report(context: BuildContext) -> None:
+    write_json_file(context.tmp_dir / "build-report.json", context.report.to_dict())
+
+
+#: Run in order after the data is written, inside the temporary directory. Append a
+#: ``(name, function(BuildContext))`` pair to add a stage (e.g. the dataset card).
+FINISHING_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
+    ("manifest", _write_manifest),
+    ("build-report", _write_report),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Build
+# --------------------------------------------------------------------------------------------
+
+
+class _Interrupted(BaseException):
+    """SIGTERM during a build: unwind (removing the temporary directory) and exit."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Interrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(name_dir: Path) -> None:
+    """Delete temporary/old directories left by builds whose process no longer exists."""
+    if not name_dir.is_dir():
+        return
+    for entry in name_dir.iterdir():
+        match = re.match(r"^\..+\.(?:tmp|old)-(\d+)$", entry.name)
+        if match and entry.is_dir() and not _pid_alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _JsonlSink:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh = path.open("w", encoding="utf-8")
+
+    def write(self, line: str) -> None:
+        self._fh.write(line + "\n")
+
+    def close(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+
+
+def _problem_record(problem: Problem, doc_id: str | None) -> Problem:
+    if problem.doc_id is None and doc_id is not None:
+        return dataclasses.replace(problem, doc_id=doc_id)
+    return problem
+
+
+def build(
+    inputs: Sequence[str | Path],
+    *,
+    schema: Schema,
+    name: str,
+    version: str,
+    out_dir: str | Path = "out",
+    fmt: str | None = None,
+    split: SplitRule | None = None,
+    policy: str = "expand",
+    strict: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    licence: str | None = None,
+    citation: str | None = None,
+    description: str | None = None,
+    reader_options: Mapping[str, Any] | None = None,
+    base_dir: str | Path | None = None,
+    jobs: int = 1,
+    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
+) -> BuildReport:
+    """Build version ``version`` of dataset ``name`` from input files.
+
+    Parameters
+    ----------
+    inputs : sequence of path
+        Files or folders, read in the given order with ``dataset_builder.readers.read``.
+    schema : Schema
+        Layers, labels and link types; fixes the dataset's features.
+    name, version : str
+        The dataset name and its semantic version ``MAJOR.MINOR.PATCH``.
+    out_dir : path, default="out"
+        The version is published at ``<out_dir>/<name>/<version>/``.
+    fmt : str, optional
+        Input format (``jsonl``, ``article``, ``brat``, ``conll``, ``labelstudio``); detected
+        from each path when None.
+    split : SplitRule, optional
+        Default: hash split train=0.8, validation=0.1, test=0.1.
+    policy : {"expand", "split", "strict"}, default="expand"
+        How character spans become token tags (see ``dataset_builder.text.project``).
+    strict : bool, default=False
+        Raise :class:`InputError` on the first error instead of rejecting the document.
+    force : bool, default=False
+        Replace an existing version (otherwise :class:`VersionExistsError`).
+    progress : bool, default=True
+        Show a progress bar.
+    licence, citation, description : str, optional
+        Dataset-level facts, recorded in the manifest and ``dataset_info.json``.
+    reader_options : mapping, optional
+        Keyword arguments for the reader (e.g. ``{"sentences_per_doc": 25}`` for CoNLL).
+    base_dir : path, optional
+        Source-file names in the manifest are relative to it (default: each input's folder).
+    jobs : int, default=1
+        Processes for the text layer (the rest of the pipeline runs in this process).
+    max_shard_bytes : int
+        Size at which an Arrow shard rolls over (default 500 MB).
+
+    Returns
+    -------
+    BuildReport
+        Counts, fingerprint and where the version was written.
+
+    Raises
+    ------
+    InputError
+        Unreadable schema/split settings, a bad version, a missing input, or (``strict``) the
+        first invalid document. Nothing is published.
+    VersionExistsError
+        The version exists and ``force`` is False.
+    """
+    from dataset_builder.readers import read
+
+    paths = [Path(p) for p in inputs]
+    for path in paths:
+        if not path.exists():
+            raise InputError(Problem("input-missing", "the input does not exist.",
+                                     "Check the path (globs in recipes are expanded relative to the recipe).",
+                                     path=str(path)))
+    options = dict(reader_options or {})
+    items: Iterator[Document | Unreadable] = chain.from_iterable(read(path, fmt, **options) for path in paths)
+    return build_documents(
+        items, schema=schema, name=name, version=version, out_dir=out_dir, split=split, policy=policy,
+        strict=strict, force=force, progress=progress, licence=licence, citation=citation,
+        description=description, source_files=hash_input_files(paths, base=Path(base_dir) if base_dir else None),
+        jobs=jobs, max_shard_bytes=max_shard_bytes,
+    )
+
+
+def build_documents(
+    items: Iterable[Document | Unreadable],
+    *,
+    schema: Schema,
+    name: str,
+    version: str,
+    out_dir: str | Path = "out",
+    split: SplitRule | None = None,
+    policy: str = "expand",
+    strict: bool = False,
+    force: bool = False,
+    progress: bool = False,
+    licence: str | None = None,
+    citation: str | None = None,
+    description: str | None = None,
+    source_files: Mapping[str, str] | None = None,
+    jobs: int = 1,
+    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
+) -> BuildReport:
+    """Like :func:`build`, from documents already read (a stream of ``Document | Unreadable``).
+
+    ``source_files`` (relative name -> sha256) is recorded in the manifest as given.
+    """
+    check_version(version)
+    if policy not in POLICIES:
+        raise InputError(Problem("policy-invalid", f"unknown projection policy {policy!r}.",
+                                 f"Use one of: {', '.join(POLICIES)}."))
+    if not re.match(r"^[\w][\w.-]*$", name):
+        raise InputError(Problem("name-invalid", f"{name!r} cannot be a dataset name (used as a folder name).",
+                                 "Use letters, digits, '.', '_' and '-', e.g. sana-sample."))
+    split = split or HashSplit()
+    name_dir = Path(out_dir) / name
+    final_dir = name_dir / version
+    if final_dir.exists() and not force:
+        raise VersionExistsError(
+            Problem("version-exists", f"version {version} of {name} already exists.",
+                    "Bump the version (e.g. 1.0.1), or pass --force to replace it.", path=str(final_dir))
+        )
+    name_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale(name_dir)
+    tmp_dir = name_dir / f".{version}.tmp-{os.getpid()}"
+    if tmp_dir.exists():
+        shutil.rmtree(tmp_dir)
+    tmp_dir.mkdir()
+    run = _BuildRun(schema=schema, name=name, version=version, tmp_dir=tmp_dir, split=split, policy=policy,
+                    strict=strict, licence=licence, citation=citation, description=description,
+                    source_files=dict(source_files or {}), jobs=jobs, max_shard_bytes=max_shard_bytes,
+                    report=BuildReport(name, version, final_dir))
+    try:
+        with _sigterm_unwinds():
+            run.run(items, progress=progress)
+            fsync_tree(tmp_dir)
+            _publish(tmp_dir, final_dir, force=force)
+    except _Interrupted:
+        run.abort()
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise SystemExit(128 + signal.SIGTERM) from None
+    except BaseException:
+        run.abort()
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return run.report
+
+
+def _publish(tmp_dir: Path, final_dir: Path, *, force: bool) -> None:
+    if final_dir.exists():
+        if not force:
+            raise VersionExistsError(
+                Problem("version-exists", f"version {final_dir.name} appeared while building.",
+                        "Bump the version, or pass --force to replace it.", path=str(final_dir))
+            )
+        old_dir = final_dir.parent / f".{final_dir.name}.old-{os.getpid()}"
+        os.rename(final_dir, old_dir)
+        os.rename(tmp_dir, final_dir)
+        _fsync_dir(final_dir.parent)
+        shutil.rmtree(old_dir)
+    else:
+        os.rename(tmp_dir, final_dir)
+        _fsync_dir(final_dir.parent)
+
+
+class _BuildRun:
+    """State of one build while documents stream through it."""
+
+    def __init__(self, *, schema: Schema, name: str, version: str, tmp_dir: Path, split: SplitRule,
+                 policy: str, strict: bool, licence: str | None, citation: str | None,
+                 description: str | None, source_files: dict[str, str], jobs: int, max_shard_bytes: int,
+                 report: BuildReport) -> None:
+        from dataset_builder.validate import DocumentIdTracker, validate_document
+
+        self.schema, self.name, self.version, self.tmp_dir = schema, name, version, tmp_dir
+        self.split, self.policy, self.strict, self.jobs = split, policy, strict, jobs
+        self.licence, self.citation, self.description = licence, citation, description
+        self.source_files = source_files
+        self.report = report
+        self.validate_document = validate_document
+        self.ids = DocumentIdTracker()
+        self.settings = {
+            "builder_version": _builder_version(),
+            "schema_fingerprint": schema.fingerprint(),
+            "split_rule": split.describe(),
+            "projection_policy": policy,
+            "licence": licence,
+        }
+        self.fingerprint = ContentFingerprint(self.settings)
+        doc_features, tok_features = document_features(schema), token_features(schema)
+        common = {"dataset_name": name, "version": version, "description": description or schema.description,
+                  "citation": citation or "", "licence": licence or "", "max_shard_bytes": max_shard_bytes}
+        splits = split.splits
+        self.doc_writer = DatasetDictWriter(tmp_dir / DOCUMENTS, doc_features, splits, config_name=DOCUMENTS,
+                                            **common)
+        self.tok_writer = DatasetDictWriter(tmp_dir / TOKENS, tok_features, splits, config_name=TOKENS, **common)
+        self.doc_batches = {s: DocumentBatch(schema, self.doc_writer.arrow_schema) for s in splits}
+        self.tok_batches = {s: TokenBatch(schema, self.tok_writer.arrow_schema) for s in splits}
+        self.tag_columns = tag_columns(schema)
+        self.rejects = _JsonlSink(tmp_dir / "rejects.jsonl")
+        self.problem_log = _JsonlSink(tmp_dir / "problems.jsonl")
+        self.split_counts = {
+            s: {"documents": 0, "sentences": 0, "tokens": 0,
+                "mentions": {layer.name: 0 for layer in schema.layers}, "links": 0}
+            for s in splits
+        }
+        self.label_counts: dict[str, dict[str, Counter[str]]] = {
+            s: {layer.name: Counter() for layer in schema.layers} for s in splits
+        }
+        self._pool: Any = None
+
+    # ---- problems ------------------------------------------------------------------------
+    def _count(self, problem: Problem) -> None:
+        self.report.problems_by_code[problem.code] += 1
+        self.report.problems_by_severity[problem.severity.value] += 1
+
+    def _log(self, problem: Problem) -> None:
+        self._count(problem)
+        self.problem_log.write(problem.to_json())
+
+    def _reject(self, location: Location | None, doc_id: str | None, problems: Sequence[Problem],
+                n_spans: int, n_links: int) -> None:
+        for problem in problems:
+            self._count(problem)
+        if self.strict:
+            first = next((p for p in problems if p.is_error), problems[0])
+            raise InputError(first)
+        report = self.report
+        report.documents.rejected += 1
+        report.spans.rejected += n_spans
+        report.links.rejected += n_links
+        if doc_id is not None:
+            report.rejected_ids.append(doc_id)
+        record = {
+            "doc_id": doc_id,
+            "location": str(location) if location else None,
+            "problems": [p.to_dict() for p in problems],
+        }
+        from dataset_builder.features import canonical_json
+
+        self.rejects.write(canonical_json(record))
+
+    # ---- stages --------------------------------------------------------------------------
+    def _validated(self, items: Iterable[Document | Unreadable]) -> Iterator[Document]:
+        """read + validate: yields the documents that will be written, rejects the others."""
+        for item in items:
+            self.fingerprint.update(item)
+            self.report.documents.read += 1
+            if isinstance(item, Unreadable):
+                problems = [p.at(item.location) for p in item.problems] or [
+                    Problem("unreadable", "the record could not be read.", "See the reader's documentation.",
+                            path=item.location.path, line=item.location.line)
+                ]
+                self._reject(item.location, item.doc_id, problems, 0, 0)
+                continue
+            doc = item
+            self.report.spans.read += len(doc.spans)
+            self.report.links.read += len(doc.links)
+            problems = [_problem_record(p.at(doc.location), doc.id) for p in doc.problems]
+            problems += self.ids.check(doc)
+            problems += self.validate_document(doc, self.schema)
+            if any(p.is_error for p in problems):
+                self._reject(doc.location, doc.id, problems, len(doc.spans), len(doc.links))
+                continue
+            for problem in problems:
+                self._log(problem)
+            yield doc
+
+    def _analysed(self, docs: Iterator[Document]) -> Iterator[tuple[Document, TextResult]]:
+        """text layer, in batches; in worker processes when jobs > 1 (order is kept)."""
+        batches = iter(lambda: list(islice(docs, TEXT_BATCH)), [])
+        if self.jobs <= 1:
+            for batch in batches:
+                results = _analyse_batch([_text_task(d, self.schema, self.policy) for d in batch])
+                yield from zip(batch, results, strict=True)
+            return
+        import multiprocessing
+
+        # fork: workers inherit the imported text layer; they only receive plain tasks.
+        self._pool = multiprocessing.get_context("fork").Pool(self.jobs)
+        pending: list[tuple[list[Document], Any]] = []
+        for batch in batches:
+            tasks = [_text_task(d, self.schema, self.policy) for d in batch]
+            pending.append((batch, self._pool.apply_async(_analyse_batch, (tasks,))))
+            # Keep a bounded number of batches in flight: memory must not grow with the corpus.
+            while len(pending) > 2 * self.jobs:
+                done_batch, future = pending.pop(0)
+                yield from zip(done_batch, future.get(), strict=True)
+        for done_batch, future in pending:
+            yield from zip(done_batch, future.get(), strict=True)
+        self._pool.close()
+        self._pool.join()
+        self._pool = None
+
+    def run(self, items: Iterable[Document | Unreadable], *, progress: bool) -> None:
+        stream: Iterable[Document | Unreadable] = items
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(items, desc=f"building {self.name} {self.version}", unit=" doc", mininterval=0.5)
+            stream = bar
+        try:
+            for doc, result in self._analysed(self._validated(stream)):
+                self._write(doc, result)
+        finally:
+            if bar is not None:
+                bar.close()
+        for problem in self.split.finish():
+            if problem.is_error:
+                raise InputError(problem)
+            self._log(problem)
+        self._finish()
+
+    def _write(self, doc: Document, result: TextResult) -> None:
+        split = self.split.assign(doc.id)
+        if not split:
+            return  # a FileSplit without this id: reported by split.finish(), the build then fails
+        report = self.report
+        for severity, code, message, offset in result.notes:
+            self._log(Problem(code, message, _NOTE_FIXES.get(code, "Review the span boundaries."),
+                              Severity(severity), doc_id=doc.id, offset=offset,
+                              path=doc.location.path if doc.location else None,
+                              line=doc.location.line if doc.location else None))
+        report.documents.written += 1
+        report.spans.written += len(doc.spans)
+        report.links.written += len(doc.links)
+        for row in result.defects:
+            report.defects[row[2]] += 1
+        counts = self.split_counts[split]
+        counts["documents"] += 1
+        counts["sentences"] += len(result.rows.sentence_spans)
+        counts["tokens"] += result.rows.n_tokens
+        counts["links"] += len(doc.links)
+        labels = self.label_counts[split]
+        for span in doc.spans:
+            counts["mentions"][span.layer] += 1
+            labels[span.layer][span.label] += 1
+        doc_batch, tok_batch = self.doc_batches[split], self.tok_batches[split]
+        doc_batch.add(doc, result.defects)
+        tok_batch.add(doc.id, doc.text, result.rows)
+        if len(doc_batch) >= WRITE_BATCH or doc_batch.nbytes_estimate > _WRITE_BATCH_BYTES:
+            self._flush(split)
+
+    def _flush(self, split: str) -> None:
+        doc_batch, tok_batch = self.doc_batches[split], self.tok_batches[split]
+        if len(doc_batch):
+            self.doc_writer.write(split, doc_batch.to_record_batch())
+            doc_batch.clear()
+        if len(tok_batch):
+            self.tok_writer.write(split, tok_batch.to_record_batch())
+            tok_batch.clear()
+
+    def _finish(self) -> None:
+        for split in self.split.splits:
+            self._flush(split)
+        fingerprint = self.fingerprint.hexdigest()
+        self.doc_writer.close(fingerprint)
+        self.tok_writer.close(fingerprint)
+        self.rejects.close()
+        self.problem_log.close()
+        report = self.report
+        report.fingerprint = fingerprint
+        report.splits = self.split_counts
+        report.labels = {
+            split: {layer: _ordered_counts(counter, self.schema.layer(layer).label_names)
+                    for layer, counter in layers.items()}
+            for split, layers in self.label_counts.items()
+        }
+        manifest = Manifest(
+            name=self.name, version=self.version, fingerprint=fingerprint,
+            builder_version=self.settings["builder_version"], schema_name=self.schema.name,
+            schema_fingerprint=self.settings["schema_fingerprint"], split_rule=self.split.describe(),
+            projection_policy=self.policy, splits=self.split_counts, labels=report.labels,
+            defects=dict(report.defects), source_files=self.source_files,
+            configs={DOCUMENTS: list(self.split.splits), TOKENS: list(self.split.splits)},
+            licence=self.licence, citation=self.citation,
+        )
+        context = BuildContext(self.tmp_dir, self.schema, report, manifest,
+                               {"policy": self.policy, "strict": self.strict})
+        for _stage_name, stage in FINISHING_STAGES:
+            stage(context)
+
+    def abort(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
+        for writer in (self.doc_writer, self.tok_writer):
+            with contextlib.suppress(Exception):
+                writer.abort()
+        for sink in (self.rejects, self.problem_log):
+            with contextlib.suppress(Exception):
+                sink._fh.close()
+
+
+def _ordered_counts(counter: Counter[str], order: Sequence[str]) -> dict[str, int]:
+    """Label counts in schema order, zeros included, so every split lists the same labels."""
+    return {label: counter.get(label, 0) for label in order}
+
+
+_NOTE_FIXES = {
+    "projection-clitic-remainder": "Nothing to do: the proclitic stays outside the span by convention.",
+    "projection-boundary-inside-token": "Check the span boundary; if it is right, build with --policy split.",
+    "projection-too-deep": "Raise `levels` for the layer in the schema, or flatten the nesting.",
+    "projection-misaligned": "Align the span to token boundaries, or build with --policy expand or split.",
+    "projection-lam-alef-fusion": "The article's alef is not in the text; start the span at the lam.",
+    "tokens-outside-sentences": "Report this as a sentence-splitter bug with the document id.",
+}
