@@ -1,0 +1,672 @@
+"""CoNLL-style token/tag files: one token per line, sentences separated by blank lines.
+
+The format as the Arabic NER corpora we read actually write it:
+
+* columns separated by one or more spaces, or by tabs (a line with a tab is split on tabs only);
+* UTF-8 with or without a BOM; LF or CRLF line ends; with or without a final newline;
+* sentence separators that are empty lines or lines of spaces/tabs only (NewsFANE writes ``"\\t"``);
+* ``-DOCSTART-`` lines start a new document;
+* U+200E LEFT-TO-RIGHT MARK (and U+200F RIGHT-TO-LEFT MARK) before or after a token (NewsFANE puts
+  one before every token with an Arabic letter) are stripped from the token and counted;
+* several tag columns are nesting levels (Wojood): the first tag column holds the outermost mention
+  covering a token, the next one the mention nested inside it, and so on; a column missing on a
+  line reads as ``O``. Each column is decoded down the sentence on its own, so mentions nested in a
+  mention of the same type, and two mentions with the same span in two columns, both survive.
+
+Text reconstruction
+-------------------
+These corpora have tokens, not text. ``Document.text`` is built by joining a sentence's tokens with
+single spaces (U+0020) and sentences with ``"\\n"``. So the corpus' tokens are exactly the maximal
+runs of non-space characters of the text, and its sentences are exactly the lines of the text;
+``metadata.extra["tokenization"] = "given"`` tells the pipeline to use them as they are instead of
+re-tokenizing. Token offsets are therefore not stored (:func:`given_tokens` recomputes them), but
+sentence offsets are (``extra["sentences"]``), with the source line of each sentence.
+
+Documents
+---------
+A ``-DOCSTART-`` line starts a new document. Corpora without article boundaries (ANERcorp,
+NewsFANE, Wojood) are cut into blocks of ``sentences_per_doc`` sentences; by default 25
+(:data:`DEFAULT_SENTENCES_PER_DOC`) when the file has no ``-DOCSTART-`` line, and whole
+``-DOCSTART-`` documents when it has. Ids are ``<prefix>-<00001>``, numbered from 1 in file order.
+
+What is recorded
+----------------
+Every document says in ``metadata.extra`` how it was read: ``format``, ``tokenization``,
+``scheme`` (and whether it was ``detected``), ``repair_policy``, ``tag_levels``, ``sentences``,
+``sentence_lines``, ``source_lines`` and counts: ``tokens``, ``sentences_count``, ``mentions``,
+``repairs``, ``bidi_marks_stripped``, ``pseudo_tokens_dropped``, ``spans_dropped_by_label_map``.
+Every repair of an ill-formed tag sequence is an INFO problem ``bio-repair`` at ``path:line``;
+input the reader cannot use is an ERROR problem at ``path:line`` (the document is then rejected by
+the build, never quietly changed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate, zip_longest
+from pathlib import Path
+
+from dataset_builder.model import Document, Metadata, Span, Unreadable
+from dataset_builder.problems import InputError, Location, Problem, Severity
+from dataset_builder.tags import (
+    OUTSIDE,
+    PREFIXES,
+    REPAIR_POLICIES,
+    SCHEMES,
+    Chunk,
+    IllFormedTagsError,
+    Repair,
+    RepairPolicy,
+    Scheme,
+    TagError,
+    decode,
+    detect_scheme,
+    parse_tag,
+)
+
+DEFAULT_SENTENCES_PER_DOC = 25
+DOCSTART = "-DOCSTART-"
+BIDI_MARKS = "\u200e\u200f"  # LRM, RLM: invisible direction marks some corpora glue to tokens
+
+# Any whitespace inside a token would break the "given" tokenization (tokens = runs of non-space).
+_WHITESPACE = re.compile(r"\s")
+
+
+@dataclass(slots=True)
+class _Sentence:
+    """A sentence as read from the file, before it is placed in a document."""
+
+    tokens: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # 1-based source line of each token
+    rows: list[tuple[str, ...]] = field(default_factory=list)  # tag columns of each token
+    pseudo: list[int] = field(default_factory=list)  # indices of pseudo-tokens to drop
+    problems: list[Problem] = field(default_factory=list)
+    bidi_marks: int = 0
+
+
+@dataclass(slots=True)
+class _File:
+    """What a first pass over the file found: sentences, where documents start, file-level facts."""
+
+    sentences: list[_Sentence]
+    doc_starts: set[int]  # indices of sentences that follow a -DOCSTART- line
+    has_docstart: bool
+
+
+def read_conll(
+    path: str | Path,
+    *,
+    scheme: Scheme | str = "auto",
+    repair: RepairPolicy = "begin",
+    layer: str = "entities",
+    sentences_per_doc: int | None = None,
+    doc_id_prefix: str | None = None,
+    token_column: int = 0,
+    tag_columns: Sequence[int] | None = None,
+    pseudo_tokens: Collection[str] = (),
+    label_map: Mapping[str, str | None] | None = None,
+) -> Iterator[Document | Unreadable]:
+    """Read a CoNLL-style token/tag file into documents with character-offset spans.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    scheme : {"auto", "IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU"}, default="auto"
+        Tag scheme; ``"auto"`` detects it from all tag columns of the file
+        (:func:`dataset_builder.tags.detect_scheme`).
+    repair : {"begin", "drop", "strict"}, default="begin"
+        Policy for ill-formed tag sequences (:mod:`dataset_builder.tags`). Each repair is recorded
+        as an INFO problem ``bio-repair``; under ``"strict"`` each violation is an ERROR problem
+        ``bio-ill-formed`` and only the well-formed mentions are kept.
+    layer : str, default="entities"
+        Layer of the spans.
+    sentences_per_doc : int, optional
+        Sentences per document. Default: 25 when the file has no ``-DOCSTART-`` line, whole
+        ``-DOCSTART-`` documents when it has. A ``-DOCSTART-`` line always starts a new document.
+    doc_id_prefix : str, optional
+        Document ids are ``<prefix>-<00001>``; the default prefix is the file's stem.
+    token_column : int, default=0
+        0-based column of the token.
+    tag_columns : sequence of int, optional
+        0-based columns holding tags, outermost nesting level first. Default: every column after
+        the token column (as many levels as the widest line has). The first tag column is
+        required on every line; a missing later column reads as ``O``.
+    pseudo_tokens : collection of str, default=()
+        Tokens to leave out of the text (e.g. ``{"$#$"}``, Wojood's line-break marker). Tags are
+        decoded before they are dropped, so a mention keeps its other tokens; the number dropped is
+        recorded. Drop the same pseudo-tokens from gold and from predictions, or offsets will differ.
+    label_map : mapping of str to (str or None), optional
+        Renames span labels after decoding (decoding uses the file's types, so two adjacent mentions
+        whose types map to one label stay two mentions). A label mapped to ``None`` is dropped, and
+        counted. Labels not in the map are kept.
+
+    Yields
+    ------
+    Document or Unreadable
+        Documents in file order; an empty file gives one :class:`Unreadable`.
+
+    Raises
+    ------
+    InputError
+        If the file does not exist, is not UTF-8, or its tags mix schemes (with ``scheme="auto"``).
+    ValueError
+        If an option is invalid.
+    """
+    path = Path(path)
+    if scheme != "auto" and scheme not in SCHEMES:
+        raise ValueError(f"unknown tag scheme {scheme!r}; choose 'auto' or one of: {', '.join(SCHEMES)}")
+    if repair not in REPAIR_POLICIES:
+        raise ValueError(f"unknown repair policy {repair!r}; choose one of: {', '.join(REPAIR_POLICIES)}")
+    if sentences_per_doc is not None and sentences_per_doc < 1:
+        raise ValueError(f"sentences_per_doc must be a positive number, not {sentences_per_doc!r}")
+    if token_column < 0:
+        raise ValueError(f"token_column must be >= 0, not {token_column}")
+    if tag_columns is not None:
+        tag_columns = tuple(tag_columns)
+        if not tag_columns or min(tag_columns) < 0 or token_column in tag_columns:
+            raise ValueError(
+                f"tag_columns must be non-empty 0-based column numbers other than the token column "
+                f"({token_column}), not {tag_columns!r}"
+            )
+    return _read(
+        path,
+        scheme=scheme,
+        repair=repair,
+        layer=layer,
+        sentences_per_doc=sentences_per_doc,
+        doc_id_prefix=path.stem if doc_id_prefix is None else doc_id_prefix,
+        token_column=token_column,
+        tag_columns=tag_columns,
+        pseudo_tokens=frozenset(pseudo_tokens),
+        label_map=dict(label_map or {}),
+    )
+
+
+def _read(
+    path: Path,
+    *,
+    scheme: str,
+    repair: RepairPolicy,
+    layer: str,
+    sentences_per_doc: int | None,
+    doc_id_prefix: str,
+    token_column: int,
+    tag_columns: tuple[int, ...] | None,
+    pseudo_tokens: frozenset[str],
+    label_map: dict[str, str | None],
+) -> Iterator[Document | Unreadable]:
+    source = str(path)
+    parsed = _parse_file(path, source, token_column, tag_columns, pseudo_tokens)
+    if not parsed.sentences:
+        yield Unreadable(
+            Location(source, 1),
+            (
+                Problem(
+                    "conll-empty",
+                    "the file holds no token lines.",
+                    "Check that this is the right file: CoNLL files have one `TOKEN TAG` line per token.",
+                    path=source,
+                    line=1,
+                ),
+            ),
+        )
+        return
+
+    detected = scheme == "auto"
+    if detected:
+        try:
+            scheme = detect_scheme(col for sent in parsed.sentences for col in _columns(sent))
+        except TagError as exc:
+            raise InputError(
+                Problem(
+                    "bio-scheme",
+                    f"cannot tell the tag scheme: {exc}",
+                    "Pass the scheme explicitly (scheme='IOB2', 'IOBES', ...) or fix the odd tags.",
+                    path=source,
+                )
+            ) from None
+    reader = _DocumentBuilder(
+        source=source,
+        scheme=scheme,  # type: ignore[arg-type]
+        scheme_detected=detected,
+        repair=repair,
+        layer=layer,
+        label_map=label_map,
+    )
+    blocks = _blocks(parsed, sentences_per_doc)
+    for number, block in enumerate(blocks, start=1):
+        doc = reader.build(f"{doc_id_prefix}-{number:05d}", block)
+        if doc is not None:
+            yield doc
+
+
+def _columns(sentence: _Sentence) -> list[list[str]]:
+    """The sentence's tag columns (one list per nesting level), missing trailing columns as O."""
+    if len(sentence.rows[0]) == 1 and all(len(row) == 1 for row in sentence.rows):
+        return [[row[0] for row in sentence.rows]]
+    return [list(column) for column in zip_longest(*sentence.rows, fillvalue=OUTSIDE)]
+
+
+def _parse_file(
+    path: Path,
+    source: str,
+    token_column: int,
+    tag_columns: tuple[int, ...] | None,
+    pseudo_tokens: frozenset[str],
+) -> _File:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            Problem("conll-missing", "the file does not exist.", "Pass the path of a CoNLL file.", path=source)
+        ) from None
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            Problem(
+                "conll-encoding",
+                f"the file is not UTF-8 (byte {exc.start}: {exc.reason}).",
+                "Convert it to UTF-8, e.g. `iconv -f CP1256 -t UTF-8 in.txt > out.txt` for Windows Arabic.",
+                path=source,
+                line=line,
+            )
+        ) from None
+
+    sentences: list[_Sentence] = []
+    doc_starts: set[int] = set()
+    has_docstart = False
+    current = _Sentence()
+    first_tag = token_column + 1 if tag_columns is None else tag_columns[0]
+    needed = max(token_column, first_tag) + 1
+
+    # Split on "\n" only: str.splitlines() would also break at U+2028, U+0085, form feeds...
+    for number, line in enumerate(content.split("\n"), start=1):
+        if line.endswith("\r"):
+            line = line[:-1]
+        if not line.strip():
+            if current.tokens:
+                sentences.append(current)
+                current = _Sentence()
+            continue
+        fields = _fields(line)
+        if len(fields) > token_column and fields[token_column].strip(BIDI_MARKS) == DOCSTART:
+            if current.tokens:
+                sentences.append(current)
+                current = _Sentence()
+            doc_starts.add(len(sentences))
+            has_docstart = True
+            continue
+        if len(fields) <= token_column or not fields[token_column]:
+            current.problems.append(_fields_problem(source, number, line, fields, needed, token_column, kept=False))
+            continue
+        token = fields[token_column]
+        if len(fields) < needed:
+            current.problems.append(_fields_problem(source, number, line, fields, needed, token_column, kept=True))
+            row: tuple[str, ...] = (OUTSIDE,)
+        elif tag_columns is None:
+            row = tuple(fields[token_column + 1 :])
+        else:
+            row = tuple(fields[c] if c < len(fields) else OUTSIDE for c in tag_columns)
+        row = _checked_tags(row, source, number, current.problems)
+
+        if token[0] in BIDI_MARKS or token[-1] in BIDI_MARKS:
+            stripped = token.strip(BIDI_MARKS)
+            if stripped:
+                current.bidi_marks += len(token) - len(stripped)
+                token = stripped
+            else:
+                current.problems.append(
+                    Problem(
+                        "conll-token-invisible",
+                        "the token consists only of direction marks (U+200E/U+200F); it is kept as it is.",
+                        "Remove the line, or put the intended token before the tag.",
+                        severity=Severity.WARNING,
+                        path=source,
+                        line=number,
+                    )
+                )
+        if _WHITESPACE.search(token):
+            current.problems.append(
+                Problem(
+                    "conll-token-whitespace",
+                    f"the token {token!r} contains whitespace, so the text's tokens cannot match the file's.",
+                    "Split it into one line per token, or join its parts (e.g. with '_').",
+                    path=source,
+                    line=number,
+                )
+            )
+        if token in pseudo_tokens:
+            current.pseudo.append(len(current.tokens))
+        current.tokens.append(token)
+        current.lines.append(number)
+        current.rows.append(row)
+    if current.tokens:
+        sentences.append(current)
+    elif current.problems and sentences:  # a bad line after the last sentence belongs to it
+        sentences[-1].problems.extend(current.problems)
+    return _File(sentences, doc_starts, has_docstart)
+
+
+def _fields(line: str) -> list[str]:
+    """Split a line into columns: on tabs if it has any (tokens may then hold spaces), else on spaces."""
+    if "\t" in line:
+        fields = [f.strip(" ") for f in line.split("\t")]
+        while fields and not fields[-1]:
+            fields.pop()
+        while fields and not fields[0]:
+            fields.pop(0)
+        return fields
+    return line.split()
+
+
+def _fields_problem(
+    source: str, line_number: int, line: str, fields: list[str], needed: int, token_column: int, *, kept: bool
+) -> Problem:
+    kept_note = " The token is kept, tagged O." if kept else " The line is left out."
+    return Problem(
+        "conll-fields",
+        f"the line has {len(fields)} column(s) ({line.strip()!r}); at least {needed} are needed "
+        f"(token in column {token_column + 1}, then its tag).{kept_note}",
+        "Write one `TOKEN TAG` line per token (tab or space separated), and leave blank lines empty.",
+        path=source,
+        line=line_number,
+    )
+
+
+def _checked_tags(row: tuple[str, ...], source: str, line_number: int, problems: list[Problem]) -> tuple[str, ...]:
+    """The row with every unparsable tag replaced by O (each one reported)."""
+    try:
+        for tag in row:
+            parse_tag(tag)
+        return row
+    except TagError:
+        pass
+    fixed: list[str] = []
+    for column, tag in enumerate(row, start=1):
+        try:
+            parse_tag(tag)
+            fixed.append(tag)
+        except TagError as exc:
+            problems.append(
+                Problem(
+                    "bio-invalid-tag",
+                    f"tag column {column}: {exc} It is read as O.",
+                    "Correct the tag (or, if the column is not a tag, choose the columns with tag_columns=).",
+                    path=source,
+                    line=line_number,
+                )
+            )
+            fixed.append(OUTSIDE)
+    return tuple(fixed)
+
+
+def _blocks(parsed: _File, sentences_per_doc: int | None) -> list[list[_Sentence]]:
+    """Group sentences into documents: a -DOCSTART- always cuts; blocks of N cut too."""
+    if sentences_per_doc is None:
+        sentences_per_doc = len(parsed.sentences) if parsed.has_docstart else DEFAULT_SENTENCES_PER_DOC
+    blocks: list[list[_Sentence]] = []
+    current: list[_Sentence] = []
+    for index, sentence in enumerate(parsed.sentences):
+        if current and (index in parsed.doc_starts or len(current) >= sentences_per_doc):
+            blocks.append(current)
+            current = []
+        current.append(sentence)
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+@dataclass(slots=True)
+class _DocumentBuilder:
+    source: str
+    scheme: Scheme
+    scheme_detected: bool
+    repair: RepairPolicy
+    layer: str
+    label_map: dict[str, str | None]
+
+    def build(self, doc_id: str, block: list[_Sentence]) -> Document | None:
+        lines: list[str] = []
+        sentence_offsets: list[tuple[int, int]] = []
+        sentence_lines: list[int] = []
+        found: list[tuple[int, int, str, int, int]] = []  # start, end, type, level, source line
+        problems: list[Problem] = []
+        position = 0
+        n_tokens = n_repairs = n_pseudo = n_bidi = 0
+        levels = 0
+
+        for sentence in block:
+            problems.extend(p for p in sentence.problems)
+            n_bidi += sentence.bidi_marks
+            columns = _columns(sentence)
+            levels = max(levels, len(columns))
+            keep = _kept_positions(sentence)
+            tokens = sentence.tokens if keep is None else [sentence.tokens[i] for i in keep]
+            n_pseudo += len(sentence.tokens) - len(tokens)
+            if not tokens:  # the sentence was pseudo-tokens only: nothing to place in the text
+                continue
+            starts = list(accumulate((len(t) + 1 for t in tokens[:-1]), initial=position))
+            ends = [s + len(t) for s, t in zip(starts, tokens, strict=True)]
+            # token index in the file's sentence -> index among kept tokens (pseudo-tokens: None)
+            kept_index = None if keep is None else _index_map(keep, len(sentence.tokens))
+
+            for level, column in enumerate(columns, start=1):
+                column = self._valid(column, sentence, level, problems)
+                chunks, repairs = self._decode(column, sentence, level, problems, starts, kept_index, doc_id)
+                n_repairs += len(repairs)
+                for repair in repairs:
+                    problems.append(self._repair_problem(repair, sentence, level, starts, kept_index, doc_id))
+                for chunk in chunks:
+                    placed = _place(chunk, kept_index)
+                    if placed is None:
+                        problems.append(self._lost_problem(chunk, sentence, level, doc_id))
+                        continue
+                    first, last = placed
+                    found.append((starts[first], ends[last], chunk.type, level, sentence.lines[chunk.start]))
+
+            lines.append(" ".join(tokens))
+            sentence_offsets.append((position, ends[-1]))
+            sentence_lines.append(sentence.lines[0])
+            position = ends[-1] + 1
+            n_tokens += len(tokens)
+
+        if not lines:
+            return None
+        text = "\n".join(lines)
+        spans, n_unmapped = self._spans(text, found)
+        extra = {
+            "format": "conll",
+            "tokenization": "given",
+            "scheme": self.scheme,
+            "scheme_detected": self.scheme_detected,
+            "repair_policy": self.repair,
+            "tag_levels": levels,
+            "sentences": tuple(sentence_offsets),
+            "sentence_lines": tuple(sentence_lines),
+            "source_lines": (block[0].lines[0], block[-1].lines[-1]),
+            "tokens": n_tokens,
+            "sentences_count": len(lines),
+            "mentions": len(spans),
+            "repairs": n_repairs,
+            "bidi_marks_stripped": n_bidi,
+            "pseudo_tokens_dropped": n_pseudo,
+            "spans_dropped_by_label_map": n_unmapped,
+        }
+        return Document(
+            id=doc_id,
+            text=text,
+            metadata=Metadata(source_file=self.source, extra=extra),
+            spans=spans,
+            location=Location(self.source, block[0].lines[0]),
+            problems=tuple(p if p.doc_id else _with_doc(p, doc_id) for p in problems),
+        )
+
+    def _valid(self, column: list[str], sentence: _Sentence, level: int, problems: list[Problem]) -> list[str]:
+        """The column with tags of another scheme replaced by O (each one reported)."""
+        allowed = PREFIXES[self.scheme]
+        bad = [i for i, tag in enumerate(column) if tag != OUTSIDE and parse_tag(tag)[0] not in allowed]
+        if not bad:
+            return column
+        column = list(column)
+        for i in bad:
+            problems.append(
+                Problem(
+                    "bio-invalid-tag",
+                    f"tag column {level}: {column[i]!r} is not a {self.scheme} tag "
+                    f"(prefixes {', '.join(sorted(allowed))}, O); it is read as O.",
+                    "Pass the file's scheme (scheme='auto' detects it), or correct the tag.",
+                    path=self.source,
+                    line=sentence.lines[i],
+                )
+            )
+            column[i] = OUTSIDE
+        return column
+
+    def _decode(
+        self,
+        column: list[str],
+        sentence: _Sentence,
+        level: int,
+        problems: list[Problem],
+        starts: list[int],
+        kept_index: list[int | None] | None,
+        doc_id: str,
+    ) -> tuple[list[Chunk], list[Repair]]:
+        try:
+            return decode(column, self.scheme, repair=self.repair)
+        except IllFormedTagsError as exc:
+            for violation in exc.violations:
+                problems.append(
+                    Problem(
+                        "bio-ill-formed",
+                        f"tag column {level}: {violation.message}",
+                        "Correct the tags in the source file, or read it with repair='begin' or 'drop'.",
+                        path=self.source,
+                        line=sentence.lines[violation.index],
+                        doc_id=doc_id,
+                        offset=_offset(violation.index, starts, kept_index),
+                    )
+                )
+            return list(exc.chunks), []
+
+    def _repair_problem(
+        self,
+        repair: Repair,
+        sentence: _Sentence,
+        level: int,
+        starts: list[int],
+        kept_index: list[int | None] | None,
+        doc_id: str,
+    ) -> Problem:
+        return Problem(
+            "bio-repair",
+            f"tag column {level}: {repair.message}",
+            f"Nothing to do if the {repair.policy!r} policy read it right; otherwise correct the tag in "
+            f"the source file.",
+            severity=Severity.INFO,
+            path=self.source,
+            line=sentence.lines[repair.index],
+            doc_id=doc_id,
+            offset=_offset(repair.index, starts, kept_index),
+        )
+
+    def _lost_problem(self, chunk: Chunk, sentence: _Sentence, level: int, doc_id: str) -> Problem:
+        return Problem(
+            "conll-pseudo-token-mention",
+            f"tag column {level}: the {chunk.type} mention on tokens {chunk.start}..{chunk.end - 1} of the "
+            f"sentence covers only pseudo-tokens, which are dropped, so the mention is dropped too.",
+            "Keep the pseudo-tokens (pseudo_tokens=()) or correct the tags.",
+            severity=Severity.WARNING,
+            path=self.source,
+            line=sentence.lines[chunk.start],
+            doc_id=doc_id,
+        )
+
+    def _spans(self, text: str, found: list[tuple[int, int, str, int, int]]) -> tuple[tuple[Span, ...], int]:
+        """Spans in document order (outer before inner, then by nesting column), ids T1, T2, ..."""
+        found.sort(key=lambda f: (f[0], -f[1], f[3]))
+        spans: list[Span] = []
+        dropped = 0
+        for start, end, type_, level, line in found:
+            label = self.label_map.get(type_, type_)
+            if label is None:
+                dropped += 1
+                continue
+            spans.append(
+                Span(
+                    id=f"T{len(spans) + 1}",
+                    layer=self.layer,
+                    start=start,
+                    end=end,
+                    label=label,
+                    text=text[start:end],
+                    attributes={"level": level},
+                    location=Location(self.source, line),
+                )
+            )
+        return tuple(spans), dropped
+
+
+def _kept_positions(sentence: _Sentence) -> list[int] | None:
+    """Indices of the tokens that stay in the text (None: all of them)."""
+    if not sentence.pseudo:
+        return None
+    dropped = set(sentence.pseudo)
+    return [i for i in range(len(sentence.tokens)) if i not in dropped]
+
+
+def _index_map(keep: list[int], n: int) -> list[int | None]:
+    mapping: list[int | None] = [None] * n
+    for new, old in enumerate(keep):
+        mapping[old] = new
+    return mapping
+
+
+def _place(chunk: Chunk, kept_index: list[int | None] | None) -> tuple[int, int] | None:
+    """First and last kept token of a chunk (None if it covers only dropped pseudo-tokens)."""
+    if kept_index is None:
+        return chunk.start, chunk.end - 1
+    inside = [k for k in kept_index[chunk.start : chunk.end] if k is not None]
+    return (inside[0], inside[-1]) if inside else None
+
+
+def _offset(index: int, starts: list[int], kept_index: list[int | None] | None) -> int | None:
+    if kept_index is None:
+        return starts[index]
+    kept = kept_index[index]
+    return None if kept is None else starts[kept]
+
+
+def _with_doc(problem: Problem, doc_id: str) -> Problem:
+    return Problem(
+        problem.code, problem.message, problem.fix, problem.severity, problem.path, problem.line,
+        doc_id, problem.offset, problem.span_id,
+    )
+
+
+def given_tokens(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every token of a document read with ``tokenization == "given"``.
+
+    The tokens are the maximal runs of characters other than space and newline, in order.
+    """
+    return [(m.start(), m.end()) for m in _GIVEN_TOKEN.finditer(text)]
+
+
+def given_sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every sentence (line) of a document read with ``tokenization == "given"``."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for line in text.split("\n"):
+        bounds.append((start, start + len(line)))
+        start += len(line) + 1
+    return bounds
+
+
+_GIVEN_TOKEN = re.compile(r"[^ \n]+")
+
+__all__ = ["BIDI_MARKS", "DEFAULT_SENTENCES_PER_DOC", "DOCSTART", "given_sentences", "given_tokens", "read_conll"]
