@@ -1,0 +1,177 @@
+"""Build recipes: one small YAML file that says how to build a corpus, so a build is one command.
+
+Example (``corpora/sana-sample/recipe.yaml``)::
+
+    name: sana-sample
+    version: 1.0.0
+    schema: schema.yaml                # relative to the recipe
+    inputs: [sana-sample.jsonl]        # files, folders or globs, relative to the recipe
+    format: jsonl                      # optional: detected from each input when absent
+    reader_options: {}                 # keyword arguments for the reader
+    split: {test: 1.0}                 # name: ratio pairs (optional `seed`), or {file: splits.tsv}
+    policy: expand                     # projection policy: expand | split | strict
+    licence: CC BY-SA 4.0
+    citation: "..."
+    description: "..."
+
+Inputs that live outside the repository (the shared corpora) start with ``${data_dir}/``; they
+resolve against the ``--data-dir`` given to ``akhbar build`` (a clear error when it is missing).
+Globs (``*``, ``?``, ``[...]``) expand in sorted order and must match at least one path.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dataset_builder.problems import InputError, Problem
+from dataset_builder.schema import Schema, load_schema
+from dataset_builder.split import SplitRule, split_rule_from_dict
+
+__all__ = ["DATA_DIR_PREFIX", "Recipe", "load_recipe"]
+
+DATA_DIR_PREFIX = "${data_dir}/"
+_KEYS = {"name", "version", "schema", "inputs", "format", "reader_options", "split", "policy", "licence",
+         "citation", "description"}
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """A parsed recipe with every path resolved (see the module docstring for the YAML keys)."""
+
+    path: Path
+    name: str
+    version: str
+    schema: Schema
+    schema_path: Path
+    inputs: tuple[Path, ...]
+    split: SplitRule
+    format: str | None = None
+    reader_options: Mapping[str, Any] = field(default_factory=dict)
+    policy: str = "expand"
+    licence: str | None = None
+    citation: str | None = None
+    description: str | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def build_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`dataset_builder.pipeline.build` (add out_dir, force, ...)."""
+        return {
+            "inputs": list(self.inputs),
+            "schema": self.schema,
+            "name": self.name,
+            "version": self.version,
+            "fmt": self.format,
+            "split": self.split,
+            "policy": self.policy,
+            "licence": self.licence,
+            "citation": self.citation,
+            "description": self.description,
+            "reader_options": dict(self.reader_options),
+            "base_dir": self.base_dir,
+        }
+
+
+def _error(path: Path, message: str, fix: str) -> InputError:
+    return InputError(Problem("recipe-invalid", message, fix, path=str(path)))
+
+
+def _resolve_inputs(recipe_path: Path, entries: list[Any], data_dir: Path | None) -> tuple[Path, ...]:
+    resolved: list[Path] = []
+    for entry in entries:
+        if not isinstance(entry, str) or not entry:
+            raise _error(recipe_path, f"`inputs` entry {entry!r} is not a path.", "List paths as strings.")
+        if entry.startswith(DATA_DIR_PREFIX):
+            if data_dir is None:
+                raise _error(
+                    recipe_path, f"input {entry!r} lives in the data directory, but none was given.",
+                    "Pass --data-dir DIR (the folder that holds the corpora), e.g. --data-dir ../shared/corpora.",
+                )
+            candidate = data_dir / entry[len(DATA_DIR_PREFIX):]
+        else:
+            candidate = recipe_path.parent / entry
+        if glob.has_magic(str(candidate)):
+            matches = sorted(Path(p) for p in glob.glob(str(candidate)))
+            if not matches:
+                raise _error(recipe_path, f"input pattern {entry!r} matches nothing (looked for {candidate}).",
+                             "Fix the pattern, or check --data-dir.")
+            resolved.extend(matches)
+        else:
+            if not candidate.exists():
+                raise _error(recipe_path, f"input {entry!r} does not exist (looked for {candidate}).",
+                             "Fix the path; paths are relative to the recipe file.")
+            resolved.append(candidate)
+    return tuple(resolved)
+
+
+def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Recipe:
+    """Read and check a recipe YAML file.
+
+    Parameters
+    ----------
+    path : path
+        The recipe file.
+    data_dir : path, optional
+        Where ``${data_dir}/...`` inputs are looked up.
+
+    Raises
+    ------
+    InputError
+        With the recipe path, what is wrong and how to fix it (unknown keys included).
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _error(path, "the recipe file does not exist.", "Pass the path of a recipe.yaml.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(Problem("recipe-invalid", f"not valid YAML: {exc}", "Fix the YAML syntax.",
+                                 path=str(path), line=mark.line + 1 if mark else None)) from None
+    if not isinstance(data, dict):
+        raise _error(path, "the recipe must be a mapping.", "Start the file with `name:`.")
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise _error(path, f"unknown key(s): {', '.join(unknown)}.", f"Use only: {', '.join(sorted(_KEYS))}.")
+    for key in ("name", "version", "schema", "inputs"):
+        if not data.get(key):
+            raise _error(path, f"`{key}` is missing.", f"Add `{key}:` to the recipe.")
+    inputs = data["inputs"]
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if not isinstance(inputs, list):
+        raise _error(path, "`inputs` must be a list of paths.", "Write `inputs: [file.jsonl, ...]`.")
+    schema_path = path.parent / str(data["schema"])
+    reader_options = data.get("reader_options") or {}
+    if not isinstance(reader_options, dict):
+        raise _error(path, "`reader_options` must be a mapping.", "Write `reader_options: {option: value}`.")
+    policy = str(data.get("policy", "expand"))
+    if policy not in ("expand", "split", "strict"):
+        raise _error(path, f"unknown `policy` {policy!r}.", "Use expand, split or strict.")
+    split_value = data.get("split")
+    if split_value is not None and not isinstance(split_value, (str, dict)):
+        raise _error(path, "`split` must be a mapping or a string.",
+                     "Write `split: {train: 0.8, validation: 0.1, test: 0.1}` or `split: {file: splits.tsv}`.")
+    return Recipe(
+        path=path,
+        name=str(data["name"]),
+        version=str(data["version"]),
+        schema=load_schema(schema_path),
+        schema_path=schema_path,
+        inputs=_resolve_inputs(path, inputs, Path(data_dir) if data_dir is not None else None),
+        split=split_rule_from_dict(split_value, base=path.parent),
+        format=data.get("format"),
+        reader_options=reader_options,
+        policy=policy,
+        licence=data.get("licence"),
+        citation=data.get("citation"),
+        description=data.get("description"),
+    )
