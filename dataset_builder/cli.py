@@ -1,0 +1,324 @@
+"""The ``akhbar`` command line: a thin shell over the Python API.
+
+Commands here: ``build``, ``validate``, ``inspect``. Other command groups (evaluation) register
+themselves on :data:`app`. Heavy libraries (``datasets``, ``pyarrow``) are imported inside the
+commands, so ``akhbar --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dataset_builder.problems import InputError, Problem, Severity
+
+__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_REFUSED", "EXIT_USAGE", "app", "main"]
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+
+app = typer.Typer(
+    name="akhbar",
+    help=(
+        "akhbar (أخبار): Arabic news text with gold annotations -> versioned Hugging Face datasets, "
+        "and evaluation of extraction models against them.\n\n"
+        "Exit codes: 0 ok; 1 problems found or documents rejected; 2 usage or input error; "
+        "3 refused (the version exists; pass --force)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _fail(problem: Problem, code: int = EXIT_USAGE) -> typer.Exit:
+    typer.echo(f"error: {problem}", err=True)
+    return typer.Exit(code)
+
+
+def default_recipe() -> Path:
+    """The bundled corpus' recipe, found relative to this package's repository checkout."""
+    candidates = [
+        Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "recipe.yaml",
+        Path.cwd() / "corpora" / "sana-sample" / "recipe.yaml",
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise InputError(
+        Problem(
+            "recipe-not-found",
+            "no recipe given and the bundled corpus recipe (corpora/sana-sample/recipe.yaml) was not found "
+            f"(looked in: {', '.join(str(c) for c in candidates)}).",
+            "Run from a checkout of the akhbar repository, or pass a recipe: akhbar build path/to/recipe.yaml.",
+        )
+    )
+
+
+@app.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  # the bundled gold corpus -> ./out/sana-sample/1.0.0, with a summary\n"
+        "  akhbar build\n"
+        "  # a recipe, under another version and output root\n"
+        "  akhbar build corpora/sana-sample/recipe.yaml --version 1.0.1 --out /tmp/datasets\n"
+        "  # files without a recipe, hash split 80/10/10\n"
+        "  akhbar build --input news.jsonl --schema schema.yaml --name my-news --version 0.1.0 \\\n"
+        "               --split train=0.8,validation=0.1,test=0.1\n"
+        "  # a CoNLL corpus with its official split, replacing an existing version\n"
+        "  akhbar build --input train.txt --format conll --schema s.yaml --name x --version 1.0.0 \\\n"
+        "               --split-file splits.tsv --policy split --force"
+    )
+)
+def build(
+    recipe: Annotated[Path | None, typer.Argument(help="A recipe.yaml (default: the bundled corpus).")] = None,
+    input: Annotated[list[Path] | None, typer.Option(
+        "--input", "-i", metavar="PATH", help="Input file or folder (repeatable); builds without a recipe.",
+    )] = None,
+    schema: Annotated[Path | None, typer.Option(metavar="PATH", help="Schema YAML (required with --input).")] = None,
+    name: Annotated[str | None, typer.Option(help="Dataset name (required with --input).")] = None,
+    version: Annotated[str | None, typer.Option(help="Semantic version MAJOR.MINOR.PATCH; "
+                                                     "overrides the recipe's.")] = None,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Input format: jsonl, article, brat, "
+                                                "conll, labelstudio (default: detected).")] = None,
+    out: Annotated[Path, typer.Option(help="Output root; the version goes to OUT/NAME/VERSION.")] = Path("out"),
+    split: Annotated[str | None, typer.Option(help="Hash split ratios, e.g. train=0.8,validation=0.1,test=0.1.")]
+    = None,
+    split_file: Annotated[Path | None, typer.Option(help="Explicit split: JSON {doc_id: split} or TSV "
+                                                         "doc_id<TAB>split.")] = None,
+    policy: Annotated[str | None, typer.Option(help="Span -> token tags: expand (default), split or strict.")]
+    = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Where a recipe's ${data_dir}/ inputs live.")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Stop at the first invalid document instead of rejecting it.",
+    )] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the version if it exists.")] = False,
+    jobs: Annotated[int, typer.Option(min=1, help="Processes for the text layer.")] = 1,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+) -> None:
+    """Build a versioned dataset (documents + tokens configs, manifest, build report).
+
+    With no arguments, builds the bundled gold corpus into ./out and prints a summary.
+    """
+    from dataset_builder.pipeline import VersionExistsError
+    from dataset_builder.pipeline import build as run_build
+    from dataset_builder.recipe import load_recipe
+    from dataset_builder.schema import load_schema
+    from dataset_builder.split import load_split_file, parse_split_spec
+
+    try:
+        if split and split_file:
+            raise InputError(Problem("usage", "--split and --split-file are exclusive.", "Pass only one of them."))
+        if input:
+            if recipe is not None:
+                raise InputError(Problem("usage", "give either a recipe or --input, not both.",
+                                         "Drop the recipe argument, or the --input options."))
+            missing = [flag for flag, value in (("--schema", schema), ("--name", name), ("--version", version))
+                       if not value]
+            if missing:
+                raise InputError(Problem("usage", f"building from --input needs {', '.join(missing)}.",
+                                         "Add them, e.g. --schema schema.yaml --name my-news --version 0.1.0."))
+            assert schema is not None and name is not None and version is not None
+            kwargs: dict[str, Any] = {"inputs": list(input), "schema": load_schema(schema), "name": name,
+                                      "version": version, "fmt": format}
+        else:
+            loaded = load_recipe(recipe or default_recipe(), data_dir=data_dir)
+            kwargs = loaded.build_kwargs()
+            if version:
+                kwargs["version"] = version
+            if format:
+                kwargs["fmt"] = format
+            if name:
+                kwargs["name"] = name
+        if split:
+            kwargs["split"] = parse_split_spec(split)
+        elif split_file:
+            kwargs["split"] = load_split_file(split_file)
+        if policy:
+            kwargs["policy"] = policy
+        report = run_build(**kwargs, out_dir=out, strict=strict, force=force, progress=progress, jobs=jobs)
+    except VersionExistsError as exc:
+        raise _fail(exc.problem, EXIT_REFUSED) from None
+    except InputError as exc:
+        raise _fail(exc.problem) from None
+    summary = _summary_from_dir(report.version_dir)
+    typer.echo(_format_summary(summary))
+    raise typer.Exit(report.exit_code)
+
+
+@app.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  akhbar validate corpora/sana-sample/sana-sample.jsonl --schema corpora/sana-sample/schema.yaml\n"
+        "  akhbar validate annotations/ --format brat --schema schema.yaml\n\n"
+        "Each problem is printed as: FILE:LINE, doc ID: SEVERITY[CODE] what is wrong. Fix: how to fix it."
+    )
+)
+def validate(
+    inputs: Annotated[list[Path], typer.Argument(help="Input files or folders.")],
+    schema: Annotated[Path, typer.Option(help="Schema YAML to validate against.")],
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Input format (default: detected).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON problem per line instead of text.")]
+    = False,
+) -> None:
+    """List ALL problems of the input (file:line, what, fix) and a summary; exit 1 if any error."""
+    from dataset_builder.model import Unreadable
+    from dataset_builder.readers import read
+    from dataset_builder.schema import load_schema
+    from dataset_builder.validate import DocumentIdTracker, validate_document
+
+    try:
+        loaded_schema = load_schema(schema)
+        for path in inputs:
+            if not path.exists():
+                raise InputError(Problem("input-missing", "the input does not exist.", "Check the path.",
+                                         path=str(path)))
+        severities: Counter[str] = Counter()
+        codes: Counter[str] = Counter()
+        n_docs = n_bad = 0
+        ids = DocumentIdTracker()
+        for path in inputs:
+            for item in read(path, format):
+                n_docs += 1
+                if isinstance(item, Unreadable):
+                    problems = [p.at(item.location) for p in item.problems]
+                else:
+                    problems = [p.at(item.location) for p in item.problems]
+                    problems += ids.check(item) + validate_document(item, loaded_schema)
+                if any(p.is_error for p in problems):
+                    n_bad += 1
+                for problem in problems:
+                    severities[problem.severity.value] += 1
+                    codes[problem.code] += 1
+                    typer.echo(problem.to_json() if json_output else str(problem))
+    except InputError as exc:
+        raise _fail(exc.problem) from None
+    errors = severities.get(Severity.ERROR.value, 0)
+    summary = (f"{n_docs} record(s) checked, {n_bad} with errors: {errors} error(s), "
+               f"{severities.get('warning', 0)} warning(s), {severities.get('info', 0)} info")
+    if codes:
+        summary += " [" + ", ".join(f"{code}: {n}" for code, n in sorted(codes.items())) + "]"
+    typer.echo(summary, err=json_output)
+    raise typer.Exit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+@app.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  akhbar inspect out/sana-sample/1.0.0\n"
+        "  akhbar inspect out/sana-sample/1.0.0 --json | jq .splits"
+    )
+)
+def inspect(
+    version_dir: Annotated[Path, typer.Argument(help="A built version directory: OUT/NAME/VERSION.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Show what a built version holds: counts and label distribution per split, defects, rejects."""
+    try:
+        summary = _summary_from_dir(version_dir)
+    except InputError as exc:
+        raise _fail(exc.problem) from None
+    if json_output:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(_format_summary(summary))
+
+
+def _summary_from_dir(version_dir: Path) -> dict[str, Any]:
+    """Manifest + build report + rejects of a version directory, as one JSON-able dict."""
+    manifest_path = version_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputError(Problem("not-a-version", "no manifest.json here: not a built version directory.",
+                                 "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(version_dir)))
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    report_path = version_dir / "build-report.json"
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
+    rejects = []
+    rejects_path = version_dir / "rejects.jsonl"
+    if rejects_path.is_file():
+        with rejects_path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    record = json.loads(line)
+                    rejects.append({
+                        "doc_id": record.get("doc_id"),
+                        "location": record.get("location"),
+                        "codes": sorted({p["code"] for p in record.get("problems", [])}),
+                    })
+    return {
+        "name": manifest["name"],
+        "version": manifest["version"],
+        "fingerprint": manifest["fingerprint"],
+        "schema": manifest.get("schema"),
+        "split_rule": manifest.get("split_rule"),
+        "projection_policy": manifest.get("projection_policy"),
+        "splits": manifest.get("splits", {}),
+        "labels": manifest.get("labels", {}),
+        "defects": manifest.get("defects", {}),
+        "documents": report.get("documents"),
+        "spans": report.get("spans"),
+        "links": report.get("links"),
+        "problems": report.get("problems"),
+        "rejects": rejects,
+    }
+
+
+def _format_summary(summary: dict[str, Any]) -> str:
+    lines = [
+        f"{summary['name']} {summary['version']}",
+        f"  fingerprint  {summary['fingerprint']}",
+    ]
+    rule = summary.get("split_rule") or {}
+    if rule:
+        lines.append(f"  split rule   {json.dumps(rule, ensure_ascii=False)}")
+    if summary.get("documents"):
+        d, s, k = summary["documents"], summary["spans"], summary["links"]
+        lines.append(f"  documents    read {d['read']}, written {d['written']}, rejected {d['rejected']}")
+        lines.append(f"  spans        read {s['read']}, written {s['written']}, rejected {s['rejected']}")
+        lines.append(f"  links        read {k['read']}, written {k['written']}, rejected {k['rejected']}")
+    lines.append("  splits")
+    for split, counts in summary["splits"].items():
+        mentions = ", ".join(f"{layer} {n}" for layer, n in counts.get("mentions", {}).items())
+        lines.append(f"    {split:<12} {counts['documents']} documents, {counts['sentences']} sentences, "
+                     f"{counts['tokens']} tokens; mentions: {mentions}")
+    lines.append("  labels")
+    for split, layers in summary["labels"].items():
+        for layer, counts in layers.items():
+            present = {label: n for label, n in counts.items() if n}
+            if present:
+                shown = ", ".join(f"{label} {n}" for label, n in sorted(present.items(), key=lambda kv: -kv[1]))
+                lines.append(f"    {split:<12} {layer}: {shown}")
+    defects = summary.get("defects") or {}
+    lines.append("  defects      " + (", ".join(f"{kind} {n}" for kind, n in defects.items()) or "none"))
+    problems = summary.get("problems") or {}
+    if problems:
+        by_severity = problems.get("by_severity", {})
+        lines.append("  problems     " + ", ".join(f"{sev} {n}" for sev, n in by_severity.items()))
+    rejects = summary.get("rejects") or []
+    lines.append(f"  rejects      {len(rejects)}")
+    for record in rejects[:20]:
+        lines.append(f"    {record['doc_id'] or '?'} ({record['location'] or 'no location'}): "
+                     f"{', '.join(record['codes'])}")
+    if len(rejects) > 20:
+        lines.append(f"    ... {len(rejects) - 20} more in rejects.jsonl")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Console-script entry point (``akhbar``)."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
