@@ -497,6 +497,7 @@ def build(
         strict=strict, force=force, progress=progress, licence=licence, citation=citation,
         description=description, source_files=hash_input_files(paths, base=Path(base_dir) if base_dir else None),
         jobs=jobs, max_shard_bytes=max_shard_bytes,
+        path_base=Path(base_dir) if base_dir else (paths[0].parent if paths else None),
     )
 
 
@@ -518,10 +519,13 @@ def build_documents(
     source_files: Mapping[str, str] | None = None,
     jobs: int = 1,
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
+    path_base: Path | None = None,
 ) -> BuildReport:
     """Like :func:`build`, from documents already read (a stream of ``Document | Unreadable``).
 
-    ``source_files`` (relative name -> sha256) is recorded in the manifest as given.
+    ``source_files`` (relative name -> sha256) is recorded in the manifest as given. File paths
+    in ``problems.jsonl`` and ``rejects.jsonl`` are written relative to ``path_base`` when given,
+    so that the logs of one build are the same on every machine.
     """
     check_version(version)
     if policy not in POLICIES:
@@ -547,7 +551,7 @@ def build_documents(
     run = _BuildRun(schema=schema, name=name, version=version, tmp_dir=tmp_dir, split=split, policy=policy,
                     strict=strict, licence=licence, citation=citation, description=description,
                     source_files=dict(source_files or {}), jobs=jobs, max_shard_bytes=max_shard_bytes,
-                    report=BuildReport(name, version, final_dir))
+                    report=BuildReport(name, version, final_dir), path_base=path_base)
     try:
         with _sigterm_unwinds():
             run.run(items, progress=progress)
@@ -587,7 +591,7 @@ class _BuildRun:
     def __init__(self, *, schema: Schema, name: str, version: str, tmp_dir: Path, split: SplitRule,
                  policy: str, strict: bool, licence: str | None, citation: str | None,
                  description: str | None, source_files: dict[str, str], jobs: int, max_shard_bytes: int,
-                 report: BuildReport) -> None:
+                 report: BuildReport, path_base: Path | None) -> None:
         from dataset_builder.validate import DocumentIdTracker, validate_document
 
         self.schema, self.name, self.version, self.tmp_dir = schema, name, version, tmp_dir
@@ -595,6 +599,7 @@ class _BuildRun:
         self.licence, self.citation, self.description = licence, citation, description
         self.source_files = source_files
         self.report = report
+        self.path_base = path_base
         self.validate_document = validate_document
         self.ids = DocumentIdTracker()
         self.settings = {
@@ -632,9 +637,18 @@ class _BuildRun:
         self.report.problems_by_code[problem.code] += 1
         self.report.problems_by_severity[problem.severity.value] += 1
 
+    def _relative(self, path: str | None) -> str | None:
+        if path is None or self.path_base is None or not os.path.isabs(path):
+            return path
+        return Path(os.path.relpath(path, self.path_base)).as_posix()
+
+    def _portable(self, problem: Problem) -> Problem:
+        relative = self._relative(problem.path)
+        return problem if relative == problem.path else dataclasses.replace(problem, path=relative)
+
     def _log(self, problem: Problem) -> None:
         self._count(problem)
-        self.problem_log.write(problem.to_json())
+        self.problem_log.write(self._portable(problem).to_json())
 
     def _reject(self, location: Location | None, doc_id: str | None, problems: Sequence[Problem],
                 n_spans: int, n_links: int) -> None:
@@ -649,10 +663,13 @@ class _BuildRun:
         report.links.rejected += n_links
         if doc_id is not None:
             report.rejected_ids.append(doc_id)
+        where = None
+        if location is not None:
+            where = str(Location(self._relative(location.path) or location.path, location.line))
         record = {
             "doc_id": doc_id,
-            "location": str(location) if location else None,
-            "problems": [p.to_dict() for p in problems],
+            "location": where,
+            "problems": [self._portable(p).to_dict() for p in problems],
         }
         from dataset_builder.features import canonical_json
 
