@@ -1,0 +1,655 @@
+"""One call from gold and predictions to a complete, reproducible evaluation result.
+
+:func:`evaluate` runs every stage — label mapping, alignment, scoring under each matching mode,
+bootstrap confidence intervals, error analysis, confusion matrices, link scoring — and returns an
+:class:`EvalResult` that records *what* was scored as well as the scores: the dataset identity and
+fingerprint, a hash of the predictions, every setting and the akhbar version. ``to_json()`` and
+``from_json()`` round-trip it, so a stored run can be re-rendered (:mod:`eval.report`) or compared
+with another run (``akhbar compare``) later.
+
+:func:`evaluate_tags` is the same for token tag sequences (``y_true``/``y_pred`` as lists of tag
+lists), where units are sentences and offsets are token indices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import platform
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from dataset_builder.model import Document
+from dataset_builder.problems import Problem, Severity
+from eval.errors import ErrorRecord, confusion_matrix, error_counts, error_records
+from eval.stats import ConfidenceInterval, UnitCounts, bootstrap_intervals, unit_counts
+from eval.types import MATCH_MODES, AlignedPair, ErrorClass, LabelScore, MatchMode, Mention, ScoreReport
+
+if TYPE_CHECKING:
+    from eval.gold import GoldSet
+    from eval.model import Model
+    from eval.predictions import Predictions
+
+#: Version of the JSON layout written by :meth:`EvalResult.to_json`; bumped on incompatible change.
+RESULT_SCHEMA_VERSION = 1
+RESULT_KIND = "akhbar-eval-result"
+
+ZeroDivision = float | Literal["warn"]
+
+
+# ---------------------------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """Everything measured on one annotation layer.
+
+    Attributes
+    ----------
+    layer : str
+    scores : dict of mode to ScoreReport
+        Per-label and averaged P/R/F1 under each matching mode.
+    intervals : dict of mode to {average or label: {metric: ConfidenceInterval}}
+        Bootstrap intervals (empty when ``bootstrap=0``).
+    counts : dict of mode to UnitCounts
+        TP/FP/FN per unit and label: what per-document scores and paired tests are computed from.
+    error_counts : dict of str to int
+        Number of aligned pairs in each :class:`~eval.types.ErrorClass`.
+    errors : list of ErrorRecord
+        Every pair that is not correct, located and quoted.
+    confusion : (matrix as nested lists, labels)
+        Gold label (rows) against predicted label (columns), ``∅`` for no mention.
+    pairs : list of AlignedPair
+        The alignment itself (correct pairs included), for rendering documents.
+    """
+
+    layer: str
+    scores: dict[str, ScoreReport]
+    intervals: dict[str, dict[str, dict[str, ConfidenceInterval]]]
+    counts: dict[str, UnitCounts]
+    error_counts: dict[str, int]
+    errors: list[ErrorRecord]
+    confusion: tuple[list[list[int]], list[str]]
+    pairs: list[AlignedPair] = field(default_factory=list)
+
+    def per_document(self, mode: str = "strict", metric: str = "f1") -> dict[str, float]:
+        """Micro metric of every unit (document or sentence) on its own."""
+        return self.counts[mode].per_unit(metric)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What was evaluated, with what, how and by which version: enough to reproduce a run.
+
+    ``gold_fingerprint`` hashes the gold mentions actually scored (after label mapping) and the
+    list of units, so two runs are comparable exactly when it is equal.
+    """
+
+    dataset: dict[str, Any] | None
+    gold_fingerprint: str
+    predictions: dict[str, Any]
+    settings: dict[str, Any]
+    akhbar_version: str
+    environment: dict[str, str]
+    created: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset, "gold_fingerprint": self.gold_fingerprint, "predictions": self.predictions,
+            "settings": self.settings, "akhbar_version": self.akhbar_version, "environment": self.environment,
+            "created": self.created,
+        }
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """The complete result of :func:`evaluate` or :func:`evaluate_tags`.
+
+    Attributes
+    ----------
+    layers : dict of layer name to LayerResult
+    links : dict of link type to {mode: scores as a dict}
+        Link (e.g. quote -> speaker) scores from :mod:`eval.links`; empty when gold has no links.
+    units : tuple of str
+        Unit ids in test-set order: document ids, or sentence indices for tag sequences.
+    unit_kind : {"document", "sentence"}
+    provenance : Provenance
+    problems : list of Problem
+        What did not enter the scores and why (predictions for unknown documents, offset-free
+        mentions that could not be placed, layers not evaluated, ...). Nothing is dropped silently.
+    texts : dict of unit id to text, optional
+        Document texts, for rendering documents in reports.
+    tokens : dict, optional
+        ``{"tokens": n, "correct": k}`` token-level tag agreement, for tag-sequence input.
+    """
+
+    layers: dict[str, LayerResult]
+    links: dict[str, dict[str, dict[str, Any]]]
+    units: tuple[str, ...]
+    unit_kind: str
+    provenance: Provenance
+    problems: list[Problem] = field(default_factory=list)
+    texts: dict[str, str] | None = None
+    tokens: dict[str, int] | None = None
+
+    def score(self, layer: str = "entities", mode: str = "strict") -> ScoreReport:
+        """The :class:`ScoreReport` of one layer under one mode, with a helpful error if absent."""
+        if layer not in self.layers:
+            raise KeyError(f"layer {layer!r} was not evaluated; evaluated layers: {list(self.layers)}")
+        scores = self.layers[layer].scores
+        if mode not in scores:
+            raise KeyError(f"mode {mode!r} was not evaluated for {layer!r}; evaluated modes: {list(scores)}")
+        return scores[mode]
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        return tuple(self.provenance.settings.get("modes", ()))
+
+    # -------------------------------------------------------------------------------- JSON
+
+    def to_dict(self, *, include_pairs: bool = True, include_texts: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict (the layout is documented in docs/evaluation.md)."""
+        return {
+            "kind": RESULT_KIND,
+            "schema_version": RESULT_SCHEMA_VERSION,
+            "provenance": self.provenance.to_dict(),
+            "unit_kind": self.unit_kind,
+            "units": list(self.units),
+            "tokens": self.tokens,
+            "layers": {
+                name: {
+                    "scores": {mode: report.to_dict() for mode, report in layer.scores.items()},
+                    "intervals": {
+                        mode: {avg: {m: ci.to_dict() for m, ci in by_metric.items()}
+                               for avg, by_metric in by_avg.items()}
+                        for mode, by_avg in layer.intervals.items()
+                    },
+                    "counts": {mode: counts.to_dict() for mode, counts in layer.counts.items()},
+                    "error_counts": layer.error_counts,
+                    "errors": [record.to_dict() for record in layer.errors],
+                    "confusion": {"labels": layer.confusion[1], "matrix": layer.confusion[0]},
+                    "pairs": [_pair_to_json(pair) for pair in layer.pairs] if include_pairs else None,
+                }
+                for name, layer in self.layers.items()
+            },
+            "links": self.links,
+            "problems": [problem.to_dict() for problem in self.problems],
+            "texts": self.texts if include_texts else None,
+        }
+
+    def to_json(self, *, indent: int | None = 1, include_pairs: bool = True, include_texts: bool = True) -> str:
+        """Serialize to JSON (UTF-8 text, Arabic kept as is, NaN written as ``null``)."""
+        data = _nan_to_none(self.to_dict(include_pairs=include_pairs, include_texts=include_texts))
+        return json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EvalResult:
+        if data.get("kind") != RESULT_KIND:
+            raise ValueError(f"not an akhbar evaluation result (kind={data.get('kind')!r}); "
+                             "pass a file written by `akhbar eval --format json`.")
+        if data.get("schema_version") != RESULT_SCHEMA_VERSION:
+            raise ValueError(f"result schema version {data.get('schema_version')} is not supported "
+                             f"(this akhbar reads version {RESULT_SCHEMA_VERSION}); re-run the evaluation.")
+        layers = {}
+        for name, raw in data["layers"].items():
+            layers[name] = LayerResult(
+                layer=name,
+                scores={mode: _report_from_dict(report) for mode, report in raw["scores"].items()},
+                intervals={
+                    mode: {avg: {m: ConfidenceInterval.from_dict(_none_to_nan(ci)) for m, ci in by_metric.items()}
+                           for avg, by_metric in by_avg.items()}
+                    for mode, by_avg in raw["intervals"].items()
+                },
+                counts={mode: UnitCounts.from_dict(counts) for mode, counts in raw["counts"].items()},
+                error_counts=dict(raw["error_counts"]),
+                errors=[ErrorRecord.from_dict(record) for record in raw["errors"]],
+                confusion=(raw["confusion"]["matrix"], raw["confusion"]["labels"]),
+                pairs=[_pair_from_json(pair) for pair in raw.get("pairs") or ()],
+            )
+        provenance = Provenance(**data["provenance"])
+        problems = [Problem(**{**p, "severity": Severity(p.get("severity", "error"))}) for p in data["problems"]]
+        return cls(layers=layers, links=data.get("links") or {}, units=tuple(data["units"]),
+                   unit_kind=data["unit_kind"], provenance=provenance, problems=problems,
+                   texts=data.get("texts"), tokens=data.get("tokens"))
+
+    @classmethod
+    def from_json(cls, text: str) -> EvalResult:
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def load(cls, path: str | Path) -> EvalResult:
+        """Read a result written with ``to_json`` (e.g. by ``akhbar eval --format json --output``)."""
+        path = Path(path)
+        try:
+            return cls.from_json(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}). "
+                             "Pass a file written by `akhbar eval --format json`.") from None
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
+
+def _mention_to_json(mention: Mention | None) -> dict[str, Any] | None:
+    if mention is None:
+        return None
+    out: dict[str, Any] = {"doc_id": mention.doc_id, "start": mention.start, "end": mention.end,
+                           "label": mention.label, "layer": mention.layer}
+    if mention.text is not None:
+        out["text"] = mention.text
+    if mention.id is not None:
+        out["id"] = mention.id
+    return out
+
+
+def _mention_from_json(data: Mapping[str, Any] | None) -> Mention | None:
+    return None if data is None else Mention(**data)
+
+
+def _pair_to_json(pair: AlignedPair) -> list[Any]:
+    return [_mention_to_json(pair.gold), _mention_to_json(pair.pred), pair.outcome.value]
+
+
+def _pair_from_json(data: Sequence[Any]) -> AlignedPair:
+    return AlignedPair(_mention_from_json(data[0]), _mention_from_json(data[1]), ErrorClass(data[2]))
+
+
+def _score_from_dict(data: Mapping[str, Any]) -> LabelScore:
+    data = _none_to_nan(data)
+    return LabelScore(data["label"], data["tp"], data["fp"], data["fn"], data["precision"], data["recall"],
+                      data["f1"], data["support"])
+
+
+def _report_from_dict(data: Mapping[str, Any]) -> ScoreReport:
+    return ScoreReport(
+        mode=data["mode"], layer=data["layer"],
+        per_label={label: _score_from_dict(s) for label, s in data["per_label"].items()},
+        micro=_score_from_dict(data["micro"]), macro=_score_from_dict(data["macro"]),
+        weighted=_score_from_dict(data["weighted"]), n_gold=data["n_gold"], n_pred=data["n_pred"],
+        settings=dict(data.get("settings") or {}),
+    )
+
+
+_FLOAT_FIELDS = frozenset({"precision", "recall", "f1", "low", "high", "point"})
+
+
+def _none_to_nan(data: Mapping[str, Any]) -> dict[str, Any]:
+    # JSON has no NaN (zero_division=nan); it is written as null and read back as NaN.
+    return {k: (math.nan if v is None and k in _FLOAT_FIELDS else v) for k, v in data.items()}
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------------------------ evaluate
+
+
+def _akhbar_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("akhbar")
+    except Exception:  # not installed (running from a checkout): the package's own constant
+        from dataset_builder import __version__
+
+        return __version__
+
+
+def _environment() -> dict[str, str]:
+    import numpy
+
+    return {"python": platform.python_version(), "numpy": numpy.__version__, "platform": platform.platform()}
+
+
+def _gold_fingerprint(mentions: Iterable[Mention], units: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps(list(units), ensure_ascii=False).encode("utf-8"))
+    for m in sorted(mentions, key=lambda m: (m.layer, m.doc_id, m.start, m.end, m.label)):
+        digest.update(f"\n{m.layer}\t{m.doc_id}\t{m.start}\t{m.end}\t{m.label}".encode())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _mentions_hash(mentions: Iterable[Mention]) -> str:
+    digest = hashlib.sha256()
+    for m in sorted(mentions, key=lambda m: (m.layer, m.doc_id, m.start, m.end, m.label)):
+        digest.update(f"{m.layer}\t{m.doc_id}\t{m.start}\t{m.end}\t{m.label}\n".encode())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _resolve_label_map(label_map: Any) -> tuple[Any, dict[str, Any] | None]:
+    """A label map object usable by :func:`eval.labels.map_mentions`, and its description for provenance."""
+    if label_map is None:
+        return None, None
+    from eval.labels import LabelMap
+
+    if isinstance(label_map, str | Path):
+        resolved = LabelMap.from_file(label_map)
+        source: str | None = str(label_map)
+    elif isinstance(label_map, LabelMap):
+        resolved, source = label_map, None
+    elif isinstance(label_map, Mapping):
+        resolved, source = LabelMap.from_dict(label_map), None
+    else:
+        raise TypeError(f"label_map must be a LabelMap, a mapping or a YAML path, not {type(label_map).__name__}.")
+    mapping = dict(sorted(resolved.mapping.items()))
+    return resolved, {"source": source, "mapping": mapping}
+
+
+def _map(mentions: list[Mention], label_map: Any, ignore_labels: Sequence[str]) -> list[Mention]:
+    if label_map is None and not ignore_labels:
+        return mentions
+    from eval.labels import map_mentions
+
+    return map_mentions(mentions, label_map, ignore=tuple(ignore_labels))
+
+
+def _check_modes(modes: Sequence[str]) -> tuple[MatchMode, ...]:
+    modes = tuple(modes)
+    unknown = [m for m in modes if m not in MATCH_MODES]
+    if unknown or not modes:
+        raise ValueError(f"unknown matching mode(s) {unknown}; choose from {list(MATCH_MODES)}.")
+    return modes  # type: ignore[return-value]
+
+
+@dataclass
+class _PredictionInput:
+    mentions: list[Mention]
+    links: list[Any]
+    info: dict[str, Any]
+    problems: list[Problem]
+
+
+def _prediction_input(pred: Any, documents: Sequence[Document]) -> _PredictionInput:
+    if hasattr(pred, "predict") and callable(pred.predict):  # a Model
+        from eval.model import run_model
+
+        mentions = list(run_model(pred, documents, progress=False))
+        name = getattr(pred, "name", type(pred).__name__)
+        return _PredictionInput(mentions, [], {"model": name, "hash": _mentions_hash(mentions)}, [])
+    if hasattr(pred, "mentions") and hasattr(pred, "source_hash"):  # Predictions
+        problems = [u.to_problem() if hasattr(u, "to_problem") else _unaligned_problem(u)
+                    for u in getattr(pred, "unaligned", ())]
+        problems += list(getattr(pred, "problems", ()))
+        info = {"hash": pred.source_hash, "format": getattr(pred, "fmt", None),
+                "source": getattr(pred, "source", None), "unaligned": len(getattr(pred, "unaligned", ()))}
+        return _PredictionInput(list(pred.mentions), list(getattr(pred, "links", ())), info, problems)
+    mentions = list(pred)
+    if any(not isinstance(m, Mention) for m in mentions):
+        raise TypeError("pred must be Predictions, a Model (with .predict) or a sequence of eval.types.Mention.")
+    return _PredictionInput(mentions, [], {"hash": _mentions_hash(mentions), "format": "mentions"}, [])
+
+
+def _unaligned_problem(unaligned: Any) -> Problem:
+    return Problem("prediction-unaligned", f"predicted mention {getattr(unaligned, 'text', unaligned)!r} "
+                   "could not be placed in the document text and is not scored.",
+                   "Check the mention's spelling against the document.", Severity.WARNING)
+
+
+def evaluate(
+    gold: GoldSet | Sequence[Document],
+    pred: Predictions | Sequence[Mention] | Model,
+    *,
+    modes: Sequence[MatchMode] = MATCH_MODES,
+    layers: Sequence[str] | None = None,
+    label_map: Any = None,
+    ignore_labels: Sequence[str] = (),
+    clitic_tolerance: bool = False,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    zero_division: ZeroDivision = 0.0,
+    confidence: float = 0.95,
+) -> EvalResult:
+    """Evaluate predictions against gold documents under several matching modes.
+
+    Parameters
+    ----------
+    gold : GoldSet or sequence of Document
+        From :func:`eval.gold.load_gold`, or documents read in memory (identified then by a content
+        fingerprint).
+    pred : Predictions, sequence of Mention, or Model
+        From :func:`eval.predictions.load_predictions`; mentions with character offsets; or a
+        model, which is run on the gold documents with :func:`eval.model.run_model`.
+    modes : sequence of {"strict", "exact", "partial", "type"}, default=all four
+        Matching modes (SemEval-2013 task 9.1): strict = same boundaries and label; exact = same
+        boundaries; partial = overlap counts half; type = overlap and same label.
+    layers : sequence of str, optional
+        Layers to score; defaults to every layer that has gold spans.
+    label_map : LabelMap, mapping or path to YAML, optional
+        Applied to gold and predictions before scoring (e.g. fine types -> PERS/LOC/ORG/MISC).
+    ignore_labels : sequence of str, default=()
+        Labels removed from gold and predictions before scoring.
+    clitic_tolerance : bool, default=False
+        Let boundaries that differ only by attached proclitics (و ف ب ل ك, ال) match; such pairs
+        are counted correct but listed under their own error class, ``clitic_boundary``.
+    bootstrap : int, default=1000
+        Bootstrap resamples for confidence intervals; ``0`` skips them.
+    seed : int, default=0
+        Seed of every random procedure.
+    zero_division : float or "warn", default=0.0
+        Value of a metric whose denominator is zero, as in scikit-learn.
+    confidence : float, default=0.95
+        Level of the bootstrap intervals.
+
+    Returns
+    -------
+    EvalResult
+    """
+    from eval.gold import GoldSet, gold_from_documents
+
+    gold_set = gold if isinstance(gold, GoldSet) else gold_from_documents(list(gold))
+    documents = gold_set.documents
+    modes = _check_modes(modes)
+    prediction = _prediction_input(pred, documents)
+    problems = list(prediction.problems)
+
+    known = {doc.id for doc in documents}
+    foreign = [m for m in prediction.mentions if m.doc_id not in known]
+    if foreign:
+        ids = sorted({m.doc_id for m in foreign})
+        problems.append(Problem(
+            "prediction-unknown-document",
+            f"{len(foreign)} predicted mention(s) belong to {len(ids)} document id(s) not in the gold set "
+            f"({', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}); they are not scored.",
+            "Evaluate against the split the predictions were made for, or fix the document ids.",
+            Severity.WARNING, doc_id=ids[0],
+        ))
+    pred_mentions = [m for m in prediction.mentions if m.doc_id in known]
+
+    layer_names = tuple(layers) if layers is not None else gold_set.layers
+    if not layer_names:
+        raise ValueError("the gold documents have no spans in any layer; there is nothing to evaluate.")
+    gold_mentions = [m for layer in layer_names for m in gold_set.mentions(layer)]
+
+    result = _evaluate_mentions(
+        gold_mentions, pred_mentions, units=[doc.id for doc in documents], unit_kind="document",
+        texts=gold_set.texts(), layers=layer_names, modes=modes, label_map=label_map,
+        ignore_labels=ignore_labels, clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed,
+        zero_division=zero_division, confidence=confidence, dataset=gold_set.dataset.to_dict(),
+        prediction_info=prediction.info, problems=problems,
+    )
+    links = _score_links(documents, pred_mentions, prediction.links, modes, problems)
+    return EvalResult(layers=result.layers, links=links, units=result.units, unit_kind=result.unit_kind,
+                      provenance=result.provenance, problems=problems, texts=result.texts)
+
+
+def _score_links(
+    documents: Sequence[Document], pred_mentions: list[Mention], pred_links: list[Any],
+    modes: Sequence[MatchMode], problems: list[Problem],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    link_types = sorted({link.type for doc in documents for link in doc.links})
+    if not link_types:
+        return {}
+    from eval.links import score_links
+
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for link_type in link_types:
+        for mode in modes:
+            scored = score_links(documents, pred_mentions, pred_links, link_type=link_type, mode=mode)
+            out.setdefault(link_type, {})[mode] = scored.to_dict() if hasattr(scored, "to_dict") else vars(scored)
+    if not pred_links:
+        problems.append(Problem(
+            "prediction-no-links", f"the gold set has {', '.join(link_types)} links but the predictions have none; "
+            "link scores are zero.", "Predict links (e.g. quote -> speaker) to have them scored.", Severity.INFO))
+    return out
+
+
+@dataclass(frozen=True)
+class _Core:
+    layers: dict[str, LayerResult]
+    units: tuple[str, ...]
+    unit_kind: str
+    provenance: Provenance
+    texts: dict[str, str] | None
+
+
+def _evaluate_mentions(
+    gold_mentions: list[Mention],
+    pred_mentions: list[Mention],
+    *,
+    units: Sequence[str],
+    unit_kind: str,
+    texts: dict[str, str] | None,
+    layers: Sequence[str],
+    modes: tuple[MatchMode, ...],
+    label_map: Any,
+    ignore_labels: Sequence[str],
+    clitic_tolerance: bool,
+    bootstrap: int,
+    seed: int,
+    zero_division: ZeroDivision,
+    confidence: float,
+    dataset: dict[str, Any] | None,
+    prediction_info: dict[str, Any],
+    problems: list[Problem],
+) -> _Core:
+    from eval.align import align
+    from eval.score import score_pairs
+
+    if bootstrap < 0:
+        raise ValueError(f"bootstrap={bootstrap}; pass 0 to skip confidence intervals or a positive count.")
+    resolved_map, map_info = _resolve_label_map(label_map)
+    gold_mentions = _map(gold_mentions, resolved_map, ignore_labels)
+    pred_mentions = _map(pred_mentions, resolved_map, ignore_labels)
+    stats_zero_division = 0.0 if zero_division == "warn" else float(zero_division)
+
+    other_layers = sorted({m.layer for m in pred_mentions} - set(layers))
+    if other_layers:
+        count = sum(m.layer in other_layers for m in pred_mentions)
+        problems.append(Problem(
+            "prediction-layer-not-evaluated",
+            f"{count} predicted mention(s) in layer(s) {other_layers} are not scored: the evaluated layers are "
+            f"{list(layers)}.", "Pass these layers to evaluate them, or drop them from the predictions.",
+            Severity.INFO))
+
+    layer_results: dict[str, LayerResult] = {}
+    for layer in layers:
+        gold_layer = [m for m in gold_mentions if m.layer == layer]
+        pred_layer = [m for m in pred_mentions if m.layer == layer]
+        pairs = align(gold_layer, pred_layer, clitic_tolerance=clitic_tolerance, texts=texts)
+        scores: dict[str, ScoreReport] = {}
+        counts: dict[str, UnitCounts] = {}
+        intervals: dict[str, dict[str, dict[str, ConfidenceInterval]]] = {}
+        for mode in modes:
+            report = score_pairs(pairs, mode, layer=layer, zero_division=zero_division)
+            scores[mode] = report
+            counts[mode] = unit_counts(pairs, mode, layer=layer, units=units, labels=list(report.per_label))
+            if bootstrap and counts[mode].labels:
+                intervals[mode] = bootstrap_intervals(
+                    counts[mode], n_resamples=bootstrap, confidence=confidence, seed=seed,
+                    zero_division=stats_zero_division,
+                )
+        matrix, axis = confusion_matrix(pairs)
+        layer_results[layer] = LayerResult(
+            layer=layer, scores=scores, intervals=intervals, counts=counts, error_counts=error_counts(pairs),
+            errors=error_records(pairs, texts), confusion=(matrix.tolist(), axis), pairs=pairs,
+        )
+
+    settings = {
+        "modes": list(modes), "layers": list(layers), "label_map": map_info, "ignore_labels": list(ignore_labels),
+        "clitic_tolerance": clitic_tolerance, "bootstrap": bootstrap, "confidence": confidence, "seed": seed,
+        "zero_division": zero_division if not (isinstance(zero_division, float) and math.isnan(zero_division))
+        else "nan",
+    }
+    provenance = Provenance(
+        dataset=dataset, gold_fingerprint=_gold_fingerprint(gold_mentions, units), predictions=prediction_info,
+        settings=settings, akhbar_version=_akhbar_version(), environment=_environment(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    return _Core(layer_results, tuple(units), unit_kind, provenance, texts)
+
+
+def evaluate_tags(
+    y_true: Sequence[Sequence[str]],
+    y_pred: Sequence[Sequence[str]],
+    *,
+    scheme: str = "IOB2",
+    decoder: Literal["lenient", "strict"] = "lenient",
+    modes: Sequence[MatchMode] = MATCH_MODES,
+    label_map: Any = None,
+    ignore_labels: Sequence[str] = (),
+    bootstrap: int = 1000,
+    seed: int = 0,
+    zero_division: ZeroDivision = 0.0,
+    confidence: float = 0.95,
+    layer: str = "entities",
+    source: Mapping[str, Any] | None = None,
+) -> EvalResult:
+    """Evaluate token tag sequences (one list of tags per sentence), with every analysis of :func:`evaluate`.
+
+    Parameters
+    ----------
+    y_true, y_pred : sequence of sequence of str
+        Gold and predicted tags, sentence by sentence; each pair of sentences must have the same length.
+    scheme : {"IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU"}, default="IOB2"
+    decoder : {"lenient", "strict"}, default="lenient"
+        ``lenient`` decodes chunks as conlleval.pl does (an ``I-`` after ``O`` starts a chunk);
+        ``strict`` drops chunks that are invalid under the scheme, as seqeval ``mode="strict"``.
+    source : mapping, optional
+        Where the tags came from (e.g. ``{"path": ..., "hash": ...}``), recorded in provenance.
+
+    Other parameters are as in :func:`evaluate`. Units are sentences, ids ``"0"``, ``"1"``, ...;
+    mention offsets are token indices.
+
+    Returns
+    -------
+    EvalResult
+        With ``tokens = {"tokens": n, "correct": k}`` (token accuracy, as conlleval reports it).
+    """
+    from eval.bio import mentions_from_tags
+
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} sentences but y_pred has {len(y_pred)}; they must align.")
+    n_tokens = correct = 0
+    for index, (gold_tags, pred_tags) in enumerate(zip(y_true, y_pred, strict=True)):
+        if len(gold_tags) != len(pred_tags):
+            raise ValueError(f"sentence {index}: {len(gold_tags)} gold tags but {len(pred_tags)} predicted tags; "
+                             "each sentence must have one predicted tag per token.")
+        n_tokens += len(gold_tags)
+        correct += sum(g == p for g, p in zip(gold_tags, pred_tags, strict=True))
+    units = [str(i) for i in range(len(y_true))]
+    gold = mentions_from_tags(y_true, scheme=scheme, decoder=decoder, doc_ids=units, layer=layer)
+    pred = mentions_from_tags(y_pred, scheme=scheme, decoder=decoder, doc_ids=units, layer=layer)
+    info = {"hash": _mentions_hash(pred), "format": "tags", "scheme": scheme, "decoder": decoder, **(source or {})}
+    problems: list[Problem] = []
+    core = _evaluate_mentions(
+        gold, pred, units=units, unit_kind="sentence", texts=None, layers=(layer,), modes=_check_modes(modes),
+        label_map=label_map, ignore_labels=ignore_labels, clitic_tolerance=False, bootstrap=bootstrap, seed=seed,
+        zero_division=zero_division, confidence=confidence, dataset=None, prediction_info=info, problems=problems,
+    )
+    core.provenance.settings.update({"scheme": scheme, "decoder": decoder})
+    return EvalResult(layers=core.layers, links={}, units=core.units, unit_kind="sentence",
+                      provenance=core.provenance, problems=problems, texts=None,
+                      tokens={"tokens": n_tokens, "correct": correct})
+
+
+__all__ = ["RESULT_SCHEMA_VERSION", "EvalResult", "LayerResult", "Provenance", "evaluate", "evaluate_tags"]

@@ -1,0 +1,376 @@
+"""A single self-contained HTML report: scores, errors by class, and every document annotated.
+
+The page needs nothing but a browser: the style sheet is inline, there are no scripts, fonts,
+images or links to other resources. Documents are shown right-to-left (``dir="rtl" lang="ar"``)
+in an Arabic-capable font stack, with gold spans underlined and predicted spans shaded, both in
+the colour of their label; nested and crossing spans are drawn by splitting highlights into
+properly nested fragments, and every fragment is bidi-isolated (``unicode-bidi: isolate``) so that
+Latin labels and digits cannot reorder the Arabic text around them. Text is HTML-escaped and
+shown exactly as read: offsets are never "fixed".
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib import resources
+from string import Template
+from typing import TYPE_CHECKING
+
+from eval.errors import ERROR_DESCRIPTIONS, errors_by_class
+from eval.report import AVERAGE_ROWS, _describe_dataset, _describe_predictions, _settings_line
+from eval.types import AlignedPair, ErrorClass, Mention
+
+if TYPE_CHECKING:
+    from eval.evaluate import EvalResult, LayerResult
+
+# Twelve hues that stay distinguishable as underline and as light shading.
+PALETTE: tuple[str, ...] = (
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#637939",
+)
+
+
+def _esc(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def _pct(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{100 * value:.2f}"
+
+
+def label_colours(labels: list[str]) -> dict[str, str]:
+    """A colour per label, stable for a given label set (sorted, then the palette in order)."""
+    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(sorted(set(labels)))}
+
+
+# ------------------------------------------------------------------------------- document view
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    start: int
+    end: int
+    side: str  # "gold" or "pred"
+    label: str
+    outcome: ErrorClass
+    key: int
+
+    def order(self) -> tuple[int, int, int, str, int]:
+        # Outer spans first; gold outside predicted when both cover the same stretch.
+        return (self.start, -self.end, 0 if self.side == "gold" else 1, self.label, self.key)
+
+
+def _marks(pairs: list[AlignedPair]) -> list[_Mark]:
+    marks = []
+    for pair in pairs:
+        for side, mention in (("gold", pair.gold), ("pred", pair.pred)):
+            if mention is not None and mention.end > mention.start:
+                marks.append(_Mark(mention.start, mention.end, side, mention.label, pair.outcome, len(marks)))
+    return marks
+
+
+def _gold_heights(marks: list[_Mark]) -> dict[int, int]:
+    """For each gold mark, 1 + the deepest chain of gold marks inside it: outer underlines sit lower."""
+    gold = sorted((m for m in marks if m.side == "gold"), key=lambda m: (m.end - m.start, m.start))
+    heights: dict[int, int] = {}
+    for i, mark in enumerate(gold):
+        inner = [heights[g.key] for g in gold[:i] if mark.start <= g.start and g.end <= mark.end]
+        heights[mark.key] = 1 + max(inner, default=0)
+    return heights
+
+
+def render_document_text(text: str, pairs: list[AlignedPair], colours: dict[str, str]) -> str:
+    """HTML of one document's text with the gold and predicted mentions of ``pairs`` highlighted.
+
+    Overlapping highlights are split into fragments so the markup nests properly; the fragment
+    that ends a mention carries class ``end`` (where the label is drawn).
+    """
+    marks = _marks(pairs)
+    if not marks:
+        return _esc(text)
+    heights = _gold_heights(marks)
+    cuts = sorted({0, len(text)} | {m.start for m in marks} | {m.end for m in marks})
+    starting: dict[int, list[_Mark]] = defaultdict(list)
+    for mark in marks:
+        starting[mark.start].append(mark)
+    out: list[str] = []
+    active: list[_Mark] = []
+    opened: list[tuple[_Mark, int]] = []  # open fragments and the index of their opening tag in `out`
+
+    def close_down_to(depth: int, position: int) -> None:
+        while len(opened) > depth:
+            mark, index = opened.pop()
+            if position == mark.end:  # the fragment reaching the mention's end draws its label
+                out[index] = _open(mark, colours, heights, ends_here=True)
+            out.append("</span>")
+
+    for left, right in itertools.pairwise(cuts):
+        active = [m for m in active if m.end > left] + starting.get(left, [])
+        wanted = sorted((m for m in active if m.start <= left and m.end >= right), key=_Mark.order)
+        common = 0
+        while common < min(len(opened), len(wanted)) and opened[common][0] is wanted[common]:
+            common += 1
+        close_down_to(common, left)
+        for mark in wanted[common:]:
+            opened.append((mark, len(out)))
+            out.append(_open(mark, colours, heights, ends_here=False))
+        out.append(_esc(text[left:right]))
+    close_down_to(0, len(text))
+    return "".join(out)
+
+
+def _open(mark: _Mark, colours: dict[str, str], heights: dict[int, int], *, ends_here: bool) -> str:
+    classes = ["m", mark.side]
+    if mark.side == "gold" and mark.outcome is ErrorClass.MISSED:
+        classes.append("missed")
+    if mark.side == "pred" and mark.outcome is ErrorClass.SPURIOUS:
+        classes.append("spurious")
+    if ends_here:
+        classes.append("end")
+    style = f"--c:{colours.get(mark.label, '#777')}"
+    if mark.side == "gold":
+        style += f";padding-bottom:{2 + 5 * (heights.get(mark.key, 1) - 1)}px"
+    side = "gold" if mark.side == "gold" else "predicted"
+    title = f"{side} {mark.label} [{mark.start}, {mark.end}) — {mark.outcome.value.replace('_', ' ')}"
+    return (f'<span class="{" ".join(classes)}" style="{style}" data-label="{_esc(mark.label)}" '
+            f'title="{_esc(title)}">')
+
+
+# ------------------------------------------------------------------------------------ sections
+
+
+def _score_section(result: EvalResult) -> str:
+    parts = ["<h2>Scores</h2>"]
+    confidence = result.provenance.settings.get("confidence", 0.95)
+    with_ci = bool(result.provenance.settings.get("bootstrap"))
+    for name, layer in result.layers.items():
+        parts.append(f"<h3>Layer <code>{_esc(name)}</code></h3>")
+        parts.append(_summary_table(layer, with_ci, confidence))
+        for index, mode in enumerate(layer.scores):
+            report = layer.scores[mode]
+            parts.append(f"<details{' open' if index == 0 else ''}><summary>{_esc(mode)} — per label "
+                         f"({report.n_gold} gold, {report.n_pred} predicted)</summary>")
+            parts.append(_label_table(layer, mode, with_ci, confidence))
+            parts.append("</details>")
+        parts.append(_confusion_table(layer))
+    for link_type, by_mode in result.links.items():
+        parts.append(f"<h3>Links <code>{_esc(link_type)}</code></h3>")
+        keys = sorted({k for scores in by_mode.values() for k, v in scores.items() if isinstance(v, int | float)})
+        rows = "".join(
+            f"<tr><td>{_esc(mode)}</td>" + "".join(f'<td class="num">{_esc(_link_value(scores.get(k)))}</td>'
+                                                   for k in keys) + "</tr>"
+            for mode, scores in by_mode.items()
+        )
+        parts.append("<table><tr><th>mode</th>" + "".join(f"<th>{_esc(k)}</th>" for k in keys) + f"</tr>{rows}</table>")
+    return "\n".join(parts)
+
+
+def _link_value(value: object) -> str:
+    return _pct(value) if isinstance(value, float) else ("" if value is None else str(value))
+
+
+def _ci_cell(layer: LayerResult, mode: str, key: str) -> str:
+    ci = layer.intervals.get(mode, {}).get(key, {}).get("f1")
+    if ci is None or math.isnan(ci.low):
+        return '<td class="num"></td>'
+    return f'<td class="num">[{100 * ci.low:.2f}, {100 * ci.high:.2f}]</td>'
+
+
+def _summary_table(layer: LayerResult, with_ci: bool, confidence: float) -> str:
+    header = "<tr><th>mode</th><th>precision %</th><th>recall %</th><th>F1 %</th>"
+    header += f"<th>{round(100 * confidence)}% CI F1</th>" if with_ci else ""
+    header += "<th>macro F1 %</th><th>gold</th><th>predicted</th></tr>"
+    rows = []
+    for mode, report in layer.scores.items():
+        micro = report.micro
+        rows.append(
+            f"<tr><td>{_esc(mode)}</td><td class='num'>{_pct(micro.precision)}</td>"
+            f"<td class='num'>{_pct(micro.recall)}</td><td class='num'>{_pct(micro.f1)}</td>"
+            + (_ci_cell(layer, mode, "micro") if with_ci else "")
+            + f"<td class='num'>{_pct(report.macro.f1)}</td><td class='num'>{report.n_gold}</td>"
+            f"<td class='num'>{report.n_pred}</td></tr>"
+        )
+    return f'<table class="summary">{header}{"".join(rows)}</table>'
+
+
+def _label_table(layer: LayerResult, mode: str, with_ci: bool, confidence: float) -> str:
+    report = layer.scores[mode]
+    header = "<tr><th>label</th><th>precision %</th><th>recall %</th><th>F1 %</th>"
+    header += f"<th>{round(100 * confidence)}% CI F1</th>" if with_ci else ""
+    header += "<th>TP</th><th>FP</th><th>FN</th><th>support</th></tr>"
+    rows = []
+    entries = [(label, score, label, "") for label, score in sorted(report.per_label.items())]
+    entries += [(name, getattr(report, key), key, ' class="average"') for key, name in AVERAGE_ROWS]
+    for label, score, key, css in entries:
+        rows.append(
+            f"<tr{css}><td>{_esc(label)}</td><td class='num'>{_pct(score.precision)}</td>"
+            f"<td class='num'>{_pct(score.recall)}</td><td class='num'>{_pct(score.f1)}</td>"
+            + (_ci_cell(layer, mode, key) if with_ci else "")
+            + f"<td class='num'>{score.tp:g}</td><td class='num'>{score.fp:g}</td><td class='num'>{score.fn:g}</td>"
+            f"<td class='num'>{score.support}</td></tr>"
+        )
+    return f'<table class="labels" data-mode="{_esc(mode)}">{header}{"".join(rows)}</table>'
+
+
+def _confusion_table(layer: LayerResult) -> str:
+    matrix, labels = layer.confusion
+    if not labels:
+        return ""
+    head = "<tr><th>gold \\ predicted</th>" + "".join(f"<th>{_esc(label)}</th>" for label in labels) + "</tr>"
+    rows = "".join(
+        f"<tr><th>{_esc(labels[i])}</th>" + "".join(f"<td class='num'>{value or ''}</td>" for value in row) + "</tr>"
+        for i, row in enumerate(matrix)
+    )
+    return (f"<details><summary>Confusion matrix ({_esc(layer.layer)}; ∅ = no mention)</summary>"
+            f"<table class='confusion'>{head}{rows}</table></details>")
+
+
+def _context_cell(record: object) -> str:
+    left = getattr(record, "left_context", None)
+    right = getattr(record, "right_context", None)
+    if left is None and right is None:
+        return "<td></td>"
+    gold_text = getattr(record, "gold_text", None)
+    pred_text = getattr(record, "pred_text", None)
+    start, end = record.start, record.end  # type: ignore[attr-defined]
+    middle = gold_text if (gold_text is not None and getattr(record, "gold_start", None) == start
+                           and getattr(record, "gold_end", None) == end) else pred_text
+    if middle is None or len(middle) != end - start:
+        middle = gold_text or pred_text or ""
+    return (f'<td class="ar ctx" dir="rtl" lang="ar">…{_esc(left)}<mark>{_esc(middle)}</mark>'
+            f"{_esc(right)}…</td>")
+
+
+def _errors_section(result: EvalResult) -> str:
+    parts = ["<h2>Errors by class</h2>"]
+    for name, layer in result.layers.items():
+        parts.append(f"<h3>Layer <code>{_esc(name)}</code></h3>")
+        counts = "".join(
+            f"<tr><td>{_esc(cls)}</td><td class='num'>{count}</td>"
+            f"<td>{_esc(ERROR_DESCRIPTIONS[ErrorClass(cls)])}</td></tr>"
+            for cls, count in layer.error_counts.items()
+        )
+        parts.append("<table class='error-counts'><tr><th>class</th><th>count</th><th>meaning</th></tr>"
+                     f"{counts}</table>")
+        for cls, records in errors_by_class(layer.errors).items():
+            if not records:
+                continue
+            parts.append(f"<details><summary>{_esc(cls.value.replace('_', ' '))} ({len(records)})</summary>")
+            rows = []
+            for r in records:
+                doc_link = (f'<a href="#{_esc(_anchor(name, r.doc_id))}">{_esc(r.doc_id)}</a>'
+                            if result.texts else _esc(r.doc_id))
+                rows.append(
+                    f"<tr><td>{doc_link}</td>"
+                    f"<td class='num'>{_offsets(r.gold_start, r.gold_end)}</td><td>{_esc(r.gold_label or '—')}</td>"
+                    f'<td class="ar" dir="rtl" lang="ar">{_esc(r.gold_text or "")}</td>'
+                    f"<td class='num'>{_offsets(r.pred_start, r.pred_end)}</td><td>{_esc(r.pred_label or '—')}</td>"
+                    f'<td class="ar" dir="rtl" lang="ar">{_esc(r.pred_text or "")}</td>{_context_cell(r)}</tr>'
+                )
+            parts.append(
+                f"<table class='errors' data-class='{_esc(cls.value)}'><tr><th>{_esc(result.unit_kind)}</th>"
+                "<th>gold offsets</th><th>gold label</th><th>gold text</th><th>predicted offsets</th>"
+                "<th>predicted label</th><th>predicted text</th><th>context</th></tr>" + "".join(rows) + "</table>"
+            )
+            parts.append("</details>")
+    return "\n".join(parts)
+
+
+def _offsets(start: int | None, end: int | None) -> str:
+    return "" if start is None else f"{start}–{end}"
+
+
+def _anchor(layer: str, doc_id: str) -> str:
+    return f"doc-{layer}-{doc_id}"
+
+
+def _legend(colours: dict[str, str]) -> str:
+    keys = (
+        '<span class="item"><span class="key-gold">نص</span> gold</span>'
+        '<span class="item"><span class="key-missed">نص</span> gold, missed</span>'
+        '<span class="item"><span class="key-pred">نص</span> predicted</span>'
+        '<span class="item"><span class="key-spurious">نص</span> predicted, spurious</span>'
+    )
+    swatches = "".join(
+        f'<span class="item"><span class="swatch" style="--c:{colour}"></span>{_esc(label)}</span>'
+        for label, colour in colours.items()
+    )
+    return f'<div class="legend">{keys}{swatches}</div>'
+
+
+def _documents_section(result: EvalResult, max_documents: int | None) -> str:
+    if not result.texts:
+        return ("<h2>Documents</h2><p class='note'>Document texts are not part of this result "
+                f"({_esc(result.unit_kind)}s scored from tags, or a result saved without texts).</p>")
+    parts = ["<h2>Documents</h2>"]
+    for name, layer in result.layers.items():
+        if not layer.pairs:
+            continue
+        labels = [m.label for p in layer.pairs for m in (p.gold, p.pred) if isinstance(m, Mention)]
+        colours = label_colours(labels)
+        parts.append(f"<h3>Layer <code>{_esc(name)}</code></h3>")
+        parts.append(_legend(colours))
+        by_doc: dict[str, list[AlignedPair]] = defaultdict(list)
+        for pair in layer.pairs:
+            mention = pair.gold if pair.gold is not None else pair.pred
+            by_doc[mention.doc_id].append(pair)  # type: ignore[union-attr]
+        shown = [unit for unit in result.units if unit in result.texts]
+        if max_documents is not None and len(shown) > max_documents:
+            parts.append(f"<p class='note'>Showing the first {max_documents} of {len(shown)} documents.</p>")
+            shown = shown[:max_documents]
+        for doc_id in shown:
+            pairs = by_doc.get(doc_id, [])
+            errors = sum(p.outcome is not ErrorClass.CORRECT for p in pairs)
+            parts.append(f'<div class="doc-title" id="{_esc(_anchor(name, doc_id))}">{_esc(doc_id)} — '
+                         f"{len(pairs)} aligned pair(s), {errors} not correct</div>")
+            parts.append(f'<div class="doc" dir="rtl" lang="ar">'
+                         f"{render_document_text(result.texts[doc_id], pairs, colours)}</div>")
+    return "\n".join(parts)
+
+
+def _problems_section(result: EvalResult) -> str:
+    if not result.problems:
+        return ""
+    items = "".join(f"<li>{_esc(problem)}</li>" for problem in result.problems)
+    return f"<h2>Problems with the input</h2><ul class='problems'>{items}</ul>"
+
+
+def render_html(result: EvalResult, *, title: str | None = None, max_documents: int | None = None) -> str:
+    """The full report as one self-contained HTML page.
+
+    Parameters
+    ----------
+    result : EvalResult
+    title : str, optional
+        Page title; defaults to "Evaluation — <dataset>".
+    max_documents : int, optional
+        Show at most this many documents (the page says how many were left out).
+
+    Returns
+    -------
+    str
+        An HTML5 document with no external resources.
+    """
+    dataset = result.provenance.dataset or {}
+    title = title or f"Evaluation — {dataset.get('name') or dataset.get('source') or 'akhbar'}"
+    provenance = "\n".join(
+        f"<li><strong>{_esc(key)}:</strong> {_esc(value)}</li>"
+        for key, value in (
+            ("gold", _describe_dataset(result)), ("predictions", _describe_predictions(result)),
+            ("settings", _settings_line(result)),
+            ("akhbar", f"{result.provenance.akhbar_version}, {result.provenance.created}"),
+        )
+    )
+    template = Template(resources.files("eval").joinpath("templates/report.html").read_text(encoding="utf-8"))
+    return template.substitute(
+        title=_esc(title), version=_esc(result.provenance.akhbar_version), provenance=provenance,
+        scores=_score_section(result), errors=_errors_section(result),
+        documents=_documents_section(result, max_documents), problems=_problems_section(result),
+    )
+
+
+__all__ = ["PALETTE", "label_colours", "render_document_text", "render_html"]
