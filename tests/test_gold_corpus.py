@@ -304,8 +304,8 @@ def test_guideline_defines_every_label(schema: Schema) -> None:
 
 # --- the project's own readers and validation -----------------------------------------------------
 
-def test_jsonl_reader_reads_the_corpus(doc: dict[str, Any]) -> None:
-    from dataset_builder.readers.jsonl import read_jsonl
+def test_jsonl_reader_reads_the_corpus(doc: dict[str, Any], raw_line: str) -> None:
+    from dataset_builder.readers.jsonl import document_to_json, read_jsonl
 
     items = list(read_jsonl(JSONL))
     assert len(items) == 1
@@ -319,6 +319,9 @@ def test_jsonl_reader_reads_the_corpus(doc: dict[str, Any]) -> None:
         (link["id"], link["type"], link["from"], link["to"]) for link in doc["links"]
     ]
     assert document.metadata.licence == LICENCE
+    # The file is in the canonical form the project's writer produces: reading and writing it back
+    # gives the same line, character for character.
+    assert json.dumps(document_to_json(document), ensure_ascii=False) == raw_line
 
 
 def test_validation_finds_no_problem(schema: Schema) -> None:
