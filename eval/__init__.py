@@ -1,0 +1,149 @@
+"""akhbar's evaluation: score extraction models against gold Arabic news annotations.
+
+Typical use::
+
+    from eval import evaluate, load_gold, load_predictions, render
+
+    gold = load_gold("out/sana-sample/1.0.0", split="test")
+    pred = load_predictions("predictions.jsonl", documents=gold.by_id())
+    result = evaluate(gold, pred, modes=("strict", "partial"), bootstrap=1000, seed=0)
+    print(render(result, "table"))
+
+Stages, in the order data flows: ``gold``/``predictions`` (inputs) -> ``align`` -> ``score``
+-> ``stats`` and ``errors`` -> ``report``/``html``. Names are imported on first use (module
+``__getattr__``), so ``import eval`` costs nothing and the fast CoNLL scoring path never loads
+``datasets`` or scikit-learn.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from eval.types import MATCH_MODES, AlignedPair, ErrorClass, LabelScore, MatchMode, Mention, ScoreReport
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from eval.align import align
+    from eval.bio import mentions_from_tags
+    from eval.errors import ErrorRecord, confusion_matrix, error_records, per_document_scores
+    from eval.evaluate import EvalResult, LayerResult, Provenance, evaluate, evaluate_tags
+    from eval.gold import DatasetRef, GoldSet, load_gold, mentions_of
+    from eval.hf import make_compute_metrics
+    from eval.labels import LabelMap, map_mentions
+    from eval.links import LinkScore, score_links
+    from eval.mentions import align_mentions
+    from eval.model import Model, run_model
+    from eval.predictions import Predictions, load_predictions
+    from eval.report import render
+    from eval.score import score, score_modes, score_pairs, score_tags
+    from eval.stats import (
+        ConfidenceInterval,
+        SignificanceResult,
+        UnitCounts,
+        approximate_randomization,
+        bootstrap_ci,
+        paired_bootstrap,
+        unit_counts,
+    )
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "align": "eval.align",
+    "mentions_from_tags": "eval.bio",
+    "ErrorRecord": "eval.errors",
+    "confusion_matrix": "eval.errors",
+    "error_records": "eval.errors",
+    "per_document_scores": "eval.errors",
+    "EvalResult": "eval.evaluate",
+    "LayerResult": "eval.evaluate",
+    "Provenance": "eval.evaluate",
+    "evaluate": "eval.evaluate",
+    "evaluate_tags": "eval.evaluate",
+    "DatasetRef": "eval.gold",
+    "GoldSet": "eval.gold",
+    "load_gold": "eval.gold",
+    "mentions_of": "eval.gold",
+    "make_compute_metrics": "eval.hf",
+    "LabelMap": "eval.labels",
+    "map_mentions": "eval.labels",
+    "LinkScore": "eval.links",
+    "score_links": "eval.links",
+    "align_mentions": "eval.mentions",
+    "Model": "eval.model",
+    "run_model": "eval.model",
+    "Predictions": "eval.predictions",
+    "load_predictions": "eval.predictions",
+    "render": "eval.report",
+    "score": "eval.score",
+    "score_modes": "eval.score",
+    "score_pairs": "eval.score",
+    "score_tags": "eval.score",
+    "ConfidenceInterval": "eval.stats",
+    "SignificanceResult": "eval.stats",
+    "UnitCounts": "eval.stats",
+    "approximate_randomization": "eval.stats",
+    "bootstrap_ci": "eval.stats",
+    "paired_bootstrap": "eval.stats",
+    "unit_counts": "eval.stats",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'eval' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "MATCH_MODES",
+    "AlignedPair",
+    "ConfidenceInterval",
+    "DatasetRef",
+    "ErrorClass",
+    "ErrorRecord",
+    "EvalResult",
+    "GoldSet",
+    "LabelMap",
+    "LabelScore",
+    "LayerResult",
+    "LinkScore",
+    "MatchMode",
+    "Mention",
+    "Model",
+    "Predictions",
+    "Provenance",
+    "ScoreReport",
+    "SignificanceResult",
+    "UnitCounts",
+    "align",
+    "align_mentions",
+    "approximate_randomization",
+    "bootstrap_ci",
+    "confusion_matrix",
+    "error_records",
+    "evaluate",
+    "evaluate_tags",
+    "load_gold",
+    "load_predictions",
+    "make_compute_metrics",
+    "map_mentions",
+    "mentions_from_tags",
+    "mentions_of",
+    "paired_bootstrap",
+    "per_document_scores",
+    "render",
+    "run_model",
+    "score",
+    "score_links",
+    "score_modes",
+    "score_pairs",
+    "score_tags",
+    "unit_counts",
+]
