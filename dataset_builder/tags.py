@@ -277,7 +277,7 @@ def decode(
             else:
                 chunks.append(Chunk(i, i + 1, type_))
         else:  # an orphan continuation
-            repairs.append(_orphan(tags, i, type_, repair, previous_dropped=last_dropped == i - 1))
+            repairs.append(_orphan(tags, i, type_, repair, previous_dropped=0 < i == last_dropped + 1))
             if not lenient:
                 last_dropped = i
             elif role == "I":

@@ -131,7 +131,7 @@ def test_type_change_inside_a_run_is_ill_formed() -> None:
 def test_orphan_at_the_start_of_a_sequence() -> None:
     chunks, repairs = decode(["I-FAC", "O"])  # Wojood train.txt line 12377
     assert chunks == [Chunk(0, 1, "FAC")]
-    assert "first token" in repairs[0].message
+    assert "(first token)" in repairs[0].message
 
 
 @pytest.mark.parametrize(
