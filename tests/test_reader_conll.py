@@ -7,6 +7,7 @@ that folder is absent.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,9 @@ from dataset_builder.model import Document, Span, Unreadable
 from dataset_builder.problems import InputError, Severity
 from dataset_builder.readers import detect_format, read
 from dataset_builder.readers.conll import DEFAULT_SENTENCES_PER_DOC, given_sentences, given_tokens, read_conll
+from dataset_builder.readers.jsonl import document_from_json, document_to_json
+from dataset_builder.schema import load_schema
+from dataset_builder.validate import validate_document
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "corpora"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
@@ -224,6 +228,21 @@ def test_pseudo_tokens_are_kept_by_default_and_dropped_on_request(path: Path) ->
 def test_the_registry_reads_and_detects_conll() -> None:
     assert detect_format(ANERCORP_SLICE) == "conll"
     assert [d.text for d in read(ANERCORP_SLICE)] == [d.text for d in read_conll(ANERCORP_SLICE)]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("path", SLICES, ids=lambda p: p.name)
+def test_documents_survive_the_jsonl_round_trip(path: Path) -> None:
+    for doc in documents(path):
+        assert document_from_json(json.loads(json.dumps(document_to_json(doc), ensure_ascii=False))) == doc
+
+
+def test_wojood_documents_validate_against_the_project_schema() -> None:
+    """Wojood's 21 types are the project's entity labels; only the 4th nesting level exceeds the schema."""
+    schema = load_schema(Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "schema.yaml")
+    problems = [p for path in (WOJOOD_TRAIN_SLICE, WOJOOD_VAL_SLICE) for d in documents(path)
+                for p in validate_document(d, schema)]
+    assert not any(p.is_error for p in problems)
+    assert [p.code for p in problems if p.severity is Severity.WARNING] == ["span-too-deep"]
 
 
 # ---------------------------------------------------------------- synthetic files: every rule

@@ -228,7 +228,7 @@ def _read(
                     path=source,
                 )
             ) from None
-    reader = _DocumentBuilder(
+    builder = _DocumentBuilder(
         source=source,
         scheme=scheme,  # type: ignore[arg-type]
         scheme_detected=detected,
@@ -238,7 +238,7 @@ def _read(
     )
     blocks = _blocks(parsed, sentences_per_doc)
     for number, block in enumerate(blocks, start=1):
-        doc = reader.build(f"{doc_id_prefix}-{number:05d}", block)
+        doc = builder.build(f"{doc_id_prefix}-{number:05d}", block)
         if doc is not None:
             yield doc
 
@@ -441,7 +441,7 @@ class _DocumentBuilder:
         levels = 0
 
         for sentence in block:
-            problems.extend(p for p in sentence.problems)
+            problems.extend(sentence.problems)
             n_bidi += sentence.bidi_marks
             columns = _columns(sentence)
             levels = max(levels, len(columns))
