@@ -1,0 +1,531 @@
+"""Read a model's predictions from a file, in any of the formats models actually produce.
+
+:func:`load_predictions` reads
+
+* ``jsonl`` — akhbar's standoff JSON Lines, one document per line::
+
+      {"id": "doc-1", "spans": [{"start": 12, "end": 17, "label": "PERS", "layer": "entities",
+                                 "id": "T1", "text": "بوتين"}],
+       "links": [{"id": "L1", "type": "speaker", "from": "Q1", "to": "T1"}]}
+
+  ``layer``, ``id`` and ``text`` are optional (``links`` too; ``source``/``target`` are accepted for
+  ``from``/``to``). When ``text`` is given and the gold documents are known it is checked against
+  the slice it claims to be, which catches offsets counted in bytes or UTF-16 units.
+* ``mentions`` — offset-free mention lists as a language model returns them, placed on the text by
+  :func:`eval.mentions.align_mentions` (so ``documents`` are required)::
+
+      {"id": "doc-1", "mentions": [{"text": "بوتين", "label": "PERS"}],
+       "quotes": [{"text": "سعيد جداً أن أرحب بكم", "speaker": "بوتين", "label": "DIRECT"}]}
+
+  also a bare list of mentions per line (lines pair with ``documents`` in order), or a ``.json``
+  file mapping each document id to its list (or to an object as above). A quote's ``speaker`` is
+  placed at its occurrence nearest before the quote (see :meth:`DocumentMatcher.nearest`) and
+  becomes a ``speaker`` link; a quote without ``label`` gets the label ``QUOTE`` (score such quotes
+  in ``exact`` mode, which ignores labels).
+* ``conll`` — conlleval's input: one token per line, the gold tag and the predicted tag in the last
+  two columns, blank lines (or ``-DOCSTART-``) between sentences. Both sides are decoded with
+  :func:`eval.bio.mentions_from_tags`; mentions are in token coordinates, doc id = sentence index.
+  The gold side is returned in :attr:`Predictions.gold`.
+* ``brat`` — a folder of predicted ``.ann`` files next to the ``.txt`` they annotate, read with
+  :func:`dataset_builder.readers.brat.read_brat`.
+
+Nothing is dropped silently: every line that cannot be read, every unknown document id, every span
+outside its text and every mention that could not be placed is in :attr:`Predictions.problems` or
+:attr:`Predictions.unaligned`, with ``file:line``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from dataset_builder.model import Document
+from dataset_builder.problems import InputError, Problem, Severity
+from eval.links import MentionLink
+from eval.mentions import DocumentMatcher, UnalignedMention, align_mentions
+from eval.types import Mention
+
+PredictionFormat = Literal["jsonl", "mentions", "conll", "brat"]
+FORMATS: tuple[PredictionFormat, ...] = ("jsonl", "mentions", "conll", "brat")
+_CONLL_SUFFIXES = {".conll", ".conllu", ".txt", ".tsv", ".iob", ".bio"}
+_QUOTE_LABEL_DEFAULT = "QUOTE"
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """What a model predicted, ready to score.
+
+    Attributes
+    ----------
+    mentions : list of Mention
+        Predicted mentions of every layer, sorted; filter with :meth:`layer`.
+    links : list of MentionLink
+        Predicted links with both ends resolved to mentions (an end that could not be placed is
+        ``None``; such a link counts as predicted and can never be correct).
+    unaligned : list of UnalignedMention
+        Offset-free mentions, quotes and speakers that could not be placed on the text, with file
+        and line. They are not repeated in ``problems``; ``UnalignedMention.to_problem()`` converts.
+    source_hash : str
+        sha256 of the file's bytes (of a folder: of its files' names and hashes).
+    fmt : str
+        The format that was read.
+    problems : list of Problem
+        Everything else wrong with the input, each with file and line.
+    gold : list of Mention or None
+        For ``conll`` input only: the gold mentions from the gold tag column.
+    path : str
+    """
+
+    mentions: list[Mention]
+    links: list[MentionLink]
+    unaligned: list[UnalignedMention]
+    source_hash: str
+    fmt: str
+    problems: list[Problem] = field(default_factory=list)
+    gold: list[Mention] | None = None
+    path: str = ""
+
+    def layer(self, name: str) -> list[Mention]:
+        return [m for m in self.mentions if m.layer == name]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+def load_predictions(
+    path: str | Path,
+    *,
+    fmt: PredictionFormat | None = None,
+    documents: Mapping[str, Document] | None = None,
+    layer: str = "entities",
+    scheme: str = "IOB2",
+    decoder: Literal["lenient", "strict"] = "lenient",
+    strict: bool = False,
+) -> Predictions:
+    """Read predictions in any supported format (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or Path
+        A file (``jsonl``, ``mentions``, ``conll``) or a folder (``brat``).
+    fmt : {"jsonl", "mentions", "conll", "brat"}, optional
+        Detected when omitted: a folder is ``brat``; ``.json`` is ``mentions``; ``.jsonl`` is
+        ``jsonl`` or ``mentions`` after the first line's shape (``spans`` or ``mentions``/``quotes``/a
+        list); other files are ``conll``.
+    documents : mapping of id to Document, optional
+        The gold documents. Required for ``mentions``; for the other formats enables the checks
+        of document ids, offsets and surface texts.
+    layer : str, default="entities"
+        Layer given to spans and mentions that do not name one.
+    scheme, decoder : str
+        Tag scheme and decoder for ``conll`` input (see :func:`eval.bio.mentions_from_tags`).
+    strict : bool, default=False
+        Raise :class:`InputError` on the first error instead of collecting problems.
+
+    Returns
+    -------
+    Predictions
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read at all, the format is unknown, ``mentions`` input comes
+        without ``documents``, or (with ``strict``) on the first error.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(Problem("predictions-not-found", "the predictions file does not exist.",
+                                 "Pass the path of a predictions file or BRAT folder.", path=str(path)))
+    fmt = fmt or _detect_format(path)
+    if fmt not in FORMATS:
+        raise InputError(Problem("predictions-format", f"unknown predictions format {fmt!r}.",
+                                 f"Use one of: {', '.join(FORMATS)}.", path=str(path)))
+    if fmt == "mentions" and documents is None:
+        raise InputError(Problem(
+            "predictions-need-documents", "offset-free mentions can only be placed on the gold texts.",
+            "Pass documents= (e.g. load_gold(...).by_id()).", path=str(path)))
+    collector = _Collector(str(path), documents, layer, strict)
+    if fmt == "brat":
+        _read_brat(path, collector)
+    elif fmt == "conll":
+        _read_conll(path, collector, scheme, decoder)
+    elif path.suffix.lower() == ".json" and fmt == "mentions":
+        _read_mentions_json(path, collector)
+    else:
+        _read_json_lines(path, collector, fmt)
+    collector.report_missing_documents()
+    return Predictions(
+        mentions=sorted(collector.mentions), links=collector.links, unaligned=collector.unaligned,
+        source_hash=source_hash(path), fmt=fmt, problems=collector.problems,
+        gold=sorted(collector.gold) if fmt == "conll" else None, path=str(path),
+    )
+
+
+def source_hash(path: Path) -> str:
+    """sha256 of a file's bytes; for a folder, of each file's relative name and sha256, in name order."""
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(file.relative_to(path).as_posix().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).hexdigest().encode("ascii") + b"\n")
+    return digest.hexdigest()
+
+
+def _detect_format(path: Path) -> PredictionFormat:
+    if path.is_dir():
+        return "brat"
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return "mentions"
+    if suffix == ".jsonl":
+        for line in _lines(path):
+            try:
+                first = json.loads(line[1])
+            except json.JSONDecodeError:
+                continue
+            return "jsonl" if isinstance(first, dict) and "spans" in first else "mentions"
+        return "jsonl"
+    return "conll"
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Non-blank lines with their 1-based physical line numbers (BOM and CR tolerated)."""
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, 1):
+            line = line.rstrip("\r\n")
+            if line.strip():
+                yield number, line
+
+
+class _Collector:
+    """Accumulates mentions, links and problems while a file is read."""
+
+    def __init__(self, path: str, documents: Mapping[str, Document] | None, layer: str, strict: bool) -> None:
+        self.path, self.documents, self.layer, self.strict = path, documents, layer, strict
+        self.mentions: list[Mention] = []
+        self.gold: list[Mention] = []
+        self.links: list[MentionLink] = []
+        self.unaligned: list[UnalignedMention] = []
+        self.problems: list[Problem] = []
+        self.seen: dict[str, int] = {}
+
+    def problem(self, code: str, message: str, fix: str, line: int | None, *, doc_id: str | None = None,
+                severity: Severity = Severity.ERROR, offset: int | None = None) -> None:
+        self.add(Problem(code, message, fix, severity, self.path, line, doc_id, offset))
+
+    def document(self, doc_id: Any, line: int | None) -> Document | Literal[False] | None:
+        """The gold document for ``doc_id`` (None when no documents were given); False when unusable."""
+        if not isinstance(doc_id, str) or not doc_id:
+            self.problem("predictions-doc-id", f"the document id is {doc_id!r}, not a non-empty string.",
+                         'Give each line an "id" naming a gold document.', line)
+            return False
+        if doc_id in self.seen:
+            self.problem("predictions-duplicate-doc", f"document {doc_id!r} already appeared on line "
+                         f"{self.seen[doc_id]}; both lines are kept.", "Put each document's predictions on one line.",
+                         line, doc_id=doc_id, severity=Severity.WARNING)
+        else:
+            self.seen[doc_id] = line or 0
+        if self.documents is None:
+            return None
+        doc = self.documents.get(doc_id)
+        if doc is None:
+            self.problem("predictions-unknown-doc", f"document {doc_id!r} is not in the gold set; its predictions "
+                         "are not scored.", "Check the id against the gold documents (wrong split?).", line,
+                         doc_id=doc_id)
+            return False
+        return doc
+
+    def add(self, problem: Problem) -> None:
+        if self.strict and problem.is_error:
+            raise InputError(problem)
+        self.problems.append(problem)
+
+    def add_unaligned(self, items: Iterable[UnalignedMention], line: int | None) -> None:
+        # Kept apart from `problems` (UnalignedMention.to_problem() turns one into a Problem).
+        self.unaligned.extend(replace(item, path=self.path, line=line) for item in items)
+
+    def report_missing_documents(self) -> None:
+        if self.documents is None or not self.seen:
+            return
+        missing = [doc_id for doc_id in self.documents if doc_id not in self.seen]
+        if missing:
+            shown = ", ".join(map(repr, missing[:10])) + (" ..." if len(missing) > 10 else "")
+            self.problem("predictions-missing-docs", f"{len(missing)} gold document(s) have no predictions line "
+                         f"({shown}); they are scored as predicting nothing.",
+                         "Emit a line (possibly with no spans) for every gold document.", None,
+                         severity=Severity.WARNING)
+
+
+# ---------------------------------------------------------------------------------------------- JSON lines
+
+
+def _read_json_lines(path: Path, out: _Collector, fmt: PredictionFormat) -> None:
+    order = list(out.documents) if out.documents is not None else []
+    for position, (number, line) in enumerate(_lines(path)):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            out.problem("predictions-json", f"not valid JSON ({exc.msg} at column {exc.colno}).",
+                        "Write one JSON object per line.", number)
+            continue
+        if fmt == "mentions" and isinstance(obj, list):
+            if position >= len(order):
+                out.problem("predictions-extra-line", f"line {position + 1} of bare mention lists, but the gold "
+                            f"set has only {len(order)} documents.",
+                            'Give each line an "id", or write one line per document.', number)
+                continue
+            obj = {"id": order[position], "mentions": obj}
+        if not isinstance(obj, dict):
+            out.problem("predictions-shape", f"a line holds a JSON {type(obj).__name__}, not an object.",
+                        'Write {"id": ..., "spans": [...]} (or "mentions" for offset-free predictions).', number)
+            continue
+        if fmt == "jsonl":
+            _standoff_line(obj, out, number)
+        else:
+            _offset_free_entry(obj, out, number)
+
+
+def _standoff_line(obj: dict[str, Any], out: _Collector, line: int) -> None:
+    doc = out.document(obj.get("id"), line)
+    if doc is False:
+        return
+    doc_id: str = obj["id"]
+    if not isinstance(obj.get("spans", []), list) or "mentions" in obj:
+        out.problem("predictions-shape", 'expected "spans": a list of {start, end, label} objects.',
+                    "Use the standoff format, or pass fmt='mentions' for offset-free predictions.", line,
+                    doc_id=doc_id)
+        return
+    if doc is not None and isinstance(obj.get("text"), str) and obj["text"] != doc.text:
+        out.problem("predictions-text-differs", "the line's text differs from the gold document's text, so its "
+                    "offsets cannot be trusted; its spans are not scored.",
+                    "Predict on the gold text exactly as given (no normalization or stripping).", line, doc_id=doc_id)
+        return
+    by_id: dict[str, Mention] = {}
+    for index, span in enumerate(obj.get("spans", [])):
+        mention = _standoff_span(span, index, doc, doc_id, out, line)
+        if mention is not None:
+            out.mentions.append(mention)
+            by_id[mention.id or f"#{index}"] = mention
+    for index, link in enumerate(obj.get("links") or []):
+        _standoff_link(link, index, by_id, doc_id, out, line)
+
+
+def _standoff_span(span: Any, index: int, doc: Document | None, doc_id: str, out: _Collector,
+                   line: int) -> Mention | None:
+    where = f"span #{index}"
+    if not isinstance(span, dict):
+        out.problem("predictions-span", f"{where} is not an object.", "Write spans as {start, end, label}.", line,
+                    doc_id=doc_id)
+        return None
+    start, end, label = span.get("start"), span.get("end"), span.get("label")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not isinstance(label, str):
+        out.problem("predictions-span", f"{where} needs integer start/end and a string label, got start={start!r}, "
+                    f"end={end!r}, label={label!r}.", "Fix the span's fields.", line, doc_id=doc_id)
+        return None
+    if not 0 <= start < end or (doc is not None and end > len(doc.text)):
+        limit = f" (text length {len(doc.text)})" if doc is not None else ""
+        out.problem("predictions-offsets", f"{where} has offsets [{start}, {end}) outside the text or empty{limit}.",
+                    "Offsets are code-point indices into the document text, end exclusive.", line, doc_id=doc_id,
+                    offset=start)
+        return None
+    surface = span.get("text")
+    if doc is not None:
+        actual = doc.text[start:end]
+        if isinstance(surface, str) and surface != actual:
+            out.problem("predictions-text-mismatch", f"{where} says its text is {surface!r} but [{start}, {end}) "
+                        f"is {actual!r}; scored by its offsets.", "Check how offsets were counted (code points, "
+                        "not bytes or UTF-16 units).", line, doc_id=doc_id, severity=Severity.WARNING, offset=start)
+        surface = actual
+    span_layer = span.get("layer", out.layer)
+    span_id = span.get("id")
+    return Mention(doc_id, start, end, label, str(span_layer), surface if isinstance(surface, str) else None,
+                   str(span_id) if span_id is not None else f"#{index}")
+
+
+def _standoff_link(link: Any, index: int, by_id: Mapping[str, Mention], doc_id: str, out: _Collector,
+                   line: int) -> None:
+    if not isinstance(link, dict):
+        out.problem("predictions-link", f"link #{index} is not an object.", "Write links as {type, from, to}.",
+                    line, doc_id=doc_id)
+        return
+    source, target = link.get("from", link.get("source")), link.get("to", link.get("target"))
+    link_type = link.get("type")
+    ends = [by_id.get(str(source)), by_id.get(str(target))]
+    if not isinstance(link_type, str) or None in ends:
+        unknown = [str(x) for x, end in zip((source, target), ends, strict=True) if end is None]
+        out.problem("predictions-link", f"link #{index} (type {link_type!r}) refers to unknown or unusable span "
+                    f"id(s) {', '.join(unknown) or '-'}; it is not scored.",
+                    "Link spans of the same line by their ids.", line, doc_id=doc_id)
+        return
+    out.links.append(MentionLink(doc_id, link_type, ends[0], ends[1], str(link.get("id", f"#{index}"))))
+
+
+# ---------------------------------------------------------------------------------------------- offset-free
+
+
+def _read_mentions_json(path: Path, out: _Collector) -> None:
+    raw = path.read_text(encoding="utf-8-sig")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(Problem("predictions-json", f"not valid JSON ({exc.msg}).", "Fix the JSON syntax.",
+                                 path=out.path, line=exc.lineno)) from None
+    if isinstance(data, list):  # one entry per document, each with an "id"
+        entries = [(item.get("id") if isinstance(item, dict) else None, item) for item in data]
+    elif isinstance(data, dict):
+        entries = list(data.items())
+    else:
+        raise InputError(Problem("predictions-shape", f"the file holds a JSON {type(data).__name__}.",
+                                 "Map each document id to its list of mentions.", path=out.path))
+    for doc_id, value in entries:
+        # JSON parsers do not keep positions: point at the line where the id first appears.
+        line = _line_of(raw, json.dumps(doc_id, ensure_ascii=False)) if isinstance(doc_id, str) else None
+        entry = {"mentions": value} if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
+        if not isinstance(entry, dict):
+            out.problem("predictions-shape", f"the entry of {doc_id!r} is a JSON {type(value).__name__}.",
+                        "Give a list of mentions, or an object with mentions/quotes.", line)
+            continue
+        entry["id"] = doc_id
+        _offset_free_entry(entry, out, line)
+
+
+def _line_of(raw: str, needle: str) -> int | None:
+    position = raw.find(needle)
+    return raw.count("\n", 0, position) + 1 if position >= 0 else None
+
+
+def _offset_free_entry(entry: dict[str, Any], out: _Collector, line: int | None) -> None:
+    doc = out.document(entry.get("id"), line)
+    if not doc:  # False (unusable) or None cannot happen: documents are required for this format
+        return
+    mentions, quotes = entry.get("mentions", []), entry.get("quotes", [])
+    if "spans" in entry or not isinstance(mentions, list) or not isinstance(quotes, list):
+        out.problem("predictions-shape", 'expected "mentions" and/or "quotes" lists of {text, label} objects.',
+                    "Use the offset-free format, or pass fmt='jsonl' for standoff predictions.", line, doc_id=doc.id)
+        return
+    matcher = DocumentMatcher(doc.text)
+    result = align_mentions(doc.text, mentions, doc_id=doc.id, layer=out.layer, matcher=matcher)
+    out.mentions.extend(result.mentions)
+    out.add_unaligned(result.unaligned, line)
+    _offset_free_quotes(quotes, doc, matcher, out, line)
+
+
+def _offset_free_quotes(quotes: list[Any], doc: Document, matcher: DocumentMatcher, out: _Collector,
+                        line: int | None) -> None:
+    as_mentions = [
+        {"text": q.get("text"), "label": q.get("label", _QUOTE_LABEL_DEFAULT)} if isinstance(q, dict) else q
+        for q in quotes
+    ]
+    result = align_mentions(doc.text, as_mentions, doc_id=doc.id, layer="quotes", matcher=matcher)
+    out.mentions.extend(result.mentions)
+    out.add_unaligned(result.unaligned, line)
+    placed = {match.index: match.mention for match in result.matches}
+    for index, quote in enumerate(quotes):
+        speaker = quote.get("speaker") if isinstance(quote, dict) else None
+        if speaker is None:
+            continue
+        source = placed.get(index)
+        target = None
+        if isinstance(speaker, str) and speaker.strip():
+            # Placed near the quote it belongs to; if the quote itself is unplaced, at its first occurrence.
+            found = matcher.nearest(speaker, source.start if source else 0)
+            if found is not None:
+                target = Mention(doc.id, found.start, found.end, "PERS", "entities", doc.text[found.start:found.end])
+        if target is None:
+            reason = "not-found" if isinstance(speaker, str) and speaker.strip() else "malformed"
+            out.add_unaligned([UnalignedMention(
+                index, str(speaker), "PERS", reason,
+                f"the speaker of quote #{index} is not in the text; the link counts as predicted and wrong",
+                doc.id, "entities",
+            )], line)
+        out.links.append(MentionLink(doc.id, "speaker", source, target, f"q{index}",
+                                     target_text=speaker if isinstance(speaker, str) else None))
+
+
+# ---------------------------------------------------------------------------------------------- CoNLL
+
+
+def _read_conll(path: Path, out: _Collector, scheme: str, decoder: Literal["lenient", "strict"]) -> None:
+    from eval.bio import mentions_from_tags
+
+    sentences: list[tuple[list[str], list[str], list[str]]] = []
+    tokens: list[str] = []
+    gold: list[str] = []
+    pred: list[str] = []
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, raw in enumerate(handle, 1):
+            fields = raw.split()
+            if not fields or fields[0] in ("-DOCSTART-", "-X-"):
+                if tokens:
+                    sentences.append((tokens, gold, pred))
+                    tokens, gold, pred = [], [], []
+                continue
+            if len(fields) < 3:
+                out.problem("conll-columns", f"a token line needs at least 3 columns (token, gold tag, predicted "
+                            f"tag), found {len(fields)}: {raw.strip()!r}; the sentence is scored without it.",
+                            "Write `TOKEN GOLD PRED`, separated by spaces or tabs.", number)
+                continue
+            bad = [tag for tag in fields[-2:] if not _looks_like_tag(tag)]
+            if bad:
+                out.problem("conll-tag", f"{' and '.join(map(repr, bad))} is not a tag (expected O or PREFIX-TYPE); "
+                            "the token is read as O.", "The last two columns must be the gold and predicted tags.",
+                            number)
+            tokens.append(fields[0])
+            gold.append(fields[-2] if _looks_like_tag(fields[-2]) else "O")
+            pred.append(fields[-1] if _looks_like_tag(fields[-1]) else "O")
+    if tokens:
+        sentences.append((tokens, gold, pred))
+    for side, target in ((1, out.gold), (2, out.mentions)):
+        decoded = mentions_from_tags([s[side] for s in sentences], scheme=scheme, decoder=decoder, layer=out.layer)
+        target.extend(replace(m, text=" ".join(sentences[int(m.doc_id)][0][m.start:m.end])) for m in decoded)
+
+
+def _looks_like_tag(tag: str) -> bool:
+    return tag == "O" or (len(tag) > 2 and tag[1] in "-_" and tag[0] in "BIESLU")
+
+
+# ---------------------------------------------------------------------------------------------- BRAT
+
+
+def _read_brat(path: Path, out: _Collector) -> None:
+    from dataset_builder.model import Unreadable
+    from dataset_builder.readers.brat import read_brat
+
+    for item in read_brat(path):
+        if isinstance(item, Unreadable):
+            for problem in item.problems:
+                out.problem(problem.code, problem.message, problem.fix, item.location.line, doc_id=item.doc_id)
+            continue
+        for problem in item.problems:
+            out.add(problem)
+        line = item.location.line if item.location else None
+        doc = out.document(item.id, line)
+        if doc is False:
+            continue
+        if doc is not None and doc.text != item.text:
+            out.problem("predictions-text-differs", f"the .txt next to the predictions for {item.id!r} differs from "
+                        "the gold text; its spans are not scored.", "Annotate a copy of the gold text.", line,
+                        doc_id=item.id)
+            continue
+        by_id = {}
+        for span in item.spans:
+            mention = Mention(item.id, span.start, span.end, span.label, span.layer, item.text[span.start:span.end],
+                              span.id)
+            out.mentions.append(mention)
+            by_id[span.id] = mention
+        for link in item.links:
+            if link.source in by_id and link.target in by_id:
+                out.links.append(MentionLink(item.id, link.type, by_id[link.source], by_id[link.target], link.id))
+            else:
+                out.problem("predictions-link", f"relation {link.id} refers to a span that was not read.",
+                            "Fix the relation's arguments.", link.location.line if link.location else line,
+                            doc_id=item.id)
+
+
+__all__ = ["FORMATS", "PredictionFormat", "Predictions", "load_predictions", "source_hash"]
