@@ -214,3 +214,21 @@ def test_doc_id_option(tmp_path: Path) -> None:
     assert _only(list(read_article(file, doc_id="sana-1"))).id == "sana-1"
     with pytest.raises(ValueError, match="single document"):
         list(read_article(tmp_path, doc_id="sana-1"))
+
+
+def test_metadata_agrees_with_the_hand_annotated_gold_corpus() -> None:
+    """The bundled gold corpus records title, date, dateline, paragraphs and caption by hand."""
+    from dataset_builder.readers.jsonl import read_jsonl
+
+    corpus = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample"
+    raw = corpus / "raw" / "sana-2021-09-14-assad-putin-moscow.txt"
+    if not (corpus / "sana-sample.jsonl").exists() or not raw.exists():
+        pytest.skip("bundled gold corpus not found")
+    (gold,) = read_jsonl(corpus / "sana-sample.jsonl")
+    article = _only(list(read_article(raw)))
+    assert isinstance(gold, Document)
+    assert article.text == gold.text
+    for name in ("title", "date", "dateline_place", "dateline_agency", "paragraphs"):
+        assert getattr(article.metadata, name) == getattr(gold.metadata, name), name
+    for key in ("title_span", "date_span", "dateline_span", "caption"):
+        assert tuple(article.metadata.extra[key]) == tuple(gold.metadata.extra[key]), key
