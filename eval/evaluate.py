@@ -373,15 +373,18 @@ def _prediction_input(pred: Any, documents: Sequence[Document]) -> _PredictionIn
     if hasattr(pred, "predict") and callable(pred.predict):  # a Model
         from eval.model import run_model
 
-        mentions = list(run_model(pred, documents, progress=False))
+        run = run_model(pred, documents, progress=False)
+        mentions = list(run)
         name = getattr(pred, "name", type(pred).__name__)
-        return _PredictionInput(mentions, [], {"model": name, "hash": _mentions_hash(mentions)}, [])
+        info = {"model": name, "hash": _mentions_hash(mentions), "format": "model",
+                "seconds": round(getattr(run, "seconds", 0.0), 3)}
+        return _PredictionInput(mentions, [], info, list(getattr(run, "problems", ())))
     if hasattr(pred, "mentions") and hasattr(pred, "source_hash"):  # Predictions
         problems = [u.to_problem() if hasattr(u, "to_problem") else _unaligned_problem(u)
                     for u in getattr(pred, "unaligned", ())]
         problems += list(getattr(pred, "problems", ()))
         info = {"hash": pred.source_hash, "format": getattr(pred, "fmt", None),
-                "source": getattr(pred, "source", None), "unaligned": len(getattr(pred, "unaligned", ()))}
+                "source": getattr(pred, "path", None) or None, "unaligned": len(getattr(pred, "unaligned", ()))}
         return _PredictionInput(list(pred.mentions), list(getattr(pred, "links", ())), info, problems)
     mentions = list(pred)
     if any(not isinstance(m, Mention) for m in mentions):
@@ -477,14 +480,21 @@ def evaluate(
         zero_division=zero_division, confidence=confidence, dataset=gold_set.dataset.to_dict(),
         prediction_info=prediction.info, problems=problems,
     )
-    links = _score_links(documents, pred_mentions, prediction.links, modes, problems)
+    pred_links = [link for link in prediction.links if getattr(link, "doc_id", None) in known]
+    links = _score_links(documents, pred_mentions, pred_links, modes, problems,
+                         clitic_tolerance=clitic_tolerance, zero_division=_float_zero_division(zero_division))
     return EvalResult(layers=result.layers, links=links, units=result.units, unit_kind=result.unit_kind,
                       provenance=result.provenance, problems=problems, texts=result.texts)
 
 
+def _float_zero_division(zero_division: ZeroDivision) -> float:
+    """The float used where scikit-learn's ``"warn"`` has no meaning (resampling, link ratios): 0.0."""
+    return 0.0 if zero_division == "warn" else float(zero_division)
+
+
 def _score_links(
     documents: Sequence[Document], pred_mentions: list[Mention], pred_links: list[Any],
-    modes: Sequence[MatchMode], problems: list[Problem],
+    modes: Sequence[MatchMode], problems: list[Problem], *, clitic_tolerance: bool, zero_division: float,
 ) -> dict[str, dict[str, dict[str, Any]]]:
     link_types = sorted({link.type for doc in documents for link in doc.links})
     if not link_types:
@@ -494,8 +504,9 @@ def _score_links(
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for link_type in link_types:
         for mode in modes:
-            scored = score_links(documents, pred_mentions, pred_links, link_type=link_type, mode=mode)
-            out.setdefault(link_type, {})[mode] = scored.to_dict() if hasattr(scored, "to_dict") else vars(scored)
+            scored = score_links(documents, pred_mentions, pred_links, link_type=link_type, mode=mode,
+                                 clitic_tolerance=clitic_tolerance, zero_division=zero_division)
+            out.setdefault(link_type, {})[mode] = scored.to_dict()
     if not pred_links:
         problems.append(Problem(
             "prediction-no-links", f"the gold set has {', '.join(link_types)} links but the predictions have none; "
@@ -540,7 +551,6 @@ def _evaluate_mentions(
     resolved_map, map_info = _resolve_label_map(label_map)
     gold_mentions = _map(gold_mentions, resolved_map, ignore_labels)
     pred_mentions = _map(pred_mentions, resolved_map, ignore_labels)
-    stats_zero_division = 0.0 if zero_division == "warn" else float(zero_division)
 
     other_layers = sorted({m.layer for m in pred_mentions} - set(layers))
     if other_layers:
@@ -566,7 +576,7 @@ def _evaluate_mentions(
             if bootstrap and counts[mode].labels:
                 intervals[mode] = bootstrap_intervals(
                     counts[mode], n_resamples=bootstrap, confidence=confidence, seed=seed,
-                    zero_division=stats_zero_division,
+                    zero_division=_float_zero_division(zero_division),
                 )
         matrix, axis = confusion_matrix(pairs)
         layer_results[layer] = LayerResult(

@@ -1,0 +1,342 @@
+"""``akhbar eval`` and ``akhbar compare``: the evaluation commands, a thin shell over :mod:`eval`.
+
+:func:`register` adds both commands to the ``akhbar`` Typer app. Only ``typer`` and the standard
+library are imported here at module level: scoring a CoNLL file with ``--format conlleval`` goes
+straight to :func:`eval.conlleval.run_conlleval_file` (numpy only) and must never pay for importing
+``datasets``, ``pyarrow`` or scikit-learn.
+
+Exit codes: 0 ok; 2 usage or input error (bad option, unreadable file, runs that cannot be compared).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from eval.evaluate import EvalResult
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+MODES = ("strict", "exact", "partial", "type")
+FORMATS = ("table", "json", "markdown", "conlleval", "html")
+TESTS = ("paired-bootstrap", "approximate-randomization")
+
+EVAL_EPILOG = (
+    "\b\nExamples:\n"
+    "  # score a CoNLL file of TOKEN GOLD PRED lines, conlleval.pl style (fast path)\n"
+    "  akhbar eval --pred output.conll --format conlleval\n"
+    "  # the same file with all four matching modes, 95% bootstrap intervals and error counts\n"
+    "  akhbar eval --pred output.conll\n"
+    "  # predictions (standoff JSONL) against the test split of a built dataset, saved as JSON\n"
+    "  akhbar eval --gold out/sana-sample/1.0.0 --pred pred.jsonl --format json --output run-a.json\n"
+    "  # offset-free LLM mentions ({\"id\": ..., \"mentions\": [{\"text\": ..., \"label\": ...}]})\n"
+    "  akhbar eval --gold out/sana-sample/1.0.0 --pred llm.jsonl --mode strict --mode partial\n"
+    "  # fine types mapped to PERS/LOC/ORG/MISC, MISC ignored, clitic-tolerant boundaries, HTML report\n"
+    "  akhbar eval --gold out/news/2.0.0 --pred pred.jsonl --label-map eval/labelmaps/newsfane.yaml \\\n"
+    "              --ignore MISC --clitic-tolerance --format html --output report.html\n"
+    "  # a Hub dataset at a pinned revision\n"
+    "  akhbar eval --gold owner/arabic-news --revision v1.0.0 --split test --pred pred.jsonl"
+)
+
+COMPARE_EPILOG = (
+    "\b\nExamples:\n"
+    "  akhbar eval --gold out/sana-sample/1.0.0 --pred a.jsonl --format json -o run-a.json\n"
+    "  akhbar eval --gold out/sana-sample/1.0.0 --pred b.jsonl --format json -o run-b.json\n"
+    "  # is B better than A? paired bootstrap over documents, micro F1, every layer and mode\n"
+    "  akhbar compare run-a.json run-b.json\n"
+    "  # approximate randomization, 10,000 shuffles, strict mode only, macro F1\n"
+    "  akhbar compare run-a.json run-b.json --test approximate-randomization --n 10000 \\\n"
+    "                 --mode strict --average macro"
+)
+
+
+def _usage_error(message: str, fix: str | None = None) -> typer.Exit:
+    typer.echo(f"error: {message}" + (f" Fix: {fix}" if fix else ""), err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise _usage_error(f"{name} {value!r} is not one of: {', '.join(allowed)}.")
+    return value
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _usage_error(f"{output}: cannot write the report ({exc.strerror}).",
+                           "Pass --output a path in a writable folder.") from None
+    typer.echo(f"wrote {output}", err=True)
+
+
+def _looks_like_conll(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() not in {".json", ".jsonl"}
+
+
+def eval_command(
+    pred: Annotated[Path, typer.Option("--pred", "-p", help="Predictions: standoff JSONL, offset-free mentions "
+                                       "(JSONL/JSON), a BRAT folder, or a CoNLL file TOKEN GOLD PRED.")],
+    gold: Annotated[str | None, typer.Option(
+        "--gold", "-g", help="Gold: a built version directory, a Hub-layout export folder or a Hub repo id. "
+        "Omit it for a CoNLL file that carries its own gold column.")] = None,
+    split: Annotated[str, typer.Option(help="Gold split to load.")] = "test",
+    config: Annotated[str, typer.Option(help="Gold dataset config.")] = "documents",
+    revision: Annotated[str | None, typer.Option(help="Hub revision (tag, branch or commit) of --gold.")] = None,
+    mode: Annotated[list[str] | None, typer.Option(
+        "--mode", "-m", help="Matching mode; repeat for several. strict: same boundaries and label; exact: same "
+        "boundaries; partial: overlap counts half; type: overlap and same label. Default: all four.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"Report format: {', '.join(FORMATS)}.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")]
+    = None,
+    label_map: Annotated[Path | None, typer.Option(help="YAML label map (fine label -> coarse label, or null to "
+                                                   "drop), applied to gold and predictions.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Label to leave out of scoring; repeatable.")]
+    = None,
+    layer: Annotated[list[str] | None, typer.Option("--layer", help="Layer to score; repeatable. Default: every "
+                                                    "gold layer.")] = None,
+    clitic_tolerance: Annotated[bool, typer.Option(
+        "--clitic-tolerance", help="Accept boundaries that differ only by attached proclitics (و ف ب ل ك, ال); "
+        "such pairs are listed as clitic_boundary.")] = False,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for confidence intervals (0: none).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    pred_format: Annotated[str | None, typer.Option(
+        help="Predictions format (jsonl, mentions, conll, brat); detected when omitted.")] = None,
+    scheme: Annotated[str, typer.Option(help="Tag scheme of CoNLL input: IOB1, IOB2, IOE1, IOE2, IOBES, BILOU.")]
+    = "IOB2",
+    decoder: Annotated[str, typer.Option(help="CoNLL chunk decoder: lenient (conlleval.pl) or strict (seqeval "
+                                         "strict: invalid chunks dropped).")] = "lenient",
+) -> None:
+    """Score predictions against gold annotations and print a report.
+
+    Every run records the dataset fingerprint, a hash of the predictions and all settings, so a
+    JSON report can later be re-rendered or compared with `akhbar compare`.
+    """
+    fmt = _choice("--format", fmt, FORMATS)
+    modes = tuple(mode) if mode else MODES
+    for m in modes:
+        _choice("--mode", m, MODES)
+    _choice("--decoder", decoder, ("lenient", "strict"))
+    if bootstrap < 0:
+        raise _usage_error(f"--bootstrap {bootstrap} is negative.", "Pass 0 to skip intervals, or a count like 1000.")
+    if not pred.exists():
+        raise _usage_error(f"{pred}: the predictions file does not exist.", "Check the --pred path.")
+
+    if gold is None:
+        if not _looks_like_conll(pred) or pred_format not in (None, "conll"):
+            raise _usage_error(f"{pred}: no --gold given, and only a CoNLL file (TOKEN GOLD PRED) carries "
+                               "its own gold.",
+                               "Pass --gold with the dataset the predictions were made for.")
+        plain_conlleval = fmt == "conlleval" and not (label_map or ignore or layer) and decoder == "lenient"
+        if plain_conlleval:
+            _fast_conlleval(pred, scheme, output)
+            return
+        result = _evaluate_conll(pred, scheme=scheme, decoder=decoder, modes=modes, label_map=label_map,
+                                 ignore=ignore or [], bootstrap=bootstrap, seed=seed)
+    else:
+        result = _evaluate_gold(gold, pred, split=split, config=config, revision=revision, modes=modes,
+                                layers=layer, label_map=label_map, ignore=ignore or [],
+                                clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed,
+                                pred_format=pred_format, scheme=scheme, decoder=decoder)
+    from eval.report import render
+
+    try:
+        text = render(result, fmt)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise _usage_error(str(exc)) from None
+    _write(text, output)
+    if fmt != "table" and result.problems:
+        typer.echo(f"{len(result.problems)} problem(s) with the input are listed in the report; first: "
+                   f"{result.problems[0]}", err=True)
+
+
+def _fast_conlleval(path: Path, scheme: str, output: Path | None) -> None:
+    from eval.conlleval import run_conlleval_file
+
+    try:
+        report = run_conlleval_file(path, scheme=scheme, compat=True)
+    except (OSError, ValueError) as exc:
+        raise _usage_error(f"{path}: {exc}") from None
+    except Exception as exc:
+        problem = getattr(exc, "problem", None)
+        if problem is None:
+            raise
+        raise _usage_error(str(problem)) from None
+    _write(report, output)
+
+
+def _input_error(exc: Exception) -> typer.Exit:
+    problem = getattr(exc, "problem", None)
+    return _usage_error(str(problem if problem is not None else exc))
+
+
+def _evaluate_conll(path: Path, *, scheme: str, decoder: str, modes: tuple[str, ...], label_map: Path | None,
+                    ignore: list[str], bootstrap: int, seed: int) -> EvalResult:
+    from dataset_builder.problems import InputError
+    from eval.conlleval import read_conlleval_tags
+    from eval.evaluate import evaluate_tags
+    from eval.predictions import source_hash
+
+    try:
+        y_true, y_pred = read_conlleval_tags(path)
+        return evaluate_tags(y_true, y_pred, scheme=scheme, decoder=decoder, modes=modes,  # type: ignore[arg-type]
+                             label_map=label_map, ignore_labels=ignore, bootstrap=bootstrap, seed=seed,
+                             source={"source": str(path), "hash": source_hash(path)})
+    except (InputError, OSError, ValueError, KeyError) as exc:
+        raise _input_error(exc) from None
+
+
+def _evaluate_gold(gold: str, pred: Path, *, split: str, config: str, revision: str | None, modes: tuple[str, ...],
+                   layers: list[str] | None, label_map: Path | None, ignore: list[str], clitic_tolerance: bool,
+                   bootstrap: int, seed: int, pred_format: str | None, scheme: str, decoder: str) -> EvalResult:
+    from dataset_builder.problems import InputError
+    from eval.evaluate import evaluate
+    from eval.gold import load_gold
+    from eval.predictions import load_predictions
+
+    try:
+        gold_set = load_gold(gold, split=split, config=config, revision=revision)
+        predictions = load_predictions(pred, fmt=pred_format, documents=gold_set.by_id(),  # type: ignore[arg-type]
+                                       scheme=scheme, decoder=decoder)  # type: ignore[arg-type]
+        if predictions.fmt == "conll":
+            raise _usage_error(
+                f"{pred}: CoNLL predictions are in token positions and carry their own gold column; they cannot be "
+                "scored against character-offset gold documents.", "Omit --gold to score the CoNLL file on its own.")
+        return evaluate(gold_set, predictions, modes=modes, layers=layers, label_map=label_map,  # type: ignore[arg-type]
+                        ignore_labels=ignore, clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed)
+    except (InputError, OSError, ValueError, KeyError) as exc:
+        raise _input_error(exc) from None
+
+
+# ------------------------------------------------------------------------------------------- compare
+
+
+def compare_command(
+    run_a: Annotated[Path, typer.Argument(help="JSON result of system A (akhbar eval --format json).")],
+    run_b: Annotated[Path, typer.Argument(help="JSON result of system B, on the same gold data.")],
+    test: Annotated[str, typer.Option(help=f"Significance test: {', '.join(TESTS)}.")] = "paired-bootstrap",
+    n: Annotated[int | None, typer.Option("--n", help="Resamples (bootstrap, default 1000) or shuffles "
+                                          "(approximate randomization, default 10000).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the test.")] = 0,
+    metric: Annotated[str, typer.Option(help="precision, recall or f1.")] = "f1",
+    average: Annotated[str, typer.Option(help="micro, macro, weighted, or a label name.")] = "micro",
+    layer: Annotated[list[str] | None, typer.Option("--layer", help="Layer to compare; repeatable.")] = None,
+    mode: Annotated[list[str] | None, typer.Option("--mode", "-m", help="Mode to compare; repeatable.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    alpha: Annotated[float, typer.Option(help="Significance level marked with * in the table.")] = 0.05,
+) -> None:
+    """Compare two evaluation runs: the difference B - A and its two-sided p-value, per layer and mode.
+
+    Both runs must have been scored on the same gold data (same dataset fingerprint and same gold
+    mentions after label mapping); otherwise the comparison is refused. Resampling is over
+    documents (or sentences), pairing the two systems on each.
+    """
+    import json
+
+    test = _choice("--test", test, TESTS)
+    _choice("--metric", metric, ("precision", "recall", "f1"))
+    fmt = _choice("--format", fmt, ("table", "json"))
+    n_samples = n if n is not None else (1000 if test == "paired-bootstrap" else 10000)
+    if n_samples < 1:
+        raise _usage_error(f"--n {n_samples} must be at least 1.")
+    from eval.evaluate import EvalResult
+    from eval.stats import approximate_randomization, paired_bootstrap
+
+    runs = []
+    for path in (run_a, run_b):
+        try:
+            runs.append(EvalResult.load(path))
+        except FileNotFoundError:
+            raise _usage_error(f"{path}: no such file.", "Pass JSON results written by `akhbar eval --format json`.") \
+                from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _usage_error(str(exc)) from None
+    a, b = runs
+    _check_comparable(a, b, run_a, run_b)
+    rows: list[dict[str, Any]] = []
+    layers = layer or [name for name in a.layers if name in b.layers]
+    for name in layers:
+        if name not in a.layers or name not in b.layers:
+            raise _usage_error(f"layer {name!r} is not in both runs (A: {list(a.layers)}, B: {list(b.layers)}).")
+        modes = mode or [m for m in a.layers[name].counts if m in b.layers[name].counts]
+        for m in modes:
+            if m not in a.layers[name].counts or m not in b.layers[name].counts:
+                raise _usage_error(f"mode {m!r} of layer {name!r} is not in both runs.")
+            counts_a, counts_b = a.layers[name].counts[m], b.layers[name].counts[m]
+            try:
+                if test == "paired-bootstrap":
+                    result = paired_bootstrap(counts_a, counts_b, n_resamples=n_samples, seed=seed,
+                                              metric=metric, average=average)  # type: ignore[arg-type]
+                else:
+                    result = approximate_randomization(counts_a, counts_b, n_trials=n_samples, seed=seed,
+                                                       metric=metric, average=average)  # type: ignore[arg-type]
+            except ValueError as exc:
+                raise _usage_error(str(exc)) from None
+            rows.append({"layer": name, "mode": m, **result.to_dict()})
+    if fmt == "json":
+        _write(json.dumps({"run_a": str(run_a), "run_b": str(run_b), "comparisons": rows}, ensure_ascii=False,
+                          indent=1) + "\n", None)
+        return
+    lines = [
+        f"A: {run_a}  ({_predictions_name(a)})",
+        f"B: {run_b}  ({_predictions_name(b)})",
+        f"gold: {_gold_name(a)}; {len(a.units)} {a.unit_kind}s resampled",
+        f"test: {test}, n={n_samples}, seed={seed}, metric: {average} {metric}; delta = B - A; "
+        f"p two-sided; * p < {alpha:g}",
+        "",
+        f"{'layer':<10} {'mode':<8} {'A':>8} {'B':>8} {'delta':>8} {'p-value':>8}",
+    ]
+    for row in rows:
+        star = " *" if row["p_value"] < alpha else ""
+        lines.append(f"{row['layer']:<10} {row['mode']:<8} {100 * row['score_a']:>8.2f} {100 * row['score_b']:>8.2f} "
+                     f"{100 * row['delta']:>+8.2f} {row['p_value']:>8.4f}{star}")
+    _write("\n".join(lines) + "\n", None)
+
+
+def _predictions_name(result: EvalResult) -> str:
+    info = result.provenance.predictions
+    return str(info.get("model") or info.get("source") or info.get("hash", "?"))
+
+
+def _gold_name(result: EvalResult) -> str:
+    dataset = result.provenance.dataset or {}
+    name = " ".join(str(x) for x in (dataset.get("name"), dataset.get("version")) if x)
+    return name or str(dataset.get("source") or result.provenance.gold_fingerprint[:19])
+
+
+def _check_comparable(a: EvalResult, b: EvalResult, path_a: Path, path_b: Path) -> None:
+    dataset_a, dataset_b = a.provenance.dataset or {}, b.provenance.dataset or {}
+    fingerprint_a, fingerprint_b = dataset_a.get("fingerprint"), dataset_b.get("fingerprint")
+    if fingerprint_a != fingerprint_b:
+        raise _usage_error(
+            f"the runs were scored on different datasets: {path_a} has fingerprint {fingerprint_a} "
+            f"({dataset_a.get('source')}, split {dataset_a.get('split')}), {path_b} has {fingerprint_b} "
+            f"({dataset_b.get('source')}, split {dataset_b.get('split')}).",
+            "Evaluate both systems against the same dataset version and split.")
+    if a.provenance.gold_fingerprint != b.provenance.gold_fingerprint:
+        differing = [k for k in ("label_map", "ignore_labels", "layers")
+                     if a.provenance.settings.get(k) != b.provenance.settings.get(k)]
+        raise _usage_error(
+            f"the runs scored different gold mentions ({path_a}: {a.provenance.gold_fingerprint[:23]}…, "
+            f"{path_b}: {b.provenance.gold_fingerprint[:23]}…)"
+            + (f"; their settings differ in {', '.join(differing)}." if differing else "."),
+            "Evaluate both with the same --label-map, --ignore and --layer options.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``eval`` and ``compare`` commands to the ``akhbar`` app."""
+    app.command("eval", epilog=EVAL_EPILOG, no_args_is_help=True)(eval_command)
+    app.command("compare", epilog=COMPARE_EPILOG, no_args_is_help=True)(compare_command)
+
+
+__all__ = ["EXIT_OK", "EXIT_USAGE", "compare_command", "eval_command", "register"]
