@@ -219,3 +219,33 @@ def test_mentions_of_layer_sorted_with_surface_text() -> None:
     quotes = mentions_of(docs, "quotes")
     assert [(m.doc_id, m.label, m.id) for m in quotes] == [("sana-p9", "DIRECT", "Q1")]
     assert quotes[0].text.startswith('"والزيارة')
+
+
+def test_gold_round_trip_through_the_real_builder(tmp_path: Path) -> None:
+    """Build the bundled SANA corpus with the pipeline and load it back: the documents must be unchanged."""
+    pipeline = pytest.importorskip("dataset_builder.pipeline")
+    for module in ("tokenize", "sentences", "defects", "project"):  # the text layer the pipeline runs
+        pytest.importorskip(f"dataset_builder.text.{module}")
+    from dataset_builder.readers.jsonl import read_jsonl
+    from dataset_builder.schema import load_schema
+
+    corpus = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample"
+    if not (corpus / "sana-sample.jsonl").is_file():
+        pytest.skip(f"the bundled gold corpus is absent ({corpus})")
+    originals = list(read_jsonl(corpus / "sana-sample.jsonl"))
+    pipeline.build([corpus / "sana-sample.jsonl"], schema=load_schema(corpus / "schema.yaml"), name="sana-sample",
+                   version="1.0.0", out_dir=tmp_path, progress=False)
+    version_dir = tmp_path / "sana-sample" / "1.0.0"
+    manifest = json.loads((version_dir / "manifest.json").read_text(encoding="utf-8"))
+    gold = load_gold(version_dir)
+    assert (gold.dataset.name, gold.dataset.version, gold.dataset.fingerprint) == (
+        "sana-sample", "1.0.0", manifest["fingerprint"])
+    assert [d.id for d in gold.documents] == [d.id for d in originals]
+    for loaded, original in zip(gold.documents, originals, strict=True):
+        assert loaded.text == original.text
+        assert sorted(loaded.spans, key=lambda s: s.id) == sorted(
+            (Span(s.id, s.layer, s.start, s.end, s.label, s.text) for s in original.spans), key=lambda s: s.id)
+        assert set(loaded.links) == set(original.links)
+        assert loaded.metadata.paragraphs == original.metadata.paragraphs
+        assert loaded.metadata.title == original.metadata.title
+    assert mentions_of(gold.documents, "quotes") == mentions_of(originals, "quotes")
