@@ -249,3 +249,29 @@ def test_gold_round_trip_through_the_real_builder(tmp_path: Path) -> None:
         assert loaded.metadata.paragraphs == original.metadata.paragraphs
         assert loaded.metadata.title == original.metadata.title
     assert mentions_of(gold.documents, "quotes") == mentions_of(originals, "quotes")
+
+
+def test_hub_repo_id_is_loaded_with_revision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hub path, without a network: load_dataset and the manifest download are replaced."""
+    import huggingface_hub
+
+    calls: list[tuple] = []
+
+    def fake_load_dataset(repo_id: str, config: str, *, split: str, revision: str | None) -> datasets.Dataset:
+        calls.append((repo_id, config, split, revision))
+        return _dataset(_documents())
+
+    def no_manifest(*args: object, **kwargs: object) -> str:
+        raise FileNotFoundError("manifest.json")
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_manifest)
+    gold = load_gold("akhbar/sana-sample", split="test", revision="v1.0.0")
+    assert calls == [("akhbar/sana-sample", "documents", "test", "v1.0.0")]
+    assert gold.documents == _documents()
+    assert (gold.dataset.source, gold.dataset.revision) == ("akhbar/sana-sample", "v1.0.0")
+    assert gold.dataset.fingerprint == content_fingerprint(_documents())
+    # Something that is neither an existing path nor a repo id is refused before any download.
+    with pytest.raises(InputError, match="no dataset at this path"):
+        load_gold("not a repo/with/slashes")
+    assert len(calls) == 1
