@@ -1,0 +1,201 @@
+"""Build speed and memory: our end-to-end build vs `datasets` writing the same rows.
+
+    python benchmarks/build.py                 # 100,000 synthetic documents (~300 tokens, ~10 spans each)
+    python benchmarks/build.py --docs 5000     # a quick run
+    python benchmarks/build.py --jobs 2        # text layer in 2 worker processes
+
+What is timed, each in its own subprocess (peak RSS = that process' ``ru_maxrss``):
+
+- **ours**: ``dataset_builder.pipeline.build`` on the JSONL file: read -> validate -> text layer
+  (tokens, sentences, defects, IOB2 projection) -> split -> write both configs + manifest.
+- **datasets**: the SAME final rows (read back from our build, held in memory before the clock
+  starts, so only writing is timed) written with ``Dataset.from_generator(..., features=...)``
+  per config and split, then ``DatasetDict.save_to_disk``, which is how one would write them
+  with the ``datasets`` API.
+
+docs/s counts input documents; MB/s is input JSONL megabytes per second (the same numerator for
+both, so the ratio is the speed-up). ratio = datasets seconds / our seconds (>= 1: we are faster).
+The baseline's peak RSS includes the rows it holds in memory; its RSS before writing is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SCHEMA = REPO / "corpora" / "sana-sample" / "schema.yaml"
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+
+def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+# ---- child processes ---------------------------------------------------------------------------
+
+
+def child_ours(source: Path, out: Path, jobs: int) -> dict[str, Any]:
+    from dataset_builder.pipeline import build
+    from dataset_builder.schema import load_schema
+    from dataset_builder.split import parse_split_spec
+
+    schema = load_schema(SCHEMA)
+    start = time.perf_counter()
+    report = build([source], schema=schema, name="bench", version="1.0.0", out_dir=out, fmt="jsonl",
+                   split=parse_split_spec("train=0.8,validation=0.1,test=0.1"), progress=False, jobs=jobs,
+                   force=True)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "documents": report.documents.written, "rejected": report.documents.rejected,
+            "peak_rss_mb": _rss_mb(), "peak_rss_children_mb": _rss_mb(resource.RUSAGE_CHILDREN)}
+
+
+def child_datasets(rows_dir: Path, out: Path) -> dict[str, Any]:
+    import datasets
+
+    from dataset_builder.features import document_features, token_features
+    from dataset_builder.schema import load_schema
+
+    datasets.disable_progress_bars()
+    schema = load_schema(SCHEMA)
+    features = {"documents": document_features(schema), "tokens": token_features(schema)}
+    rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for path in sorted(rows_dir.glob("*.pkl")):
+        config, split = path.stem.split("--")
+        with path.open("rb") as fh:
+            chunks: list[dict[str, Any]] = []
+            while True:
+                try:
+                    chunks.extend(pickle.load(fh))
+                except EOFError:
+                    break
+        rows.setdefault(config, {})[split] = chunks
+    rss_before = _rss_mb()
+    cache = Path(tempfile.mkdtemp(prefix="hf-cache-", dir=out.parent))
+
+    def generate(config: str, split: str) -> Iterator[dict[str, Any]]:
+        yield from rows[config][split]
+
+    start = time.perf_counter()
+    for config, splits in rows.items():
+        dataset_dict = datasets.DatasetDict({
+            split: datasets.Dataset.from_generator(generate, features=features[config], cache_dir=str(cache),
+                                                   gen_kwargs={"config": config, "split": split},
+                                                   # a given fingerprint spares datasets hashing the
+                                                   # generator's closure (all the rows) with dill
+                                                   fingerprint=f"bench-{config}-{split}-{os.getpid()}")
+            for split in splits
+        })
+        dataset_dict.save_to_disk(str(out / config))
+    seconds = time.perf_counter() - start
+    shutil.rmtree(cache, ignore_errors=True)
+    return {"seconds": seconds, "documents": sum(len(r) for r in rows["documents"].values()),
+            "peak_rss_mb": _rss_mb(), "rss_before_writing_mb": rss_before}
+
+
+# ---- orchestration ------------------------------------------------------------------------------
+
+
+def _run_child(*args: str) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], capture_output=True, text=True,
+                            env=env)
+    if result.returncode != 0:
+        raise SystemExit(f"child {args[0]} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _dump_rows(version_dir: Path, rows_dir: Path) -> None:
+    """Our built rows, as Python dicts, pickled in chunks per config and split (not timed)."""
+    import datasets
+
+    rows_dir.mkdir(parents=True, exist_ok=True)
+    for config in ("documents", "tokens"):
+        dataset_dict = datasets.load_from_disk(str(version_dir / config))
+        for split, dataset in dataset_dict.items():
+            with (rows_dir / f"{config}--{split}.pkl").open("wb") as fh:
+                for batch in dataset.iter(batch_size=2000):
+                    columns = list(batch)
+                    pickle.dump([dict(zip(columns, values, strict=True))
+                                 for values in zip(*batch.values(), strict=True)], fh,
+                                protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPU(s) ({cpu}), Python {platform.python_version()}, {platform.system()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=100_000, help="number of synthetic documents")
+    parser.add_argument("--jobs", type=int, default=1, help="text-layer processes for our build")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep inputs/outputs here (default: temp)")
+    args = parser.parse_args()
+
+    from _synthetic import write_synthetic_jsonl
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="akhbar-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = workdir / f"synthetic-{args.docs}.jsonl"
+    if not source.exists():
+        print(f"generating {args.docs:,} synthetic documents -> {source}", file=sys.stderr)
+        write_synthetic_jsonl(source, args.docs)
+    mb = source.stat().st_size / 1e6
+
+    ours_out = workdir / "ours"
+    shutil.rmtree(ours_out, ignore_errors=True)
+    print("timing our build ...", file=sys.stderr)
+    ours = _run_child("_ours", str(source), str(ours_out), str(args.jobs))
+    rows_dir = workdir / "rows"
+    shutil.rmtree(rows_dir, ignore_errors=True)
+    _dump_rows(ours_out / "bench" / "1.0.0", rows_dir)
+    theirs_out = workdir / "datasets"
+    shutil.rmtree(theirs_out, ignore_errors=True)
+    theirs_out.mkdir()
+    print("timing datasets.Dataset.from_generator + save_to_disk ...", file=sys.stderr)
+    theirs = _run_child("_datasets", str(rows_dir), str(theirs_out / "out"))
+    assert ours["documents"] == theirs["documents"] == args.docs, (ours, theirs)
+
+    def line(label: str, r: dict[str, Any], extra: str = "") -> str:
+        return (f"{label:<34} {r['seconds']:8.2f} s {args.docs / r['seconds']:9.0f} docs/s "
+                f"{mb / r['seconds']:7.2f} MB/s   peak RSS {r['peak_rss_mb']:7.0f} MB{extra}")
+
+    print(f"\n{args.docs:,} documents, {mb:.1f} MB of JSONL; {_machine()}")
+    print(line(f"akhbar build (jobs={args.jobs})", ours,
+               f" (+ workers {ours['peak_rss_children_mb']:.0f} MB)" if args.jobs > 1 else ""))
+    print(line("datasets from_generator+save", theirs,
+               f" (rows in memory before writing: {theirs['rss_before_writing_mb']:.0f} MB)"))
+    print(f"ratio (datasets time / our time): {theirs['seconds'] / ours['seconds']:.2f}")
+    if args.workdir is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_ours":
+        print(json.dumps(child_ours(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_datasets":
+        print(json.dumps(child_datasets(Path(sys.argv[2]), Path(sys.argv[3]))))
+    else:
+        main()
