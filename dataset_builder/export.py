@@ -1,0 +1,450 @@
+"""Export a built version to the Hugging Face Hub layout: Parquet shards, dataset card, manifest.
+
+Layout written into ``out_dir``::
+
+    README.md                                          the dataset card, copied from the version
+    manifest.json                                      the build manifest, copied from the version
+    croissant.json                                     copied when the version has one
+    data/<config>/<split>-00000-of-0000N.parquet       every config and split of the version
+
+The card's YAML ``configs`` section (written by the card stage of the build) maps each config
+to ``data/<config>/<split>-*`` patterns, which is how ``datasets.load_dataset(out_dir, config)``
+and the Hub find the files. :func:`export` checks that the card exists, describes this build
+(its fingerprint equals the manifest's) and declares a pattern for every file it writes.
+
+Parquet files are written with :mod:`pyarrow.parquet` directly, the way ``datasets``'
+``push_to_hub`` writes them, with every knob fixed so that equal versions give equal bytes:
+
+* the version's Arrow schema, carrying the ``huggingface`` schema metadata, so ``datasets``
+  restores the exact features (``ClassLabel`` names included) from the file alone;
+* zstd compression at level :data:`ZSTD_LEVEL`, row groups of :data:`ROW_GROUP_ROWS` rows,
+  a page index, and content-defined chunking with ``datasets``' options (pages cut where the
+  content says, so a new version that changes a few documents re-uploads few Xet chunks);
+* no timestamps: Parquet files hold none, and ``created_by`` names the pyarrow version.
+
+A split becomes ``ceil(arrow bytes / max_shard_bytes)`` contiguous shards (at least one, so an
+empty split still loads with its features), rows spread as ``datasets`` spreads them.
+
+The export is written to a temporary sibling directory and renamed into place, so ``out_dir``
+is either the complete previous export or the complete new one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dataset_builder.manifest import sha256_file
+from dataset_builder.problems import InputError, Problem
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "CARD_FILE",
+    "DEFAULT_MAX_SHARD_BYTES",
+    "MANIFEST_FILE",
+    "ROW_GROUP_ROWS",
+    "ZSTD_LEVEL",
+    "CardInfo",
+    "ExportExistsError",
+    "ExportResult",
+    "ExportedFile",
+    "check_card",
+    "export",
+    "read_card",
+    "shard_ranges",
+]
+
+CARD_FILE = "README.md"
+MANIFEST_FILE = "manifest.json"
+#: Copied along when present: metadata files that describe the published data.
+OPTIONAL_FILES = ("croissant.json",)
+DEFAULT_MAX_SHARD_BYTES = 500 * 1024 * 1024  # datasets.config.MAX_SHARD_SIZE
+ROW_GROUP_ROWS = 1000  # datasets.config.DEFAULT_MAX_BATCH_SIZE: what the Hub viewer pages by
+ZSTD_LEVEL = 3  # zstd's own default, written down so a library default change cannot move bytes
+#: datasets.config.DEFAULT_CDC_OPTIONS
+CDC_OPTIONS = {"min_chunk_size": 256 * 1024, "max_chunk_size": 1024 * 1024, "norm_level": 0}
+_HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+_FINGERPRINT_IN_TEXT = re.compile(r"fingerprint[^0-9a-f\n]{0,40}([0-9a-f]{64})", re.IGNORECASE)
+
+
+class ExportExistsError(InputError):
+    """``out_dir`` already holds files and ``force`` was not given (CLI exit code 3)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedFile:
+    """One file of the export.
+
+    Attributes
+    ----------
+    path : str
+        POSIX path relative to the export folder (the path in the Hub repository).
+    size : int
+        Bytes.
+    sha256 : str
+        Hex digest of the content (the LFS object id on the Hub).
+    config, split : str or None
+        For data shards, the config and split they hold.
+    num_rows : int or None
+        For data shards, the number of rows.
+    """
+
+    path: str
+    size: int
+    sha256: str
+    config: str | None = None
+    split: str | None = None
+    num_rows: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What :func:`export` wrote.
+
+    Attributes
+    ----------
+    out_dir : Path
+        The export folder.
+    name, version, fingerprint : str
+        From the version's manifest.
+    files : tuple of ExportedFile
+        Every file written, sorted by path.
+    rows : dict
+        ``{config: {split: number of rows}}``.
+    """
+
+    out_dir: Path
+    name: str
+    version: str
+    fingerprint: str
+    files: tuple[ExportedFile, ...]
+    rows: dict[str, dict[str, int]]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def shards(self, config: str, split: str) -> list[ExportedFile]:
+        return [f for f in self.files if f.config == config and f.split == split]
+
+
+@dataclass(frozen=True, slots=True)
+class CardInfo:
+    """What the publishing steps read from a dataset card.
+
+    Attributes
+    ----------
+    metadata : dict
+        The YAML front matter (``{}`` when there is none).
+    fingerprints : tuple of str
+        Every dataset fingerprint the card states: values of ``fingerprint`` keys in the YAML,
+        and 64-hex-digit values following the word "fingerprint" in the prose.
+    data_files : dict
+        ``{config: {split: [patterns]}}`` from the YAML ``configs`` section.
+    """
+
+    metadata: dict[str, Any]
+    fingerprints: tuple[str, ...]
+    data_files: dict[str, dict[str, list[str]]]
+
+
+def read_card(path: Path) -> CardInfo:
+    """Parse a dataset card (``README.md``): its YAML front matter, stated fingerprints and configs.
+
+    Raises
+    ------
+    InputError
+        When the front matter is not valid YAML (the message gives the line).
+    """
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    metadata: dict[str, Any] = {}
+    body = text
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end >= 0:
+            try:
+                loaded = yaml.safe_load(text[3:end])
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                raise InputError(Problem(
+                    "card-yaml", f"the card's YAML front matter does not parse: {exc}",
+                    "Regenerate the card with `akhbar card` (or `akhbar build`).",
+                    path=str(path), line=mark.line + 1 if mark is not None else None,
+                )) from None
+            metadata = loaded if isinstance(loaded, dict) else {}
+            body = text[end + 4:]
+    fingerprints = list(_yaml_fingerprints(metadata))
+    fingerprints += _FINGERPRINT_IN_TEXT.findall(body)
+    return CardInfo(metadata, tuple(dict.fromkeys(fingerprints)), _card_data_files(metadata))
+
+
+def _yaml_fingerprints(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if "fingerprint" in str(key).lower() and isinstance(item, str) and _HEX64.fullmatch(item):
+                yield item
+            else:
+                yield from _yaml_fingerprints(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _yaml_fingerprints(item)
+
+
+def _card_data_files(metadata: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
+    configs: dict[str, dict[str, list[str]]] = {}
+    for entry in metadata.get("configs") or ():
+        if not isinstance(entry, Mapping) or "config_name" not in entry:
+            continue
+        splits: dict[str, list[str]] = {}
+        data_files = entry.get("data_files")
+        if isinstance(data_files, str):
+            splits["train"] = [data_files]
+        elif isinstance(data_files, list):
+            for item in data_files:
+                if isinstance(item, Mapping) and "split" in item:
+                    path = item.get("path")
+                    splits[str(item["split"])] = [path] if isinstance(path, str) else [str(p) for p in path or ()]
+                elif isinstance(item, str):
+                    splits.setdefault("train", []).append(item)
+        configs[str(entry["config_name"])] = splits
+    return configs
+
+
+def check_card(card_path: Path, manifest: Mapping[str, Any]) -> CardInfo:
+    """Check that a dataset card exists and describes the build in ``manifest``.
+
+    A card is *stale* when it states no fingerprint, or one that is not the manifest's: the
+    data was rebuilt after the card was written.
+
+    Raises
+    ------
+    InputError
+        ``no-card`` when the file is missing, ``card-stale`` when it describes another build.
+    """
+    if not card_path.is_file():
+        raise InputError(Problem(
+            "no-card", "no card: run akhbar build / akhbar card first.",
+            "`akhbar build` writes README.md into the version directory; `akhbar card VERSION_DIR` regenerates it.",
+            path=str(card_path),
+        ))
+    card = read_card(card_path)
+    expected = manifest.get("fingerprint")
+    if not card.fingerprints:
+        raise InputError(Problem(
+            "card-stale", "the card states no dataset fingerprint, so it cannot be matched to this build.",
+            "Regenerate it: `akhbar card VERSION_DIR` (or rebuild with `akhbar build --force`).",
+            path=str(card_path),
+        ))
+    others = [fp for fp in card.fingerprints if fp != expected]
+    if others or expected not in card.fingerprints:
+        raise InputError(Problem(
+            "card-stale",
+            f"the card describes build {others[0] if others else card.fingerprints[0]} but manifest.json says "
+            f"{expected}: the data was rebuilt after the card was written.",
+            "Regenerate it: `akhbar card VERSION_DIR` (or rebuild with `akhbar build --force`).",
+            path=str(card_path),
+        ))
+    return card
+
+
+def shard_ranges(num_rows: int, num_shards: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` row ranges of ``num_shards`` contiguous shards, as ``Dataset.shard(contiguous=True)``.
+
+    The first ``num_rows % num_shards`` shards get one row more than the others.
+
+    Examples
+    --------
+    >>> shard_ranges(10, 3)
+    [(0, 4), (4, 7), (7, 10)]
+    """
+    size, extra = divmod(num_rows, num_shards)
+    ranges, start = [], 0
+    for index in range(num_shards):
+        stop = start + size + (1 if index < extra else 0)
+        ranges.append((start, stop))
+        start = stop
+    return ranges
+
+
+def export(
+    version_dir: Path,
+    out_dir: Path,
+    *,
+    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
+    force: bool = False,
+) -> ExportResult:
+    """Write a built version in the Hugging Face Hub layout (see the module docstring).
+
+    Parameters
+    ----------
+    version_dir : Path
+        ``OUT/NAME/VERSION`` as written by ``akhbar build``: ``manifest.json``, ``README.md``
+        (the card) and one ``save_to_disk`` folder per config.
+    out_dir : Path
+        The export folder (created; its parent must be writable).
+    max_shard_bytes : int, default=500 MB
+        Upper bound on the Arrow size of the rows in one Parquet shard.
+    force : bool, default=False
+        Replace ``out_dir`` when it already holds files.
+
+    Returns
+    -------
+    ExportResult
+
+    Raises
+    ------
+    InputError
+        ``not-a-version`` (no manifest), ``no-card`` / ``card-stale`` (see :func:`check_card`),
+        ``card-configs`` (the card's ``configs`` do not cover a written file), ``export-config``
+        (a config folder named by the manifest is missing).
+    ExportExistsError
+        ``out_dir`` is not empty and ``force`` is False.
+    """
+    version_dir, out_dir = Path(version_dir), Path(out_dir)
+    manifest_path = version_dir / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise InputError(Problem(
+            "not-a-version", "no manifest.json here: not a built version directory.",
+            "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(version_dir),
+        ))
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    card = check_card(version_dir / CARD_FILE, manifest)
+    if out_dir.exists() and any(out_dir.iterdir()) and not force:
+        raise ExportExistsError(Problem(
+            "export-exists", "the export folder already holds files.",
+            "Pass --force to replace it, or choose another --out.", path=str(out_dir),
+        ))
+    if max_shard_bytes <= 0:
+        raise InputError(Problem("usage", f"max_shard_bytes must be positive, not {max_shard_bytes}.",
+                                 "Pass a size in bytes, e.g. 500000000."))
+
+    configs = _configs(version_dir, manifest)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    tmp_dir.mkdir()
+    try:
+        files: list[ExportedFile] = []
+        rows: dict[str, dict[str, int]] = {}
+        for config, splits in configs.items():
+            rows[config] = {}
+            for split in splits:
+                shards = _export_split(version_dir / config / split, tmp_dir, config, split, max_shard_bytes)
+                files += shards
+                rows[config][split] = sum(s.num_rows or 0 for s in shards)
+        _check_card_covers(card, files, version_dir / CARD_FILE)
+        for name in (CARD_FILE, MANIFEST_FILE, *OPTIONAL_FILES):
+            source = version_dir / name
+            if source.is_file():
+                shutil.copyfile(source, tmp_dir / name)
+                files.append(ExportedFile(name, source.stat().st_size, sha256_file(source)))
+        _replace_dir(tmp_dir, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return ExportResult(out_dir, manifest["name"], manifest["version"], manifest["fingerprint"],
+                        tuple(sorted(files, key=lambda f: f.path)), rows)
+
+
+def _configs(version_dir: Path, manifest: Mapping[str, Any]) -> dict[str, list[str]]:
+    """``{config: [splits]}`` in the order of each config's ``dataset_dict.json``."""
+    names = list(manifest.get("configs") or ())
+    if not names:  # older manifests: every save_to_disk folder of the version is a config
+        names = sorted(p.parent.name for p in version_dir.glob("*/dataset_dict.json"))
+    configs: dict[str, list[str]] = {}
+    for name in names:
+        dict_path = version_dir / name / "dataset_dict.json"
+        if not dict_path.is_file():
+            raise InputError(Problem(
+                "export-config", f"the manifest names config {name!r} but {name}/dataset_dict.json is missing.",
+                "Rebuild the version with `akhbar build --force`.", path=str(version_dir),
+            ))
+        configs[name] = list(json.loads(dict_path.read_text(encoding="utf-8"))["splits"])
+    return configs
+
+
+def _split_table(split_dir: Path) -> tuple[pa.Table, pa.Schema]:
+    """The rows of one ``save_to_disk`` split (memory-mapped, not copied) and their Arrow schema."""
+    import datasets
+    import pyarrow as pa
+
+    info = json.loads((split_dir / "dataset_info.json").read_text(encoding="utf-8"))
+    state = json.loads((split_dir / "state.json").read_text(encoding="utf-8"))
+    schema = datasets.Features.from_dict(info["features"]).arrow_schema
+    tables = []
+    for entry in state["_data_files"]:
+        with pa.memory_map(str(split_dir / entry["filename"])) as source:
+            tables.append(pa.ipc.open_stream(source).read_all())
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
+    if not table.schema.equals(schema, check_metadata=False):
+        raise InputError(Problem(
+            "export-schema", "the Arrow files do not have the types their dataset_info.json declares.",
+            "Rebuild the version with `akhbar build --force`.", path=str(split_dir),
+        ))
+    # The huggingface metadata is what lets `datasets` restore ClassLabel names from Parquet.
+    return table.replace_schema_metadata(schema.metadata), schema
+
+
+def _export_split(split_dir: Path, root: Path, config: str, split: str, max_shard_bytes: int) -> list[ExportedFile]:
+    import pyarrow.parquet as pq
+
+    table, schema = _split_table(split_dir)
+    num_shards = max(1, min(math.ceil(table.nbytes / max_shard_bytes), table.num_rows))
+    directory = root / "data" / config
+    directory.mkdir(parents=True, exist_ok=True)
+    files = []
+    for index, (start, stop) in enumerate(shard_ranges(table.num_rows, num_shards)):
+        name = f"{split}-{index:05d}-of-{num_shards:05d}.parquet"
+        path = directory / name
+        writer = pq.ParquetWriter(
+            str(path), schema, compression="zstd", compression_level=ZSTD_LEVEL, write_statistics=True,
+            write_page_index=True, use_content_defined_chunking=CDC_OPTIONS,
+        )
+        try:
+            writer.add_key_value_metadata({"content_defined_chunking": json.dumps(CDC_OPTIONS)})
+            writer.write_table(table.slice(start, stop - start), row_group_size=ROW_GROUP_ROWS)
+        finally:
+            writer.close()
+        files.append(ExportedFile(f"data/{config}/{name}", path.stat().st_size, sha256_file(path), config, split,
+                                  stop - start))
+    return files
+
+
+def _check_card_covers(card: CardInfo, files: list[ExportedFile], card_path: Path) -> None:
+    """Every data file must be reachable through the card's ``configs`` patterns, under its own split."""
+    for file in files:
+        assert file.config is not None and file.split is not None
+        patterns = card.data_files.get(file.config, {}).get(file.split, [])
+        if not any(fnmatch(file.path, pattern) for pattern in patterns):
+            declared = ", ".join(f"{c}/{s}" for c, splits in card.data_files.items() for s in splits) or "none"
+            raise InputError(Problem(
+                "card-configs",
+                f"the card's YAML `configs` has no data_files pattern for {file.path} "
+                f"(config {file.config!r}, split {file.split!r}; declared: {declared}), so load_dataset and the Hub "
+                "would not find it.",
+                f"Regenerate the card (`akhbar card VERSION_DIR`); it must map {file.config}/{file.split} to "
+                f"data/{file.config}/{file.split}-*.",
+                path=str(card_path),
+            ))
+
+
+def _replace_dir(tmp_dir: Path, out_dir: Path) -> None:
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+        out_dir.rename(old)
+        tmp_dir.rename(out_dir)
+        shutil.rmtree(old)
+    else:
+        tmp_dir.rename(out_dir)
