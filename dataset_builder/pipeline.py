@@ -148,10 +148,11 @@ def _given_tokens(text: str) -> tuple[list[int], list[int], list[tuple[int, int]
     return starts, ends, sentences
 
 
-def _pairs(tokens: Sequence[Any]) -> list[tuple[int, int]]:
+def _token_bounds(tokens: Sequence[Any]) -> tuple[list[int], list[int]]:
+    """Starts and ends of projected tokens, given as (start, end) pairs or objects with .start/.end."""
     if tokens and not isinstance(tokens[0], tuple):
-        return [(t.start, t.end) for t in tokens]
-    return [(int(a), int(b)) for a, b in tokens]
+        return [t.start for t in tokens], [t.end for t in tokens]
+    return [a for a, _ in tokens], [b for _, b in tokens]
 
 
 def _note_severity(kind: str) -> str:
@@ -185,28 +186,29 @@ def analyse_text(task: TextTask) -> TextResult:
         (d.start, d.end, d.kind, d.text, d.suggestion, d.message) for d in detect_defects(text, starts, ends)
     ]
 
-    tokens = list(zip(starts, ends, strict=True))
     projections: dict[str, Any] = {}
-    for _ in range(2):
+    # Only the "split" policy may change tokens; then every layer is projected again on the final
+    # tokens (a second pass changes nothing more: splitting at the same boundaries is idempotent).
+    for _ in range(2 if task.policy == "split" else 1):
         changed = False
         for name, spans, levels, _columns, _names in task.layers:
-            projection = project(text, [a for a, _ in tokens], [b for _, b in tokens], spans,
-                                 policy=task.policy, levels=levels)
-            projected_tokens = _pairs(projection.tokens)
-            if projected_tokens != tokens:
-                tokens, changed = projected_tokens, True
+            projection = project(text, starts, ends, spans, policy=task.policy, levels=levels)
             projections[name] = projection
+            if task.policy == "split":
+                new_starts, new_ends = _token_bounds(projection.tokens)
+                if new_starts != starts or new_ends != ends:
+                    starts, ends, changed = new_starts, new_ends, True
         if not changed:
             break
-    final_starts = [a for a, _ in tokens]
-    final_ends = [b for _, b in tokens]
+    final_starts, final_ends = starts, ends
+    n_tokens = len(starts)
     token_ranges = [(int(lo), int(hi)) for lo, hi in sentence_token_ranges(final_starts, final_ends,
                                                                            sentence_spans)]
     covered = sum(hi - lo for lo, hi in token_ranges)
-    if covered != len(tokens):
+    if covered != n_tokens:
         notes.append((
             Severity.WARNING.value, "tokens-outside-sentences",
-            f"{len(tokens) - covered} token(s) lie outside every sentence and are not in the tokens config.",
+            f"{n_tokens - covered} token(s) lie outside every sentence and are not in the tokens config.",
             None,
         ))
 
@@ -215,8 +217,8 @@ def analyse_text(task: TextTask) -> TextResult:
         projection = projections[name]
         index = {tag: i for i, tag in enumerate(bio_names)}
         for level, column in enumerate(columns):
-            level_tags = projection.tags[level] if level < len(projection.tags) else ["O"] * len(tokens)
-            tags[column] = [index[tag] for tag in level_tags]
+            level_tags = projection.tags[level] if level < len(projection.tags) else ["O"] * n_tokens
+            tags[column] = list(map(index.__getitem__, level_tags))
         for note in projection.notes:
             kind = str(getattr(note, "kind", "note"))
             offset = getattr(note, "start", None)
