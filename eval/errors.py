@@ -241,7 +241,7 @@ def per_document_scores(
     from eval.stats import unit_counts
 
     counts = unit_counts(pairs, mode, layer=layer, units=documents)
-    tp, fp, fn = counts.tp.sum(axis=1), counts.fp.sum(axis=1), counts.fn.sum(axis=1)
+    tp, fp, fn = counts.micro.T  # type: ignore[union-attr]
     scores = {}
     for row, doc_id in enumerate(counts.units):
         t, p, n = float(tp[row]), float(fp[row]), float(fn[row])

@@ -327,22 +327,28 @@ def _mentions_hash(mentions: Iterable[Mention]) -> str:
 
 
 def _resolve_label_map(label_map: Any) -> tuple[Any, dict[str, Any] | None]:
-    """A label map object usable by :func:`eval.labels.map_mentions`, and its description for provenance."""
+    """A :class:`eval.labels.LabelMap` and its description for provenance.
+
+    Accepts a LabelMap, a plain mapping (``unknown="error"``: every label must be listed), a YAML
+    path, or the name of a built-in map (``eval/labelmaps/<name>.yaml``).
+    """
     if label_map is None:
         return None, None
     from eval.labels import LabelMap
 
-    if isinstance(label_map, str | Path):
-        resolved = LabelMap.from_file(label_map)
-        source: str | None = str(label_map)
-    elif isinstance(label_map, LabelMap):
-        resolved, source = label_map, None
+    if isinstance(label_map, LabelMap):
+        resolved = label_map
     elif isinstance(label_map, Mapping):
-        resolved, source = LabelMap.from_dict(label_map), None
+        resolved = LabelMap.from_dict(label_map)
+    elif isinstance(label_map, str | Path):
+        path = Path(label_map)
+        resolved = LabelMap.from_file(path) if path.is_file() or path.suffix in (".yaml", ".yml") \
+            else LabelMap.builtin(str(label_map))
     else:
-        raise TypeError(f"label_map must be a LabelMap, a mapping or a YAML path, not {type(label_map).__name__}.")
-    mapping = dict(sorted(resolved.mapping.items()))
-    return resolved, {"source": source, "mapping": mapping}
+        raise TypeError(f"label_map must be a LabelMap, a mapping, a YAML path or a built-in map name, "
+                        f"not {type(label_map).__name__}.")
+    return resolved, {"name": resolved.name, "source": resolved.source, "unknown": resolved.unknown,
+                      "mapping": dict(sorted(resolved.mapping.items()))}
 
 
 def _map(mentions: list[Mention], label_map: Any, ignore_labels: Sequence[str]) -> list[Mention]:
@@ -561,6 +567,14 @@ def _evaluate_mentions(
             f"{list(layers)}.", "Pass these layers to evaluate them, or drop them from the predictions.",
             Severity.INFO))
 
+    if bootstrap and len(units) < 2:
+        problems.append(Problem(
+            "bootstrap-too-few-units", f"confidence intervals need at least 2 {unit_kind}s to resample; the test set "
+            f"has {len(units)}, so none are reported.", f"Evaluate on more {unit_kind}s, or pass bootstrap=0.",
+            Severity.INFO))
+        bootstrap_now = 0
+    else:
+        bootstrap_now = bootstrap
     layer_results: dict[str, LayerResult] = {}
     for layer in layers:
         gold_layer = [m for m in gold_mentions if m.layer == layer]
@@ -573,7 +587,7 @@ def _evaluate_mentions(
             report = score_pairs(pairs, mode, layer=layer, zero_division=zero_division)
             scores[mode] = report
             counts[mode] = unit_counts(pairs, mode, layer=layer, units=units, labels=list(report.per_label))
-            if bootstrap and counts[mode].labels:
+            if bootstrap_now and counts[mode].labels:
                 intervals[mode] = bootstrap_intervals(
                     counts[mode], n_resamples=bootstrap, confidence=confidence, seed=seed,
                     zero_division=_float_zero_division(zero_division),

@@ -58,9 +58,14 @@ class UnitCounts:
     labels : tuple of str
         Label names, one per column.
     tp, fp, fn : ndarray of shape (n_units, n_labels)
-        Counts as floats: ``partial`` mode gives half credit, so TP can be ``x.5``.
+        Counts per label as floats: ``partial`` mode gives half credit, so TP can be ``x.5``.
     mode, layer : str
         What the counts measure, kept so that results cannot be mixed up.
+    micro : ndarray of shape (n_units, 3), optional
+        Micro TP, FP and FN of each unit. In ``exact``, ``partial`` and ``type`` mode a pair whose
+        gold and predicted labels differ earns overall credit but no label's credit (see
+        :mod:`eval.score`), so the micro row is not the sum of the label rows; it is kept apart.
+        Defaults to the row sums of ``tp``, ``fp`` and ``fn`` (right for ``strict``).
 
     Summing the rows gives the corpus counts of :func:`eval.score.score_pairs`.
     """
@@ -72,6 +77,7 @@ class UnitCounts:
     fn: np.ndarray
     mode: str = "strict"
     layer: str = "entities"
+    micro: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         shape = (len(self.units), len(self.labels))
@@ -85,6 +91,17 @@ class UnitCounts:
                 raise ValueError(f"UnitCounts.{name} has negative counts; counts must be >= 0.")
             array.setflags(write=False)
             object.__setattr__(self, name, array)
+        if self.micro is None:
+            micro = np.stack([self.tp.sum(axis=1), self.fp.sum(axis=1), self.fn.sum(axis=1)], axis=1)
+        else:
+            micro = np.array(self.micro, dtype=np.float64)
+            if micro.size == 0:
+                micro = micro.reshape(0, 3)
+            if micro.shape != (len(self.units), 3) or (micro < 0).any():
+                raise ValueError(f"UnitCounts.micro must hold non-negative (tp, fp, fn) per unit, shape "
+                                 f"({len(self.units)}, 3); got {micro.shape}.")
+        micro.setflags(write=False)
+        object.__setattr__(self, "micro", micro)
         if len(set(self.units)) != len(self.units):
             raise ValueError("UnitCounts.units has duplicate ids; each unit must appear once.")
         if len(set(self.labels)) != len(self.labels):
@@ -98,14 +115,23 @@ class UnitCounts:
         """Corpus TP, FP and FN per label (sums over units)."""
         return self.tp.sum(axis=0), self.fp.sum(axis=0), self.fn.sum(axis=0)
 
+    def micro_totals(self) -> tuple[float, float, float]:
+        """Corpus micro TP, FP and FN."""
+        tp, fp, fn = self.micro.sum(axis=0)  # type: ignore[union-attr]
+        return float(tp), float(fp), float(fn)
+
+    def matrix(self) -> np.ndarray:
+        """All counts of a unit in one row, ``[tp | fp | fn | micro]``: a resample is ``weights @ matrix``."""
+        return np.concatenate([self.tp, self.fp, self.fn, self.micro], axis=1)  # type: ignore[list-item]
+
     def score(self, metric: Metric = "f1", average: str = "micro", zero_division: float = 0.0) -> float:
         """The metric on the whole corpus (the point estimate of every interval and test)."""
-        tp, fp, fn = self.totals()
-        return float(_metric(tp[None], fp[None], fn[None], metric, self._selector(average), zero_division)[0])
+        sums = self.matrix().sum(axis=0, keepdims=True)
+        return float(_metric(sums, len(self.labels), metric, self._selector(average), zero_division)[0])
 
     def per_unit(self, metric: Metric = "f1", average: str = "micro", zero_division: float = 0.0) -> dict[str, float]:
         """The metric of each unit on its own, e.g. per-document micro F1."""
-        values = _metric(self.tp, self.fp, self.fn, metric, self._selector(average), zero_division)
+        values = _metric(self.matrix(), len(self.labels), metric, self._selector(average), zero_division)
         return {unit: float(value) for unit, value in zip(self.units, values, strict=True)}
 
     def with_labels(self, labels: Sequence[str]) -> UnitCounts:
@@ -123,7 +149,7 @@ class UnitCounts:
             return out
 
         return UnitCounts(self.units, tuple(labels), widen(self.tp), widen(self.fp), widen(self.fn),
-                          self.mode, self.layer)
+                          self.mode, self.layer, self.micro)
 
     def reordered(self, units: Sequence[str]) -> UnitCounts:
         """The same counts with rows in the order of ``units`` (which must be the same set)."""
@@ -138,17 +164,20 @@ class UnitCounts:
         position = {unit: i for i, unit in enumerate(self.units)}
         rows = [position[unit] for unit in units]
         return UnitCounts(tuple(units), self.labels, self.tp[rows], self.fp[rows], self.fn[rows],
-                          self.mode, self.layer)
+                          self.mode, self.layer, self.micro[rows])  # type: ignore[index]
 
     def to_dict(self) -> dict[str, Any]:
-        """A sparse JSON-ready form: only units with some count are listed, as ``[row, col, tp, fp, fn]``."""
+        """A sparse JSON-ready form: only non-zero cells, as ``[row, col, tp, fp, fn]`` per label and
+        ``[row, tp, fp, fn]`` for the micro counts."""
         rows, cols = np.nonzero(self.tp + self.fp + self.fn)
         cells = [
             [int(r), int(c), _plain(self.tp[r, c]), _plain(self.fp[r, c]), _plain(self.fn[r, c])]
             for r, c in zip(rows, cols, strict=True)
         ]
+        micro = self.micro  # type: ignore[assignment]
+        micro_cells = [[int(r), *(_plain(v) for v in micro[r])] for r in np.nonzero(micro.sum(axis=1))[0]]
         return {"mode": self.mode, "layer": self.layer, "units": list(self.units), "labels": list(self.labels),
-                "cells": cells}
+                "cells": cells, "micro": micro_cells}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> UnitCounts:
@@ -157,7 +186,13 @@ class UnitCounts:
         for row, col, *values in data["cells"]:
             for array, value in zip(arrays, values, strict=True):
                 array[row, col] = value
-        return cls(units, labels, *arrays, mode=data.get("mode", "strict"), layer=data.get("layer", "entities"))
+        micro = None
+        if "micro" in data:
+            micro = np.zeros((len(units), 3))
+            for row, *values in data["micro"]:
+                micro[row] = values
+        return cls(units, labels, *arrays, mode=data.get("mode", "strict"), layer=data.get("layer", "entities"),
+                   micro=micro)
 
     def _selector(self, average: str) -> str | int:
         if average in AVERAGES:
@@ -222,17 +257,19 @@ def unit_counts(
         labels = sorted(seen)
     column = {label: i for i, label in enumerate(labels)}
     tp, fp, fn = (np.zeros((len(units), len(labels))) for _ in range(3))
+    micro = np.zeros((len(units), 3))
     for row, unit in enumerate(units):
         group = by_unit.get(unit)
         if not group:
             continue
         report = score_pairs(group, mode, layer=layer, labels=list(labels))
+        micro[row] = report.micro.tp, report.micro.fp, report.micro.fn
         for label, label_score in report.per_label.items():
             col = column.get(label)
             if col is None:
                 continue
             tp[row, col], fp[row, col], fn[row, col] = label_score.tp, label_score.fp, label_score.fn
-    return UnitCounts(tuple(units), tuple(labels), tp, fp, fn, mode=mode, layer=layer)
+    return UnitCounts(tuple(units), tuple(labels), tp, fp, fn, mode=mode, layer=layer, micro=micro)
 
 
 def _safe_divide(numerator: np.ndarray, denominator: np.ndarray, zero_division: float) -> np.ndarray:
@@ -252,14 +289,17 @@ def _label_metric(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, metric: Metric
     raise ValueError(f"metric={metric!r}; choose one of {METRICS}.")
 
 
-def _metric(
-    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, metric: Metric, selector: str | int, zero_division: float
-) -> np.ndarray:
-    """Metric per row of (rows, labels) count arrays; ``selector`` is an average or a column index."""
+def _metric(sums: np.ndarray, n_labels: int, metric: Metric, selector: str | int, zero_division: float) -> np.ndarray:
+    """Metric per row of summed counts laid out as :meth:`UnitCounts.matrix` (``[tp | fp | fn | micro]``).
+
+    ``selector`` is an average name or a label column.
+    """
+    tp, fp, fn = sums[:, :n_labels], sums[:, n_labels:2 * n_labels], sums[:, 2 * n_labels:3 * n_labels]
     if isinstance(selector, int):
         return _label_metric(tp[:, selector], fp[:, selector], fn[:, selector], metric, zero_division)
     if selector == "micro":
-        return _label_metric(tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1), metric, zero_division)
+        micro = sums[:, 3 * n_labels:]
+        return _label_metric(micro[:, 0], micro[:, 1], micro[:, 2], metric, zero_division)
     per_label = _label_metric(tp, fp, fn, metric, zero_division)
     if selector == "macro":
         present = (tp + fp + fn) > 0
@@ -362,11 +402,12 @@ def bootstrap_intervals(
     selectors = {average: counts._selector(average) for average in averages}
     samples: dict[tuple[str, str], list[np.ndarray]] = {(a, m): [] for a in averages for m in metrics}
     rng = np.random.default_rng(seed)
+    matrix, n_labels = counts.matrix(), len(counts.labels)
     for weights in _bootstrap_weights(counts.n_units, n_resamples, rng):
-        tp, fp, fn = weights @ counts.tp, weights @ counts.fp, weights @ counts.fn
+        sums = weights @ matrix
         for average, selector in selectors.items():
             for metric in metrics:
-                samples[average, metric].append(_metric(tp, fp, fn, metric, selector, zero_division))
+                samples[average, metric].append(_metric(sums, n_labels, metric, selector, zero_division))
     tail = (1.0 - confidence) / 2.0
     out: dict[str, dict[str, ConfidenceInterval]] = {}
     for average in averages:
@@ -515,10 +556,11 @@ def paired_bootstrap(
     score_a, score_b = a.score(metric, average, zero_division), b.score(metric, average, zero_division)
     delta = score_b - score_a
     rng = np.random.default_rng(seed)
+    matrix_a, matrix_b, n_labels = a.matrix(), b.matrix(), len(a.labels)
     extreme = 0
     for weights in _bootstrap_weights(a.n_units, n_resamples, rng):
-        resampled_a = _metric(weights @ a.tp, weights @ a.fp, weights @ a.fn, metric, selector, zero_division)
-        resampled_b = _metric(weights @ b.tp, weights @ b.fp, weights @ b.fn, metric, selector, zero_division)
+        resampled_a = _metric(weights @ matrix_a, n_labels, metric, selector, zero_division)
+        resampled_b = _metric(weights @ matrix_b, n_labels, metric, selector, zero_division)
         extreme += int(_same(resampled_b - resampled_a - delta, delta).sum())
     return SignificanceResult(
         delta=delta, p_value=(extreme + 1) / (n_resamples + 1), n_resamples=n_resamples, seed=seed,
@@ -568,19 +610,17 @@ def approximate_randomization(
     selector = a._selector(average)
     score_a, score_b = a.score(metric, average, zero_division), b.score(metric, average, zero_division)
     delta = score_b - score_a
-    totals_a, totals_b = a.totals(), b.totals()
-    moves = [b.tp - a.tp, b.fp - a.fp, b.fn - a.fn]
+    matrix_a, matrix_b, n_labels = a.matrix(), b.matrix(), len(a.labels)
+    total_a, total_b, move = matrix_a.sum(axis=0), matrix_b.sum(axis=0), matrix_b - matrix_a
     rng = np.random.default_rng(seed)
     block = max(1, _BLOCK_CELLS // max(a.n_units, 1))
     extreme, done = 0, 0
     while done < n_trials:
         rows = min(block, n_trials - done)
         swap = (rng.random((rows, a.n_units)) < 0.5).astype(np.float64)
-        shifted = [swap @ move for move in moves]
-        shuffled_a = [total + shift for total, shift in zip(totals_a, shifted, strict=True)]
-        shuffled_b = [total - shift for total, shift in zip(totals_b, shifted, strict=True)]
-        difference = _metric(*shuffled_b, metric, selector, zero_division) - _metric(
-            *shuffled_a, metric, selector, zero_division
+        shift = swap @ move  # what swapping the chosen units moves from B's totals to A's
+        difference = _metric(total_b - shift, n_labels, metric, selector, zero_division) - _metric(
+            total_a + shift, n_labels, metric, selector, zero_division
         )
         extreme += int(_same(difference, delta).sum())
         done += rows

@@ -33,12 +33,28 @@ def gold_documents() -> list[Document]:
     return docs
 
 
+def paragraph_documents() -> list[Document]:
+    """The article cut into its paragraphs, one document each, with the spans and links inside them.
+
+    A real multi-document test set (bootstrap intervals need more than one unit to resample).
+    """
+    out = []
+    for doc in gold_documents():
+        for number, (start, end) in enumerate(doc.metadata.paragraphs, 1):
+            spans = tuple(replace(s, start=s.start - start, end=s.end - start, location=None)
+                          for s in doc.spans if start <= s.start and s.end <= end)
+            kept = {s.id for s in spans}
+            links = tuple(link for link in doc.links if link.source in kept and link.target in kept)
+            out.append(Document(f"{doc.id}-p{number:02d}", doc.text[start:end], spans=spans, links=links))
+    return out
+
+
 def corrupt(documents: list[Document]) -> tuple[list[Mention], dict[str, int]]:
     """Predicted entity and quote mentions derived from gold, and how many of each change were made.
 
     Entities, cycling through their sorted order: drop (missed), relabel (wrong label), trim the last
-    character (wrong boundary), widen over an attached proclitic when there is one (clitic
-    boundary), keep. Quotes are kept. One spurious mention is added per document.
+    character (wrong boundary), widen over an attached one-letter proclitic when the span follows
+    one (clitic boundary), keep. Quotes are kept. One spurious mention is added per document.
     """
     changes = {"missed": 0, "wrong_label": 0, "wrong_boundary": 0, "clitic": 0, "kept": 0, "spurious": 0}
     predicted: list[Mention] = []
@@ -55,23 +71,26 @@ def corrupt(documents: list[Document]) -> tuple[list[Mention], dict[str, int]]:
             elif step == 2 and span.end - span.start > 2:
                 mention = replace(mention, end=span.end - 1)
                 changes["wrong_boundary"] += 1
-            elif step == 3 and span.start > 0 and doc.text[span.start - 1] in "وبلفك":
+            elif step == 3 and span.start > 1 and doc.text[span.start - 1] in "وبلفك" \
+                    and doc.text[span.start - 2].isspace():  # a one-letter proclitic opening the token
                 mention = replace(mention, start=span.start - 1)
                 changes["clitic"] += 1
             else:
                 changes["kept"] += 1
             predicted.append(mention)
         predicted += [Mention(doc.id, s.start, s.end, s.label, "quotes") for s in doc.layer("quotes")]
-        word = re.search(r"المباحثات", doc.text)
-        assert word is not None
-        predicted.append(Mention(doc.id, word.start(), word.end(), "EVENT", "entities"))
-        changes["spurious"] += 1
+        taken = [(s.start, s.end) for s in doc.layer("entities")]
+        word = next((w for w in re.finditer(r"[\u0621-\u064A]{5,}", doc.text)
+                     if not any(a < w.end() and w.start() < b for a, b in taken)), None)
+        if word is not None:  # a word no gold entity touches, called an EVENT
+            predicted.append(Mention(doc.id, word.start(), word.end(), "EVENT", "entities"))
+            changes["spurious"] += 1
     return predicted, changes
 
 
 @pytest.fixture(scope="module")
 def docs() -> list[Document]:
-    return gold_documents()
+    return paragraph_documents()
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +106,7 @@ def test_evaluate_scores_every_gold_layer_in_every_mode(run: tuple[EvalResult, d
                                                         docs: list[Document]) -> None:
     result, changes = run
     assert list(result.layers) == ["entities", "quotes"]
-    n_gold = len(docs[0].layer("entities"))
+    n_gold = sum(len(doc.layer("entities")) for doc in docs)
     strict = result.score("entities", "strict")
     assert strict.n_gold == n_gold
     assert strict.n_pred == n_gold - changes["missed"] + changes["spurious"]
@@ -100,7 +119,7 @@ def test_evaluate_scores_every_gold_layer_in_every_mode(run: tuple[EvalResult, d
     assert partial.micro.tp == pytest.approx(
         changes["kept"] + changes["wrong_label"] + 0.5 * (changes["wrong_boundary"] + changes["clitic"]))
     quotes = result.score("quotes", "strict")
-    assert quotes.micro.f1 == 1.0 and quotes.n_gold == len(docs[0].layer("quotes"))
+    assert quotes.micro.f1 == 1.0 and quotes.n_gold == sum(len(doc.layer("quotes")) for doc in docs)
 
 
 def test_every_disagreement_is_classified_and_located(run: tuple[EvalResult, dict[str, int]]) -> None:
@@ -114,8 +133,9 @@ def test_every_disagreement_is_classified_and_located(run: tuple[EvalResult, dic
     assert counts["wrong_boundary"] == changes["wrong_boundary"] + changes["clitic"]
     assert counts["clitic_boundary"] == 0
     assert len(layer.errors) == sum(v for k, v in counts.items() if k != "correct")
-    text = result.texts[result.units[0]]  # type: ignore[index]
+    assert result.texts is not None
     for record in layer.errors:
+        text = result.texts[record.doc_id]
         if record.gold_text is not None:
             assert text[record.gold_start:record.gold_end] == record.gold_text
         if record.pred_text is not None:
@@ -143,12 +163,16 @@ def test_intervals_and_per_document_counts(run: tuple[EvalResult, dict[str, int]
         assert interval.point == pytest.approx(report.micro.f1)
         assert interval.low <= interval.point <= interval.high
         assert interval.n_resamples == 200 and interval.seed == 1
-        tp, fp, fn = layer.counts[mode].totals()
-        assert (tp.sum(), fp.sum(), fn.sum()) == pytest.approx((report.micro.tp, report.micro.fp, report.micro.fn))
+        assert layer.counts[mode].micro_totals() == pytest.approx(
+            (report.micro.tp, report.micro.fp, report.micro.fn))
         for label, score in report.per_label.items():
             assert layer.intervals[mode][label]["f1"].point == pytest.approx(score.f1)
-    assert layer.counts["strict"].units == result.units == (gold_documents()[0].id,)
-    assert layer.per_document("strict") == {result.units[0]: pytest.approx(layer.scores["strict"].micro.f1)}
+    assert layer.counts["strict"].units == result.units == tuple(doc.id for doc in paragraph_documents())
+    per_document = layer.per_document("strict")
+    predicted, _ = corrupt(paragraph_documents())
+    for doc in paragraph_documents()[:4]:  # each document scored on its own agrees
+        alone = evaluate([doc], [m for m in predicted if m.doc_id == doc.id], modes=("strict",), bootstrap=0)
+        assert per_document[doc.id] == pytest.approx(alone.score("entities", "strict").micro.f1)
 
 
 def test_provenance_records_data_predictions_settings_and_version(run: tuple[EvalResult, dict[str, int]],
@@ -169,12 +193,16 @@ def test_provenance_records_data_predictions_settings_and_version(run: tuple[Eva
 
 
 def test_label_map_and_ignored_labels_apply_to_both_sides(docs: list[Document]) -> None:
+    from eval.labels import LabelMap
+
     predicted, _ = corrupt(docs)
     coarse = {"PERS": "PER", "GPE": "LOC", "ORG": "ORG", "NORP": None}
-    mapped = evaluate(docs, predicted, modes=("strict",), bootstrap=0, layers=["entities"], label_map=coarse,
-                      ignore_labels=["DATE"])
+    with pytest.raises(ValueError, match="label 'EVENT' is not in label map"):  # a plain dict must be complete
+        evaluate(docs, predicted, modes=("strict",), bootstrap=0, label_map=coarse)
+    mapped = evaluate(docs, predicted, modes=("strict",), bootstrap=0, layers=["entities"],
+                      label_map=LabelMap.from_dict(coarse, unknown="keep"), ignore_labels=["DATE"])
     labels = set(mapped.score("entities", "strict").per_label)
-    assert {"PER", "LOC"} <= labels
+    assert {"PER", "LOC", "EVENT"} <= labels  # EVENT kept as it is
     assert not labels & {"PERS", "GPE", "NORP", "DATE"}
     assert mapped.provenance.settings["label_map"]["mapping"]["NORP"] is None
     assert mapped.provenance.settings["ignore_labels"] == ["DATE"]
@@ -194,13 +222,13 @@ def test_predictions_for_unknown_documents_are_reported_not_scored(docs: list[Do
 def test_evaluate_takes_a_model_and_scores_links(docs: list[Document]) -> None:
     from eval.model import GazetteerModel
 
-    names = {docs[0].text[s.start:s.end]: s.label for s in docs[0].layer("entities") if s.label in ("PERS", "GPE")}
+    names = {d.text[s.start:s.end]: s.label for d in docs for s in d.layer("entities") if s.label in ("PERS", "GPE")}
     result = evaluate(docs, GazetteerModel(names), modes=("strict", "type"), bootstrap=0)
     assert result.provenance.predictions["model"] == "gazetteer"
     strict = result.score("entities", "strict")
     assert strict.per_label["PERS"].recall > 0.5 and strict.per_label["GPE"].recall > 0.5
     assert "speaker" in result.links and set(result.links["speaker"]) == {"strict", "type"}
-    assert result.links["speaker"]["strict"]["n_gold"] == len(docs[0].links)
+    assert result.links["speaker"]["strict"]["n_gold"] == sum(len(doc.links) for doc in docs) > 0
     assert "prediction-no-links" in [p.code for p in result.problems]
 
 
@@ -266,12 +294,13 @@ def test_table_lists_every_label_and_average_with_intervals(run: tuple[EvalResul
     for name, layer in result.layers.items():
         for mode, _report in layer.scores.items():
             assert f"== {name} — {mode}" in table
+        section = table.split(f"== {name} — strict")[1].split("\n\n")[0].splitlines()
         strict = layer.scores["strict"]
         for label, score in strict.per_label.items():
-            row = next(line for line in table.splitlines() if line.startswith(f"{label} "))
-            assert f"{100 * score.f1:.2f}" in row
-        micro_row = next(line for line in table.splitlines() if line.startswith("micro avg"))
-        assert f"{100 * result.score(name, 'strict').micro.f1:.2f}" in micro_row
+            row = next(line for line in section if line.startswith(f"{label} "))
+            assert f"{100 * score.f1:.2f}" in row and f" {score.support}" in row
+        micro_row = next(line for line in section if line.startswith("micro avg"))
+        assert f"{100 * strict.micro.f1:.2f}" in micro_row
     interval = result.layers["entities"].intervals["strict"]["micro"]["f1"]
     assert f"[{100 * interval.low:.2f}, {100 * interval.high:.2f}]" in table
     assert "95% CI F1" in table and "weighted avg" in table and "macro avg" in table
@@ -300,7 +329,7 @@ def test_conlleval_layout_for_documents(run: tuple[EvalResult, dict[str, int]]) 
     strict = result.score("entities", "strict")
     first = report.splitlines()[1]
     found = int(strict.micro.tp + strict.micro.fp)
-    assert first == (f"processed 1 documents with {strict.n_gold} phrases; found: {found} phrases; "
+    assert first == (f"processed {len(result.units)} documents with {strict.n_gold} phrases; found: {found} phrases; "
                      f"correct: {int(strict.micro.tp)}.")
     pers = strict.per_label["PERS"]
     assert (f"             PERS: precision: {100 * pers.precision:6.2f}%; recall: {100 * pers.recall:6.2f}%; "
@@ -363,3 +392,12 @@ def test_evaluate_tags_refuses_misaligned_sentences() -> None:
         evaluate_tags([["O"], ["B-PERS", "I-PERS"]], [["O"], ["B-PERS"]])
     with pytest.raises(ValueError, match="2 sentences"):
         evaluate_tags([["O"], ["O"]], [["O"]])
+
+
+def test_a_single_document_gets_no_interval_and_says_why() -> None:
+    whole = gold_documents()
+    result = evaluate(whole, corrupt(whole)[0], modes=("strict",), bootstrap=100)
+    assert result.layers["entities"].intervals == {}
+    assert "bootstrap-too-few-units" in [p.code for p in result.problems]
+    table = render(result, "table")
+    assert "[" not in table.split("== entities — strict")[1].split("\n\n")[0]  # no interval column filled
