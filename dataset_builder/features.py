@@ -349,22 +349,34 @@ class TokenBatch:
         return len(self.ids)
 
     def add(self, doc_id: str, text: str, rows: SentenceRows) -> None:
-        starts, ends = rows.token_starts, rows.token_ends
-        for index, ((s_start, s_end), (lo, hi)) in enumerate(zip(rows.sentence_spans, rows.token_ranges,
-                                                                  strict=True)):
-            self.ids.append(f"{doc_id}-s{index:04d}")
-            self.doc_ids.append(doc_id)
-            self.indices.append(index)
-            self.starts.append(s_start)
-            self.ends.append(s_end)
-            self.tokens.extend([text[a:b] for a, b in zip(starts[lo:hi], ends[lo:hi], strict=True)])
-            self.token_starts.extend(starts[lo:hi])
-            self.token_ends.extend(ends[lo:hi])
+        starts, ends, ranges = rows.token_starts, rows.token_ends, rows.token_ranges
+        n_sentences = len(ranges)
+        self.ids.extend([f"{doc_id}-s{index:04d}" for index in range(n_sentences)])
+        self.doc_ids.extend([doc_id] * n_sentences)
+        self.indices.extend(range(n_sentences))
+        self.starts.extend([start for start, _ in rows.sentence_spans])
+        self.ends.extend([end for _, end in rows.sentence_spans])
+        base = len(self.tokens)
+        contiguous = all(ranges[i][1] == ranges[i + 1][0] for i in range(n_sentences - 1))
+        if contiguous and (not ranges or (ranges[0][0] == 0 and ranges[-1][1] == len(starts))):
+            # The usual case: sentences tile the document's tokens, so whole-document lists are
+            # appended at once and only the per-sentence offsets are computed.
+            self.tokens.extend(map(text.__getitem__, map(slice, starts, ends)))
+            self.token_starts.extend(starts)
+            self.token_ends.extend(ends)
             for column in self.columns:
-                self.tags[column].extend(rows.tags[column][lo:hi])
-            self.token_offsets.append(len(self.tokens))
+                self.tags[column].extend(rows.tags[column])
+            self.token_offsets.extend([base + hi for _, hi in ranges])
+        else:
+            for lo, hi in ranges:
+                self.tokens.extend(map(text.__getitem__, map(slice, starts[lo:hi], ends[lo:hi])))
+                self.token_starts.extend(starts[lo:hi])
+                self.token_ends.extend(ends[lo:hi])
+                for column in self.columns:
+                    self.tags[column].extend(rows.tags[column][lo:hi])
+                self.token_offsets.append(len(self.tokens))
         # Token strings average a few characters; offsets and tags add 4-8 bytes each.
-        self.nbytes_estimate += 40 * len(starts) + 60 * len(rows.sentence_spans)
+        self.nbytes_estimate += 40 * len(starts) + 60 * n_sentences
 
     def to_record_batch(self) -> pa.RecordBatch:
         import pyarrow as pa

@@ -19,7 +19,6 @@ import pytest
 from dataset_builder.model import Document, Link, Location, Metadata, Span, Unreadable
 from dataset_builder.pipeline import VersionExistsError, build, build_documents, check_version
 from dataset_builder.problems import InputError, Problem
-from dataset_builder.recipe import load_recipe
 from dataset_builder.schema import load_schema
 from dataset_builder.split import load_split_file, parse_split_spec
 
@@ -269,6 +268,8 @@ def test_versions_must_be_semantic(version: str, tmp_path: Path) -> None:
 def test_bundled_corpus_builds_from_its_recipe(tmp_path: Path) -> None:
     if not GOLD.is_file():
         pytest.skip("corpora/sana-sample/sana-sample.jsonl is not in this checkout yet")
+    from dataset_builder.recipe import load_recipe
+
     recipe = load_recipe(REPO / "corpora" / "sana-sample" / "recipe.yaml")
     report = build(**recipe.build_kwargs(), out_dir=tmp_path, progress=False)
     assert report.exit_code == 0
