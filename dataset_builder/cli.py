@@ -312,6 +312,108 @@ def _format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def _parse_size(text: str) -> int:
+    """``500MB`` -> 500000000 (KB/MB/GB are decimal, KiB/MiB/GiB binary; a bare number is bytes)."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*", text, re.IGNORECASE)
+    if not match:
+        raise InputError(Problem("usage", f"{text!r} is not a size.", "Write e.g. 500MB, 2GiB or 1000000."))
+    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower()])
+
+
+@app.command(
+    name="export",
+    epilog=(
+        "\b\nExamples:\n"
+        "  akhbar export out/sana-sample/1.0.0 --out out/hub/sana-sample\n"
+        "  akhbar export out/my-news/2.0.0 --out /data/hub/my-news --max-shard-size 200MB --force\n\n"
+        "The folder loads offline with datasets.load_dataset(FOLDER, 'documents', split='test')."
+    ),
+)
+def export_command(
+    version_dir: Annotated[Path, typer.Argument(help="A built version directory: OUT/NAME/VERSION.")],
+    out: Annotated[Path, typer.Option(help="The export folder to write (Hub repository layout).")],
+    max_shard_size: Annotated[str, typer.Option(help="Largest Parquet shard, as Arrow bytes: 500MB, 2GiB, ...")]
+    = "500MB",
+    force: Annotated[bool, typer.Option("--force", help="Replace the export folder if it holds files.")] = False,
+) -> None:
+    """Write a built version in the Hugging Face Hub layout: data/<config>/<split>-NNNNN-of-NNNNN.parquet,
+    the dataset card (README.md) and manifest.json."""
+    from dataset_builder.export import ExportExistsError, export
+
+    try:
+        result = export(version_dir, out, max_shard_bytes=_parse_size(max_shard_size), force=force)
+    except ExportExistsError as exc:
+        raise _fail(exc.problem, EXIT_REFUSED) from None
+    except InputError as exc:
+        raise _fail(exc.problem) from None
+    typer.echo(f"{result.name} {result.version} -> {result.out_dir}")
+    for file in result.files:
+        rows = "" if file.num_rows is None else f"  {file.num_rows} row{'' if file.num_rows == 1 else 's'}"
+        typer.echo(f"  {file.size:>12,} B  {file.path}{rows}")
+    typer.echo(f"  {len(result.files)} files, {result.total_bytes:,} bytes; fingerprint {result.fingerprint}")
+
+
+@app.command(
+    name="push",
+    epilog=(
+        "\b\nExamples:\n"
+        "  # what would be sent (no token, no network)\n"
+        "  akhbar push out/hub/sana-sample --repo-id ORG/NAME --dry-run\n"
+        "  # publish: HF_TOKEN or `hf auth login` provides the token\n"
+        "  akhbar push out/hub/sana-sample --repo-id ORG/NAME\n"
+        "  # a built version directory is exported on the fly\n"
+        "  akhbar push out/sana-sample/1.0.0 --repo-id ORG/NAME --private\n\n"
+        "The token is read from HF_TOKEN or the `hf auth login` store only (never from the command line, where "
+        "shell history and process lists would keep it), and is never printed."
+    ),
+)
+def push_command(
+    source: Annotated[Path, typer.Argument(help="An export folder (akhbar export) or a built version directory.")],
+    repo_id: Annotated[str, typer.Option("--repo-id", help="The Hub dataset repository: ORG/NAME.")],
+    private: Annotated[bool, typer.Option("--private", help="Create the repository private.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List every file operation and the tag; send "
+                                                            "nothing.")] = False,
+    endpoint: Annotated[str | None, typer.Option(help="Hub URL (default: HF_ENDPOINT or huggingface.co).")]
+    = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Commit an export to a Hub dataset repository in one commit and tag it with the dataset version.
+
+    Refuses a version whose tag already exists with another fingerprint (exit 3), and a missing or
+    stale card; the same fingerprint is a no-op.
+    """
+    from dataset_builder.publish import PushRefusedError, push
+
+    try:
+        result = push(source, repo_id, private=private, dry_run=dry_run, endpoint=endpoint)
+    except PushRefusedError as exc:
+        raise _fail(exc.problem, EXIT_REFUSED) from None
+    except InputError as exc:
+        raise _fail(exc.problem) from None
+    if json_output:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(result.message)
+    commit = -1
+    for op in result.operations:
+        if op.commit != commit:
+            commit = op.commit
+            oid = f" {result.commits[commit]}" if commit < len(result.commits) else ""
+            typer.echo(f"  commit {commit + 1} of {result.planned_commits}{oid}")
+        if op.action == "add":
+            typer.echo(f"    add     {op.size:>12,} B  sha256:{op.sha256}  {op.path}")
+        else:
+            typer.echo(f"    delete  {op.path}")
+    if result.status != "up-to-date":
+        target = result.tag_commit or "the last commit"
+        typer.echo(f"  tag     {result.tag} -> {target}")
+
+
 def main() -> None:
     """Console-script entry point (``akhbar``)."""
     try:
