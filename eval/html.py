@@ -146,7 +146,7 @@ def _open(mark: _Mark, colours: dict[str, str], heights: dict[int, int], *, ends
 def _score_section(result: EvalResult) -> str:
     parts = ["<h2>Scores</h2>"]
     confidence = result.provenance.settings.get("confidence", 0.95)
-    with_ci = bool(result.provenance.settings.get("bootstrap"))
+    with_ci = any(layer.intervals for layer in result.layers.values())
     for name, layer in result.layers.items():
         parts.append(f"<h3>Layer <code>{_esc(name)}</code></h3>")
         parts.append(_summary_table(layer, with_ci, confidence))

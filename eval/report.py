@@ -97,7 +97,7 @@ def _rows(layer: LayerResult, mode: str) -> list[tuple[str, LabelScore, Confiden
 
 def _confidence(result: EvalResult) -> str:
     settings = result.provenance.settings
-    if not settings.get("bootstrap"):
+    if not any(layer.intervals for layer in result.layers.values()):
         return ""
     return f"{round(100 * settings.get('confidence', 0.95))}% CI F1"
 
