@@ -221,23 +221,35 @@ def test_mentions_of_layer_sorted_with_surface_text() -> None:
     assert quotes[0].text.startswith('"والزيارة')
 
 
-def test_gold_round_trip_through_the_real_builder(tmp_path: Path) -> None:
-    """Build the bundled SANA corpus with the pipeline and load it back: the documents must be unchanged."""
+@pytest.fixture(scope="module")
+def built_sana(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled SANA corpus built by the real pipeline (all of it in `test`, as its recipe says)."""
     pipeline = pytest.importorskip("dataset_builder.pipeline")
     for module in ("tokenize", "sentences", "defects", "project"):  # the text layer the pipeline runs
         pytest.importorskip(f"dataset_builder.text.{module}")
-    from dataset_builder.readers.jsonl import read_jsonl
     from dataset_builder.schema import load_schema
+    from dataset_builder.split import HashSplit
 
     corpus = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample"
     if not (corpus / "sana-sample.jsonl").is_file():
         pytest.skip(f"the bundled gold corpus is absent ({corpus})")
-    originals = list(read_jsonl(corpus / "sana-sample.jsonl"))
+    out = tmp_path_factory.mktemp("built")
     pipeline.build([corpus / "sana-sample.jsonl"], schema=load_schema(corpus / "schema.yaml"), name="sana-sample",
-                   version="1.0.0", out_dir=tmp_path, progress=False)
-    version_dir = tmp_path / "sana-sample" / "1.0.0"
-    manifest = json.loads((version_dir / "manifest.json").read_text(encoding="utf-8"))
-    gold = load_gold(version_dir)
+                   version="1.0.0", split=HashSplit((("test", 1.0),)), out_dir=out, progress=False)
+    return out / "sana-sample" / "1.0.0"
+
+
+def _bundled_documents() -> list[Document]:
+    from dataset_builder.readers.jsonl import read_jsonl
+
+    return list(read_jsonl(Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "sana-sample.jsonl"))
+
+
+def test_gold_round_trip_through_the_real_builder(built_sana: Path) -> None:
+    """Build the bundled SANA corpus with the pipeline and load it back: the documents must be unchanged."""
+    originals = _bundled_documents()
+    manifest = json.loads((built_sana / "manifest.json").read_text(encoding="utf-8"))
+    gold = load_gold(built_sana)
     assert (gold.dataset.name, gold.dataset.version, gold.dataset.fingerprint) == (
         "sana-sample", "1.0.0", manifest["fingerprint"])
     assert [d.id for d in gold.documents] == [d.id for d in originals]
@@ -249,6 +261,18 @@ def test_gold_round_trip_through_the_real_builder(tmp_path: Path) -> None:
         assert loaded.metadata.paragraphs == original.metadata.paragraphs
         assert loaded.metadata.title == original.metadata.title
     assert mentions_of(gold.documents, "quotes") == mentions_of(originals, "quotes")
+
+
+def test_gold_from_the_hub_layout_export_of_a_real_build(built_sana: Path, tmp_path: Path) -> None:
+    export = pytest.importorskip("dataset_builder.export")
+    if not (built_sana / "README.md").is_file():
+        pytest.skip("the build wrote no dataset card, which the export requires")
+    export.export(built_sana, tmp_path / "export")
+    exported = load_gold(tmp_path / "export")
+    gold = load_gold(built_sana)
+    assert exported.documents == gold.documents
+    assert exported.dataset.fingerprint == gold.dataset.fingerprint
+    assert (exported.dataset.name, exported.dataset.version) == ("sana-sample", "1.0.0")
 
 
 def test_hub_repo_id_is_loaded_with_revision(monkeypatch: pytest.MonkeyPatch) -> None:
