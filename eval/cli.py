@@ -10,6 +10,7 @@ Exit codes: 0 ok; 2 usage or input error (bad option, unreadable file, runs that
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -183,17 +184,30 @@ def _input_error(exc: Exception) -> typer.Exit:
 def _evaluate_conll(path: Path, *, scheme: str, decoder: str, modes: tuple[str, ...], label_map: Path | None,
                     ignore: list[str], bootstrap: int, seed: int) -> EvalResult:
     from dataset_builder.problems import InputError
-    from eval.conlleval import read_conlleval_tags
     from eval.evaluate import evaluate_tags
     from eval.predictions import source_hash
 
     try:
-        y_true, y_pred = read_conlleval_tags(path)
+        y_true, y_pred = _conll_tag_sequences(path)
         return evaluate_tags(y_true, y_pred, scheme=scheme, decoder=decoder, modes=modes,  # type: ignore[arg-type]
                              label_map=label_map, ignore_labels=ignore, bootstrap=bootstrap, seed=seed,
                              source={"source": str(path), "hash": source_hash(path)})
     except (InputError, OSError, ValueError, KeyError) as exc:
         raise _input_error(exc) from None
+
+
+def _conll_tag_sequences(path: Path) -> tuple[list[list[str]], list[list[str]]]:
+    """Gold and predicted tags per sentence of a conlleval file (read by :mod:`eval.conlleval`)."""
+    import numpy as np
+
+    from eval.conlleval import read_conlleval
+
+    sequences = []
+    for encoded in read_conlleval(path).sentences():
+        tags = np.asarray(encoded.vocab, dtype=object)[encoded.ids].tolist()
+        bounds = encoded.offsets.tolist()
+        sequences.append([tags[a:b] for a, b in itertools.pairwise(bounds)])
+    return sequences[0], sequences[1]
 
 
 def _evaluate_gold(gold: str, pred: Path, *, split: str, config: str, revision: str | None, modes: tuple[str, ...],

@@ -457,6 +457,10 @@ def evaluate(
 
     gold_set = gold if isinstance(gold, GoldSet) else gold_from_documents(list(gold))
     documents = gold_set.documents
+    if not documents:
+        ref = gold_set.dataset
+        raise ValueError(f"the gold set has no documents (source {ref.source}, config {ref.config}, split "
+                         f"{ref.split}); pick the split that holds the evaluation data.")
     modes = _check_modes(modes)
     prediction = _prediction_input(pred, documents)
     problems = list(prediction.problems)

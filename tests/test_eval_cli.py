@@ -1,0 +1,242 @@
+"""The `akhbar eval` and `akhbar compare` commands (eval/cli.py), on a local Typer app.
+
+Gold is the bundled SANA corpus built with the real pipeline; CoNLL input comes from the real
+ANERcorp test split (skipped when ../shared is absent) and from a small inline file (always).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from eval.cli import EXIT_USAGE, register
+from eval.evaluate import EvalResult
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpora" / "sana-sample"
+ANERCORP = REPO.parent / "shared" / "corpora" / "anercorp-camel" / "ANERCorp_CamelLab_test.txt"
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+register(app)
+runner = CliRunner()
+
+SMALL_CONLL = """\
+قال O O
+الرئيس O O
+بشار B-PERS B-PERS
+الأسد I-PERS I-PERS
+في O O
+موسكو B-LOC B-ORG
+. O O
+
+وبوتين B-PERS B-PERS
+والأمم B-ORG O
+المتحدة I-ORG I-ORG
+"""
+
+
+def invoke(*args: str | Path):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+# ------------------------------------------------------------------------------------------- CoNLL
+
+
+def test_conlleval_format_is_the_fast_conlleval_report(tmp_path: Path) -> None:
+    from eval.conlleval import run_conlleval_file
+
+    path = tmp_path / "small.conll"
+    path.write_text(SMALL_CONLL, encoding="utf-8")
+    result = invoke("eval", "--pred", path, "--format", "conlleval")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == run_conlleval_file(path)
+    assert result.stdout.startswith("processed 10 tokens with 4 phrases; found: 4 phrases; correct: 2.")
+
+
+def test_conll_without_gold_gets_the_full_evaluation(tmp_path: Path) -> None:
+    path = tmp_path / "small.conll"
+    path.write_text(SMALL_CONLL, encoding="utf-8")
+    out = tmp_path / "run.json"
+    result = invoke("eval", "--pred", path, "--format", "json", "--output", out, "--bootstrap", "50")
+    assert result.exit_code == 0, result.output
+    run = EvalResult.load(out)
+    assert run.unit_kind == "sentence" and run.units == ("0", "1")
+    assert run.tokens == {"tokens": 10, "correct": 8}
+    strict = run.score("entities", "strict")
+    assert (strict.micro.tp, strict.micro.fp, strict.micro.fn) == (2, 2, 2)
+    assert run.score("entities", "exact").micro.tp == 3  # موسكو: same boundaries, other label
+    assert run.layers["entities"].error_counts["wrong_boundary"] == 1  # المتحدة alone for والأمم المتحدة
+    assert run.provenance.predictions["source"] == str(path)
+    table = invoke("eval", "--pred", path, "--mode", "strict", "--bootstrap", "0")
+    assert table.exit_code == 0 and "== entities — strict" in table.stdout and "== entities — exact" not in table.stdout
+
+
+def test_conll_fast_path_imports_nothing_heavy(tmp_path: Path) -> None:
+    path = tmp_path / "small.conll"
+    path.write_text(SMALL_CONLL * 50, encoding="utf-8")
+    script = f"""
+import sys, typer
+from typer.testing import CliRunner
+from eval.cli import register
+app = typer.Typer()
+register(app)
+result = CliRunner().invoke(app, ["eval", "--pred", {str(path)!r}, "--format", "conlleval"])
+assert result.exit_code == 0, result.output
+heavy = sorted(m for m in ("datasets", "pyarrow", "sklearn", "pandas", "scipy") if m in sys.modules)
+print(",".join(heavy) or "none")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "none"
+
+
+def test_anercorp_conll_scores_agree_between_fast_and_full_paths(tmp_path: Path) -> None:
+    if not ANERCORP.exists():
+        pytest.skip(f"real ANERcorp test split not found at {ANERCORP}")
+    lines = []
+    for number, line in enumerate(ANERCORP.read_text(encoding="utf-8").splitlines()):
+        if not line.strip():
+            lines.append("")
+            continue
+        token, tag = line.rsplit(" ", 1)
+        predicted = "O" if tag.endswith("MISC") or number % 11 == 0 else tag  # a system blind to MISC
+        lines.append(f"{token} {tag} {predicted}")
+    path = tmp_path / "anercorp.conll"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast = invoke("eval", "--pred", path, "--format", "conlleval")
+    assert fast.exit_code == 0, fast.output
+    out = tmp_path / "run.json"
+    full = invoke("eval", "--pred", path, "--format", "json", "-o", out, "--mode", "strict", "--bootstrap", "0")
+    assert full.exit_code == 0, full.output
+    strict = EvalResult.load(out).score("entities", "strict")
+    overall = fast.stdout.splitlines()[1]
+    assert f"precision: {100 * strict.micro.precision:6.2f}%" in overall
+    assert f"FB1: {100 * strict.micro.f1:6.2f}" in overall
+    assert strict.per_label["MISC"].recall == 0.0
+
+
+# ----------------------------------------------------------------------------------- gold + compare
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled SANA corpus built with the real pipeline."""
+    from dataset_builder.pipeline import build
+    from dataset_builder.schema import load_schema
+    from dataset_builder.split import HashSplit
+
+    out = tmp_path_factory.mktemp("datasets")
+    build([CORPUS / "sana-sample.jsonl"], schema=load_schema(CORPUS / "schema.yaml"), name="sana-sample",
+          version="1.0.0", out_dir=out, split=HashSplit((("test", 1.0),)), progress=False)
+    return out / "sana-sample" / "1.0.0"
+
+
+def _write_predictions(path: Path, *, every: int) -> Path:
+    """Standoff JSONL predictions: the gold entities, every `every`-th one left out, quotes kept."""
+    with path.open("w", encoding="utf-8") as handle:
+        for line in (CORPUS / "sana-sample.jsonl").read_text(encoding="utf-8").splitlines():
+            doc = json.loads(line)
+            spans = [
+                {"start": s["start"], "end": s["end"], "label": s["label"], "layer": s["layer"]}
+                for index, s in enumerate(doc["spans"]) if s["layer"] != "entities" or index % every
+            ]
+            handle.write(json.dumps({"id": doc["id"], "spans": spans}, ensure_ascii=False) + "\n")
+    return path
+
+
+def test_eval_against_a_built_dataset_then_compare(built: Path, tmp_path: Path) -> None:
+    weak, strong = _write_predictions(tmp_path / "weak.jsonl", every=2), _write_predictions(tmp_path / "strong.jsonl",
+                                                                                             every=9)
+    runs = []
+    for name, pred in (("a", weak), ("b", strong)):
+        out = tmp_path / f"run-{name}.json"
+        result = invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "--output", out,
+                        "--mode", "strict", "--mode", "partial", "--bootstrap", "100")
+        assert result.exit_code == 0, result.output
+        runs.append(EvalResult.load(out))
+    a, b = runs
+    assert a.provenance.dataset["name"] == "sana-sample" and a.provenance.dataset["version"] == "1.0.0"
+    assert a.provenance.dataset["fingerprint"] == b.provenance.dataset["fingerprint"]
+    assert a.provenance.predictions["hash"] != b.provenance.predictions["hash"]
+    assert a.score("entities").micro.recall < b.score("entities").micro.recall
+    assert a.score("quotes").micro.f1 == 1.0
+
+    table = invoke("compare", tmp_path / "run-a.json", tmp_path / "run-b.json", "--n", "200")
+    assert table.exit_code == 0, table.output
+    rows = [line.split() for line in table.stdout.splitlines() if line.startswith(("entities", "quotes"))]
+    assert [(r[0], r[1]) for r in rows] == [("entities", "strict"), ("entities", "partial"),
+                                            ("quotes", "strict"), ("quotes", "partial")]
+    entities_strict = rows[0]
+    assert float(entities_strict[4]) == pytest.approx(
+        100 * (b.score("entities").micro.f1 - a.score("entities").micro.f1), abs=0.01)
+    quotes = rows[2]
+    assert float(quotes[4]) == 0.0 and float(quotes[5]) == 1.0  # identical quotes: no difference, p = 1
+
+    as_json = invoke("compare", tmp_path / "run-a.json", tmp_path / "run-b.json", "--test",
+                     "approximate-randomization", "--n", "500", "--format", "json", "--mode", "strict",
+                     "--layer", "entities")
+    assert as_json.exit_code == 0, as_json.output
+    (comparison,) = json.loads(as_json.stdout)["comparisons"]
+    assert comparison["method"] == "approximate-randomization" and comparison["n_resamples"] == 500
+    # one document: the only shuffles are "swap it" and "keep it", so the test cannot be significant
+    assert comparison["p_value"] > 0.05
+
+    html_out = tmp_path / "report.html"
+    assert invoke("eval", "--gold", built, "--pred", strong, "--format", "html", "-o", html_out).exit_code == 0
+    assert 'dir="rtl" lang="ar"' in html_out.read_text(encoding="utf-8")
+
+
+def test_compare_refuses_runs_on_different_data(built: Path, tmp_path: Path) -> None:
+    pred = _write_predictions(tmp_path / "p.jsonl", every=3)
+    out = tmp_path / "run.json"
+    assert invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "-o", out, "--bootstrap",
+                  "0").exit_code == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    data["provenance"]["dataset"]["fingerprint"] = "sha256:another-build"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    refused = invoke("compare", out, other)
+    assert refused.exit_code == EXIT_USAGE
+    assert "different datasets" in refused.stderr and "sha256:another-build" in refused.stderr
+
+    mapped = tmp_path / "mapped.json"
+    assert invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "-o", mapped, "--bootstrap", "0",
+                  "--ignore", "NORP").exit_code == 0
+    refused = invoke("compare", out, mapped)
+    assert refused.exit_code == EXIT_USAGE and "ignore_labels" in refused.stderr
+
+
+# ------------------------------------------------------------------------------------ usage errors
+
+
+def test_usage_errors_exit_2_with_a_fix(tmp_path: Path, built: Path) -> None:
+    conll = tmp_path / "small.conll"
+    conll.write_text(SMALL_CONLL, encoding="utf-8")
+    cases = [
+        (["eval", "--pred", conll, "--format", "pdf"], "--format 'pdf' is not one of"),
+        (["eval", "--pred", conll, "--mode", "lenient"], "--mode 'lenient' is not one of"),
+        (["eval", "--pred", tmp_path / "missing.conll"], "does not exist"),
+        (["eval", "--pred", _write_predictions(tmp_path / "p.jsonl", every=3)], "no --gold given"),
+        (["eval", "--gold", built, "--pred", conll], "token positions"),
+        (["eval", "--gold", tmp_path, "--pred", _write_predictions(tmp_path / "q.jsonl", every=3)], "error:"),
+        (["compare", tmp_path / "nope.json", tmp_path / "nope.json"], "no such file"),
+        (["compare", conll, conll], "not valid JSON"),
+    ]
+    for args, message in cases:
+        result = invoke(*args)
+        assert result.exit_code == EXIT_USAGE, (args, result.output)
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.output
+
+
+def test_help_teaches_by_example() -> None:
+    for command in ("eval", "compare"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0
+        assert "Examples:" in result.stdout and f"akhbar {command}" in result.stdout
