@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import dataset_builder.text.defects as defects_module
 from dataset_builder.problems import Severity
-from dataset_builder.text import defects as defects_module
 from dataset_builder.text.defects import DEFECT_KINDS, Defect, detect_defects
 from dataset_builder.text.tokenize import token_spans
 

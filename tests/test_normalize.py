@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataset_builder.text import normalize as normalize_module
+import dataset_builder.text.normalize as normalize_module
 from dataset_builder.text.normalize import NormalizationOptions, normalize, normalize_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import dataset_builder.text.project as project_module
 from dataset_builder.model import Span
 from dataset_builder.problems import Severity
-from dataset_builder.text import project as project_module
 from dataset_builder.text.project import NOTE_KINDS, Projection, project
 from dataset_builder.text.tokenize import token_spans
 
@@ -75,8 +75,10 @@ def test_expand_classifies_the_left_remainder(token: str, inner: str, remainder:
     text = f"قال {token} أمس"
     result = run(text, [span_of(text, inner, "X")])
     assert tagged(text, result) == [(token, "B-X")]
-    (note,) = result.notes
+    (note,) = [n for n in result.notes if n.kind != "lam-alef-fusion"]
     assert (note.kind, note.remainder) == (kind, remainder)
+    fused = [n.remainder for n in result.notes if n.kind == "lam-alef-fusion"]
+    assert fused == (["ل"] if (token, inner) == ("للأمم", "لأمم") else [])
 
 
 def test_expand_notes_a_right_remainder() -> None:
@@ -166,6 +168,10 @@ def test_split_warns_on_lam_alef_fusion() -> None:
     assert [(n.kind, n.remainder) for n in result.notes] == [("lam-alef-fusion", "ل"), ("token-split", "ل")]
     fusion = result.notes[0]
     assert "الأمم" in fusion.message and fusion.severity is Severity.WARNING
+    # Projecting again over the split tokens still reports the fusion (and nothing else).
+    starts, ends = zip(*result.tokens, strict=True)
+    again = project(text, list(starts), list(ends), [gold], policy="split")
+    assert [n.kind for n in again.notes] == ["lam-alef-fusion"] and again.tokens == result.tokens
     # The whole token as the span start (the ANERcorp way) needs no split and no note.
     whole = run(text, [(text.index("للأمم"), len(text), "ORG")], policy="split")
     assert whole.notes == [] and whole.tags == [["O", "O", "B-ORG", "I-ORG"]]
@@ -185,7 +191,7 @@ def test_anercorp_lam_alef_fusion_on_real_text() -> None:
     assert [n.kind for n in result.notes] == ["lam-alef-fusion", "token-split"]
     expand = project(text, starts, ends, [(org_start + 1, len(text), "ORG")])
     assert tagged(text, expand) == [("للأمم", "B-ORG"), ("المتحدة", "I-ORG")]  # as ANERcorp tags it
-    assert [(n.kind, n.remainder) for n in expand.notes] == [("clitic-remainder", "ل")]
+    assert [(n.kind, n.remainder) for n in expand.notes] == [("clitic-remainder", "ل"), ("lam-alef-fusion", "ل")]
 
 
 def test_strict_leaves_misaligned_spans_untagged() -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataset_builder.text import sentences as sentences_module
+import dataset_builder.text.sentences as sentences_module
 from dataset_builder.text.sentences import sentence_token_ranges, split_sentences
 from dataset_builder.text.tokenize import token_spans
 

@@ -10,7 +10,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataset_builder.text import tokenize as tokenize_module
+import dataset_builder.text.tokenize as tokenize_module
 from dataset_builder.text.tokenize import TOKEN_KINDS, Token, token_spans, tokenize
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -17,11 +17,13 @@ Policies
 ``split``
     Tokens are split at span boundaries so that every span aligns exactly (``و`` + ``بوتين``);
     ``Projection.tokens`` then differs from the input and each split is noted (``token-split``).
-    A boundary between the two lams of ل+ال (للأمم) is noted as ``lam-alef-fusion``: the article's
-    alef is not written after the preposition, so the piece is لأمم, never الأمم.
 ``strict``
     Tokens are left alone; a span that does not start and end on token boundaries is noted as
     ``misaligned`` and left untagged.
+
+Under every policy, a span that starts between the two lams of ل+ال (للأمم) is noted as
+``lam-alef-fusion``: the article's alef is not written after the preposition, so the span reads
+لأمم, never الأمم (decided on the text, so it is reported whether or not the word is split yet).
 
 Nesting
 -------
@@ -67,7 +69,8 @@ NOTE_KINDS: dict[str, Severity] = {
 # A proclitic chain: conjunction, preposition, article, in that order (وبال, فلل, كال, ...).
 _PROCLITICS = regex.compile(r"(?:[وف]?[بلك]?(?:ال)?|[وف]?لل|[وف]?ل)\u0640?")
 _ENCLITICS = regex.compile(r"\u0640?(?:ه|ها|هم|هما|هن|ك|كم|كما|كن|ي|نا)")
-_FUSED_LAM = regex.compile(r"[وف]?ل(?=ل)")
+_FUSED_PREFIX = regex.compile(r"[وف]?ل")
+_LETTER_OR_MARK = regex.compile(r"[\p{L}\p{M}]")
 
 
 class _SpanLike(Protocol):
@@ -218,6 +221,7 @@ def project(
     tags = [["O"] * len(tokens) for _ in range(levels)]
     level_end = [0] * levels  # first token index still free at each level
     for item in placed:
+        _note_lam_alef_fusion(text, item, notes)
         first = bisect_right(token_ends, item.start)  # first token ending after the span starts
         last = bisect_left(token_starts, item.end) - 1  # last token starting before the span ends
         if first > last:
@@ -305,6 +309,34 @@ def _assign_levels(items: list[_Item], levels: int, notes: list[ProjectionNote])
     return placed
 
 
+def _note_lam_alef_fusion(text: str, item: _Item, notes: list[ProjectionNote]) -> None:
+    """Note a span that starts between the lams of ل+ال (للأمم): it reads لأمم, never الأمم.
+
+    Decided on the text, not the tokens, so the note is the same whether or not the word was
+    already split (a second projection pass over split tokens still reports it).
+    """
+    if not text.startswith("ل", item.start):
+        return
+    for length in (1, 2):
+        word_start = item.start - length
+        if word_start < 0:
+            return
+        prefix = text[word_start : item.start]
+        if _FUSED_PREFIX.fullmatch(prefix) and (word_start == 0 or not _LETTER_OR_MARK.match(text[word_start - 1])):
+            word_end = word_start + len(_WORD_AT.match(text, word_start).group())
+            notes.append(_note(
+                item, "lam-alef-fusion",
+                f"span {_quote(text, item)} starts between the lams of {text[word_start:word_end]!r}: after the"
+                f" preposition ل the article's alef is not written, so the span reads"
+                f" {text[item.start:word_end]!r}, not {'ا' + text[item.start:word_end]!r}.",
+                word_start, word_end, prefix,
+            ))
+            return
+
+
+_WORD_AT = regex.compile(r"[\p{L}\p{M}]*")
+
+
 def _note_remainders(
     text: str, item: _Item, first_start: int, first_end: int, last_start: int, last_end: int,
     notes: list[ProjectionNote],
@@ -352,15 +384,6 @@ def _split_tokens(
                 continue
             cuts.setdefault(i, set()).add(boundary)
             token = text[start:end]
-            fused = _FUSED_LAM.match(token)
-            if boundary == item.start and fused is not None and start + fused.end() == boundary:
-                notes.append(_note(
-                    item, "lam-alef-fusion",
-                    f"span {_quote(text, item)} starts between the lams of {token!r}: after the preposition ل"
-                    f" the article's alef is not written, so the piece is {text[boundary:end]!r}, not"
-                    f" {'ا' + text[boundary:end]!r}.",
-                    start, end, text[start:boundary],
-                ))
             notes.append(_note(
                 item, "token-split",
                 f"token {token!r} split at offset {boundary} into {text[start:boundary]!r} and {text[boundary:end]!r}"
