@@ -80,6 +80,9 @@ def default_recipe() -> Path:
 )
 def build(
     recipe: Annotated[Path | None, typer.Argument(help="A recipe.yaml (default: the bundled corpus).")] = None,
+    recipe_option: Annotated[Path | None, typer.Option(
+        "--recipe", "-r", metavar="PATH", help="A recipe.yaml (the same as the RECIPE argument).",
+    )] = None,
     input: Annotated[list[Path] | None, typer.Option(
         "--input", "-i", metavar="PATH", help="Input file or folder (repeatable); builds without a recipe.",
     )] = None,
@@ -103,18 +106,29 @@ def build(
     force: Annotated[bool, typer.Option("--force", help="Replace the version if it exists.")] = False,
     jobs: Annotated[int, typer.Option(min=1, help="Processes for the text layer.")] = 1,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    max_leakage: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="Refuse to publish when more than this share of a split's sentences have a "
+        "(near-)duplicate in another split (overrides the recipe's `audit`; see `akhbar audit`).",
+    )] = None,
 ) -> None:
     """Build a versioned dataset (documents + tokens configs, manifest, build report).
 
     With no arguments, builds the bundled gold corpus into ./out and prints a summary.
     """
+    from dataset_builder.audit import AuditPolicy, LeakageError, leakage_stage
     from dataset_builder.pipeline import VersionExistsError
     from dataset_builder.pipeline import build as run_build
     from dataset_builder.recipe import load_recipe
     from dataset_builder.schema import load_schema
     from dataset_builder.split import load_split_file, parse_split_spec
 
+    audit_policy: AuditPolicy | None = None
+    audits: list[Any] = []  # leakage reports of the build's audit stage
     try:
+        if recipe is not None and recipe_option is not None:
+            raise InputError(Problem("usage", "give the recipe once: as an argument or with --recipe.",
+                                     "Drop one of them."))
+        recipe = recipe or recipe_option
         if split and split_file:
             raise InputError(Problem("usage", "--split and --split-file are exclusive.", "Pass only one of them."))
         if input:
@@ -132,6 +146,7 @@ def build(
         else:
             loaded = load_recipe(recipe or default_recipe(), data_dir=data_dir)
             kwargs = loaded.build_kwargs()
+            audit_policy = loaded.audit
             if version:
                 kwargs["version"] = version
             if format:
@@ -144,13 +159,23 @@ def build(
             kwargs["split"] = load_split_file(split_file)
         if policy:
             kwargs["policy"] = policy
-        report = run_build(**kwargs, out_dir=out, strict=strict, force=force, progress=progress, jobs=jobs)
-    except VersionExistsError as exc:
+        if max_leakage is not None:
+            audit_policy = AuditPolicy(max_leakage=max_leakage, action="refuse")
+        with leakage_stage(audit_policy, report_to=audits):
+            report = run_build(**kwargs, out_dir=out, strict=strict, force=force, progress=progress, jobs=jobs)
+    except (VersionExistsError, LeakageError) as exc:
         raise _fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
         raise _fail(exc.problem) from None
     summary = _summary_from_dir(report.version_dir)
     typer.echo(_format_summary(summary))
+    for audit_report in audits:
+        warning = audit_report.check(audit_policy) if audit_policy else None
+        leakage = ", ".join(f"{split} {100 * v:.2f}%" for splits in audit_report.leakage().values()
+                            for split, v in splits.items())
+        typer.echo(f"  leakage      {leakage or 'one split only'} (audit.json)")
+        if warning is not None:
+            typer.echo(f"warning: {warning}", err=True)
     raise typer.Exit(report.exit_code)
 
 
@@ -412,6 +437,58 @@ def push_command(
     if result.status != "up-to-date":
         target = result.tag_commit or "the last commit"
         typer.echo(f"  tag     {result.tag} -> {target}")
+
+
+@app.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  # duplicates across the splits of one dataset\n"
+        "  akhbar audit out/newsfane-gold/1.0.0\n"
+        "  # which ANERcorp test sentences NewsFANE also holds (cross-dataset), as JSON\n"
+        "  akhbar audit out/anercorp-camel/1.0.0 out/newsfane-gold/1.0.0 --threshold 0.7 --json > audit.json\n"
+        "  # fail (exit 1) when more than 1% of a split's sentences leak into another split\n"
+        "  akhbar audit out/wojood-sample/1.0.0 --max-leakage 0.01"
+    )
+)
+def audit(
+    datasets: Annotated[list[Path], typer.Argument(metavar="DATASET...", help="Built version directories "
+                                                   "(OUT/NAME/VERSION).")],
+    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Minimum Jaccard similarity of word-shingle "
+                                             "sets for a near duplicate (1.0: exact only).")] = 0.8,
+    level: Annotated[str, typer.Option(help="Compare sentences or whole documents: sentence | document.")]
+    = "sentence",
+    shingle_size: Annotated[int, typer.Option(min=1, help="Words per shingle.")] = 3,
+    min_tokens: Annotated[int, typer.Option(min=1, help="Leave out units with fewer canonical words.")] = 3,
+    max_pairs: Annotated[int, typer.Option(min=0, help="Pairs listed in the JSON output (all are counted).")]
+    = 1000,
+    max_leakage: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Exit 1 when a split's leakage "
+                                                      "into another split of its dataset is above this share.")]
+    = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+) -> None:
+    """Exact and near-duplicate sentences (or documents) across splits and datasets.
+
+    Texts are compared on a normalized, clitic-insensitive word view (MinHash + LSH candidates,
+    verified by exact Jaccard), so NewsFANE's segmented, hamza-less text matches ANERcorp's.
+    """
+    from dataset_builder.audit import AuditPolicy
+    from dataset_builder.audit import audit as run_audit
+
+    if level not in ("sentence", "document"):
+        raise _fail(Problem("usage", f"--level {level!r} is not sentence or document.", "Use --level sentence "
+                            "or --level document."))
+    try:
+        report = run_audit(datasets, level=level, threshold=threshold,  # type: ignore[arg-type]
+                           shingle_size=shingle_size, min_tokens=min_tokens, max_pairs=max_pairs)
+    except InputError as exc:
+        raise _fail(exc.problem) from None
+    typer.echo(report.to_json() if json_output else report.to_text())
+    if max_leakage is not None:
+        problem = report.check(AuditPolicy(max_leakage=max_leakage, threshold=threshold, level=level))
+        if problem is not None:
+            typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(EXIT_PROBLEMS)
+    raise typer.Exit(EXIT_OK)
 
 
 def main() -> None:

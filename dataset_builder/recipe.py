@@ -8,7 +8,11 @@ Example (``corpora/sana-sample/recipe.yaml``)::
     inputs: [sana-sample.jsonl]        # files, folders or globs, relative to the recipe
     format: jsonl                      # optional: detected from each input when absent
     reader_options: {}                 # keyword arguments for the reader
-    split: {test: 1.0}                 # name: ratio pairs (optional `seed`), or {file: splits.tsv}
+    split: {test: 1.0}                 # name: ratio pairs (optional `seed`), {file: splits.tsv},
+                                       # {blocks: {train: 0.8, ..., run: 2}} or {by_file: {train.txt: train}}
+    label_map: newsfane-to-anercorp    # optional: a label map (eval/labelmaps name, or a YAML path
+                                       # relative to the recipe) applied by the reader after decoding
+    audit: {max_leakage: 0.0, action: refuse}  # optional: cross-split duplicate check before publishing
     policy: expand                     # projection policy: expand | split | strict
     licence: CC BY-SA 4.0
     citation: "..."
@@ -29,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from dataset_builder.audit import AuditPolicy
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.schema import Schema, load_schema
 from dataset_builder.split import SplitRule, split_rule_from_dict
@@ -37,7 +42,7 @@ __all__ = ["DATA_DIR_PREFIX", "Recipe", "load_recipe"]
 
 DATA_DIR_PREFIX = "${data_dir}/"
 _KEYS = {"name", "version", "schema", "inputs", "format", "reader_options", "split", "policy", "licence",
-         "citation", "description"}
+         "citation", "description", "label_map", "audit"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,8 @@ class Recipe:
     licence: str | None = None
     citation: str | None = None
     description: str | None = None
+    label_map: str | None = None
+    audit: AuditPolicy | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -156,6 +163,12 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
     policy = str(data.get("policy", "expand"))
     if policy not in ("expand", "split", "strict"):
         raise _error(path, f"unknown `policy` {policy!r}.", "Use expand, split or strict.")
+    label_map_name = data.get("label_map")
+    if label_map_name is not None:
+        reader_options = {**reader_options, "label_map": _load_label_map(path, label_map_name)}
+    audit = data.get("audit")
+    if audit is not None and not isinstance(audit, dict):
+        raise _error(path, "`audit` must be a mapping.", "Write `audit: {max_leakage: 0.0, action: refuse}`.")
     split_value = data.get("split")
     if split_value is not None and not isinstance(split_value, (str, dict)):
         raise _error(path, "`split` must be a mapping or a string.",
@@ -174,4 +187,32 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
         licence=data.get("licence"),
         citation=data.get("citation"),
         description=data.get("description"),
+        label_map=None if label_map_name is None else str(label_map_name),
+        audit=None if audit is None else _audit_policy(path, audit),
     )
+
+
+def _load_label_map(recipe_path: Path, value: Any) -> dict[str, str | None]:
+    """The ``label_map:`` of a recipe as a plain dict: a YAML path relative to the recipe, or the name
+    of a map shipped in ``eval/labelmaps`` (one file format and one parser for builds and scoring)."""
+    from eval.labels import LabelMap
+
+    if not isinstance(value, str) or not value:
+        raise _error(recipe_path, f"`label_map` must be a map name or a path, not {value!r}.",
+                     "Write e.g. `label_map: newsfane-to-anercorp` or `label_map: maps/my-map.yaml`.")
+    candidate = recipe_path.parent / value
+    try:
+        label_map = LabelMap.from_file(candidate) if candidate.is_file() else LabelMap.builtin(value)
+    except ValueError as exc:
+        raise _error(recipe_path, f"`label_map` {value!r}: {exc}",
+                     f"Give the path of a label-map YAML relative to the recipe (looked for {candidate}), "
+                     "or the name of a map in eval/labelmaps.") from None
+    return dict(label_map.mapping)
+
+
+def _audit_policy(recipe_path: Path, data: dict[str, Any]) -> AuditPolicy:
+    try:
+        return AuditPolicy.from_dict(data)
+    except ValueError as exc:
+        raise _error(recipe_path, f"`audit`: {exc}",
+                     "Write `audit: {max_leakage: 0.0, action: refuse, threshold: 0.8, level: sentence}`.") from None

@@ -14,9 +14,15 @@ Two rules exist:
   (official splits of published corpora). A document whose id the file does not list is an
   error: :meth:`SplitRule.finish` lists every missing id at the end of the build.
 
+- :class:`BlockSplit` is for corpora without article boundaries that a reader cuts into numbered
+  blocks of consecutive sentences (``<prefix>-00001``, ``<prefix>-00002``, ... in file order, as
+  the CoNLL reader does). Whole blocks go to splits by their *order*, in runs of consecutive
+  blocks, so that neighbouring sentences -- usually of the same article -- stay in one split.
+- :class:`ByFileSplit` keeps a corpus' own split files (``train.txt`` -> train, ...): a document
+  belongs to the input file whose stem starts its id (``train-00042`` comes from ``train.txt``).
+
 Every rule describes itself (:meth:`SplitRule.describe`) for the build manifest, so that a
-dataset always says how it was split. Rules for corpora without article boundaries (for example
-contiguous blocks of sentences) can be added as further :class:`SplitRule` subclasses.
+dataset always says how it was split.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +43,8 @@ from dataset_builder.problems import InputError, Problem
 
 __all__ = [
     "DEFAULT_RATIOS",
+    "BlockSplit",
+    "ByFileSplit",
     "FileSplit",
     "HashSplit",
     "SplitRule",
@@ -327,7 +336,8 @@ def split_rule_from_dict(data: Mapping[str, Any] | str | None, *, base: Path | N
 
     ``None`` -> the default hash split; a string -> :func:`parse_split_spec`; a mapping of
     ``name: ratio`` -> hash split (``seed`` key optional); ``{file: path}`` -> :func:`load_split_file`
-    with the path relative to ``base``.
+    with the path relative to ``base``; ``{blocks: {train: 0.8, ..., run: 2, seed: s}}`` ->
+    :class:`BlockSplit`; ``{by_file: {train.txt: train, ...}}`` -> :class:`ByFileSplit`.
     """
     if data is None:
         return HashSplit()
@@ -336,8 +346,201 @@ def split_rule_from_dict(data: Mapping[str, Any] | str | None, *, base: Path | N
     if "file" in data:
         file_path = Path(str(data["file"]))
         return load_split_file(file_path if base is None or file_path.is_absolute() else base / file_path)
+    if "blocks" in data:
+        return _block_split_from_dict(data["blocks"])
+    if "by_file" in data:
+        files = data["by_file"]
+        if not isinstance(files, Mapping) or not files:
+            raise InputError(Problem("split-invalid", "`split.by_file` must map input file names to splits.",
+                                     "Write `split: {by_file: {train.txt: train, val.txt: validation}}`."))
+        return ByFileSplit(tuple((str(k), str(v)) for k, v in files.items()))
     seed = str(data.get("seed", ""))
     ratios: Sequence[tuple[str, float]] = tuple(
         (str(k), float(v)) for k, v in data.items() if k not in {"seed", "rule"}
     )
     return HashSplit(tuple(ratios), seed=seed)
+
+
+# --------------------------------------------------------------------------------------------
+# Contiguous blocks and corpus-given split files
+# --------------------------------------------------------------------------------------------
+
+_BLOCK_ID = re.compile(r"^(?P<prefix>.*)-(?P<number>\d+)$")
+
+
+def _block_split_from_dict(spec: Any) -> BlockSplit:
+    if not isinstance(spec, Mapping):
+        raise InputError(Problem("split-invalid", "`split.blocks` must be a mapping of split ratios.",
+                                 "Write `split: {blocks: {train: 0.8, validation: 0.1, test: 0.1, run: 2}}`."))
+    try:
+        run = int(spec.get("run", 1))
+        ratios = tuple((str(k), float(v)) for k, v in spec.items() if k not in {"run", "seed"})
+    except (TypeError, ValueError):
+        raise InputError(Problem("split-invalid", f"`split.blocks` has a value that is not a number: {dict(spec)}.",
+                                 "Ratios and `run` are numbers, e.g. {train: 0.8, test: 0.2, run: 2}.")) from None
+    return BlockSplit(ratios, run=run, seed=str(spec.get("seed", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSplit(SplitRule):
+    """Assign numbered blocks of consecutive sentences to splits by their order, in runs.
+
+    A reader that has no article boundaries cuts the corpus into blocks of N sentences with ids
+    ``<prefix>-<number>`` (number 1, 2, ... in file order). Blocks are grouped into *runs* of
+    ``run`` consecutive blocks, and runs into *cycles* of ``cycle`` runs, where ``cycle`` is the
+    smallest whole number that turns every ratio into a whole number of runs (0.8/0.1/0.1 -> 10:
+    8 train runs, 1 validation run, 1 test run). Which run of a cycle goes to which split is a
+    seeded permutation of those slots, drawn anew for every cycle.
+
+    So the realized shares equal the ratios exactly in every complete cycle; every stretch of the
+    corpus (and so every period or topic it drifts through) contributes to every split; and a
+    split is a set of contiguous stretches of ``run x N`` sentences, never sentences drawn one
+    by one -- which would put sentences of one article on both sides. Text can still leak at the
+    few run boundaries that cut an article; ``akhbar audit`` measures it.
+
+    The split of a block depends only on its id (prefix and number), the ratios, ``run`` and
+    ``seed``: appending blocks to a corpus never moves an existing one.
+
+    Parameters
+    ----------
+    ratios : sequence of (split name, ratio)
+        Ratios >= 0 summing to 1; each must be a fraction with a denominator of at most 100.
+    run : int, default=1
+        Consecutive blocks per run.
+    seed : str, default=""
+        Seeds the permutation of each cycle.
+
+    Examples
+    --------
+    >>> rule = BlockSplit((("train", 0.5), ("test", 0.5)), run=2)
+    >>> [rule.assign(f"news-{n:05d}") for n in (1, 2)]  # one run: the same split
+    ['train', 'train']
+    """
+
+    ratios: tuple[tuple[str, float], ...] = DEFAULT_RATIOS
+    run: int = 1
+    seed: str = ""
+    _slots: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _unnumbered: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        HashSplit(self.ratios)  # the same checks: names, duplicates, finite, sum to 1
+        if self.run < 1:
+            raise _spec_error(f"`run` must be a positive number of blocks, not {self.run}.")
+        fractions = {name: Fraction(ratio).limit_denominator(100) for name, ratio in self.ratios}
+        for name, ratio in self.ratios:
+            if abs(float(fractions[name]) - ratio) > 1e-9:
+                raise _spec_error(f"ratio {ratio} of {name!r} is not a fraction with a denominator <= 100.")
+        cycle = math.lcm(*(f.denominator for f in fractions.values()))
+        slots = tuple(name for name, _ in self.ratios for _ in range(int(fractions[name] * cycle)))
+        object.__setattr__(self, "_slots", slots)
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return tuple(name for name, ratio in self.ratios)
+
+    @property
+    def cycle(self) -> int:
+        """Runs per cycle."""
+        return len(self._slots)
+
+    def _order(self, prefix: str, cycle_index: int) -> list[str]:
+        keys = [
+            hashlib.sha256(f"{self.seed}\0{prefix}\0{cycle_index}\0{slot}".encode()).digest()
+            for slot in range(len(self._slots))
+        ]
+        order = sorted(range(len(self._slots)), key=keys.__getitem__)
+        return [self._slots[i] for i in order]
+
+    def assign(self, doc_id: str) -> str:
+        match = _BLOCK_ID.match(doc_id)
+        if match is None or int(match["number"]) < 1:
+            self._unnumbered.append(doc_id)
+            return ""
+        run_index = (int(match["number"]) - 1) // self.run
+        cycle_index, slot = divmod(run_index, self.cycle)
+        return self._order(match["prefix"], cycle_index)[slot]
+
+    def finish(self) -> list[Problem]:
+        if not self._unnumbered:
+            return []
+        shown = ", ".join(self._unnumbered[:20]) + (" ..." if len(self._unnumbered) > 20 else "")
+        return [Problem(
+            "split-block-id",
+            f"{len(self._unnumbered)} document id(s) are not numbered blocks `<prefix>-<number>`: {shown}",
+            "Use the block split only with readers that number blocks (the CoNLL reader does); "
+            "otherwise use a hash split.",
+        )]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "rule": "blocks",
+            "unit": "blocks of consecutive sentences, numbered in file order (<prefix>-<number>)",
+            "run": self.run,
+            "cycle": self.cycle,
+            "order": "per cycle, slots sorted by sha256(seed NUL prefix NUL cycle NUL slot)",
+            "seed": self.seed,
+            "ratios": {name: ratio for name, ratio in self.ratios},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ByFileSplit(SplitRule):
+    """Keep the split files a corpus ships with: ``train.txt`` -> train, ``val.txt`` -> validation.
+
+    A document comes from the file whose name without suffix (its stem) starts the document id
+    followed by ``-`` -- the id readers give blocks of a file (``train-00042``; the CoNLL reader's
+    default ``doc_id_prefix``). When several stems fit, the longest wins. A document that fits no
+    file is an error listed by :meth:`finish`.
+
+    Parameters
+    ----------
+    files : sequence of (file name, split name)
+        File names as in the recipe's inputs (``train.txt``); only their stems are used.
+    """
+
+    files: tuple[tuple[str, str], ...]
+    _missing: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
+    _stems: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        stems: dict[str, str] = {}
+        for file_name, split in self.files:
+            _check_split_name(split, "<split rule>")
+            stem = Path(file_name).stem
+            if stem in stems:
+                raise _spec_error(f"two files in `by_file` have the same stem {stem!r}.")
+            stems[stem] = split
+        if not stems:
+            raise _spec_error("`by_file` names no file.")
+        longest_first = tuple(sorted(stems.items(), key=lambda kv: -len(kv[0])))
+        object.__setattr__(self, "_stems", longest_first)
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        order = {name: i for i, (name, _) in enumerate(DEFAULT_RATIOS)}
+        names = {split for _, split in self.files}
+        return tuple(sorted(names, key=lambda s: (order.get(s, len(order)), s)))
+
+    def assign(self, doc_id: str) -> str:
+        for stem, split in self._stems:
+            if doc_id.startswith(stem + "-"):
+                return split
+        self._missing.append(doc_id)
+        return ""
+
+    def finish(self) -> list[Problem]:
+        if not self._missing:
+            return []
+        shown = ", ".join(self._missing[:20]) + (" ..." if len(self._missing) > 20 else "")
+        return [Problem(
+            "split-by-file-unknown",
+            f"{len(self._missing)} document id(s) do not start with the stem of a file in `by_file` "
+            f"({', '.join(stem for stem, _ in self._stems)}): {shown}",
+            "List every input file under `split.by_file`, and keep the reader's default document ids "
+            "(`<file stem>-<number>`).",
+        )]
+
+    def describe(self) -> dict[str, Any]:
+        return {"rule": "by_file", "files": {name: split for name, split in self.files},
+                "id_rule": "document id starts with '<file stem>-'"}
