@@ -111,8 +111,18 @@ def check_version(version: str) -> str:
 # Text layer (runs in worker processes when jobs > 1: everything here is plain data)
 # --------------------------------------------------------------------------------------------
 
-#: (layer name, spans as (start, end, label), levels, tag columns, IOB2 names)
-LayerTask = tuple[str, list[tuple[int, int, str]], int, tuple[str, ...], tuple[str, ...]]
+@dataclass(frozen=True, slots=True)
+class SpanRef:
+    """What projection needs of a span (Span itself carries a mapping that cannot be pickled)."""
+
+    start: int
+    end: int
+    label: str
+    id: str
+
+
+#: (layer name, spans, levels, tag columns, IOB2 names)
+LayerTask = tuple[str, list[SpanRef], int, tuple[str, ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +138,8 @@ class TextTask:
 class TextResult:
     rows: SentenceRows
     defects: list[DefectRow]
-    #: (severity, code, message, offset) for every projection note and tokenization finding.
-    notes: list[tuple[str, str, str, int | None]]
+    #: Every projection note and tokenization finding (warnings and info), with the doc id.
+    notes: list[Problem]
 
 
 def _given_tokens(text: str) -> tuple[list[int], list[int], list[tuple[int, int]]]:
@@ -155,12 +165,6 @@ def _token_bounds(tokens: Sequence[Any]) -> tuple[list[int], list[int]]:
     return [a for a, _ in tokens], [b for _, b in tokens]
 
 
-def _note_severity(kind: str) -> str:
-    # A clitic left outside a span is the corpus convention working as intended; everything
-    # else (a boundary inside a word, a span too deep to project, a misaligned span) needs a look.
-    return Severity.INFO.value if kind == "clitic-remainder" else Severity.WARNING.value
-
-
 def analyse_text(task: TextTask) -> TextResult:
     """Tokens, sentences, defects and IOB2 tag ids of one document.
 
@@ -174,7 +178,7 @@ def analyse_text(task: TextTask) -> TextResult:
     from dataset_builder.text.tokenize import token_spans
 
     text = task.text
-    notes: list[tuple[str, str, str, int | None]] = []
+    notes: list[Problem] = []
     if task.given_tokenization:
         starts, ends, sentence_spans = _given_tokens(text)
     else:
@@ -206,10 +210,11 @@ def analyse_text(task: TextTask) -> TextResult:
                                                                            sentence_spans)]
     covered = sum(hi - lo for lo, hi in token_ranges)
     if covered != n_tokens:
-        notes.append((
-            Severity.WARNING.value, "tokens-outside-sentences",
+        notes.append(Problem(
+            "tokens-outside-sentences",
             f"{n_tokens - covered} token(s) lie outside every sentence and are not in the tokens config.",
-            None,
+            "Report this as a sentence-splitter bug, with the document id.",
+            Severity.WARNING, doc_id=task.doc_id,
         ))
 
     tags: dict[str, list[int]] = {}
@@ -219,14 +224,7 @@ def analyse_text(task: TextTask) -> TextResult:
         for level, column in enumerate(columns):
             level_tags = projection.tags[level] if level < len(projection.tags) else ["O"] * n_tokens
             tags[column] = list(map(index.__getitem__, level_tags))
-        for note in projection.notes:
-            kind = str(getattr(note, "kind", "note"))
-            offset = getattr(note, "start", None)
-            message = str(getattr(note, "message", kind))
-            label = getattr(note, "label", None)
-            if label is not None and str(label) not in message:
-                message = f"{name} {label}: {message}"
-            notes.append((_note_severity(kind), f"projection-{kind}", message, offset))
+        notes.extend(note.to_problem(doc_id=task.doc_id) for note in projection.notes)
     rows = SentenceRows(final_starts, final_ends, sentence_spans, token_ranges, tags)
     return TextResult(rows, defects, notes)
 
@@ -237,7 +235,7 @@ def _text_task(doc: Document, schema: Schema, policy: str) -> TextTask:
         columns = layer.tag_columns()
         if not columns:
             continue
-        spans = [(s.start, s.end, s.label) for s in doc.spans if s.layer == layer.name]
+        spans = [SpanRef(s.start, s.end, s.label, s.id) for s in doc.spans if s.layer == layer.name]
         layers.append((layer.name, spans, layer.levels, columns, layer.bio_names))
     given = doc.metadata.extra.get("tokenization") == "given"
     return TextTask(doc.id, doc.text, given, tuple(layers), policy)
@@ -713,8 +711,11 @@ class _BuildRun:
             return
         import multiprocessing
 
-        # fork: workers inherit the imported text layer; they only receive plain tasks.
-        self._pool = multiprocessing.get_context("fork").Pool(self.jobs)
+        # forkserver, not fork: this process already runs pyarrow threads, which a fork would copy
+        # mid-flight. Workers import only the text layer and receive plain-data tasks.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self._pool = context.Pool(self.jobs)
         pending: list[tuple[list[Document], Any]] = []
         for batch in batches:
             tasks = [_text_task(d, self.schema, self.policy) for d in batch]
@@ -754,11 +755,8 @@ class _BuildRun:
         if not split:
             return  # a FileSplit without this id: reported by split.finish(), the build then fails
         report = self.report
-        for severity, code, message, offset in result.notes:
-            self._log(Problem(code, message, _NOTE_FIXES.get(code, "Review the span boundaries."),
-                              Severity(severity), doc_id=doc.id, offset=offset,
-                              path=doc.location.path if doc.location else None,
-                              line=doc.location.line if doc.location else None))
+        for note in result.notes:
+            self._log(note.at(doc.location))
         report.documents.written += 1
         report.spans.written += len(doc.spans)
         report.links.written += len(doc.links)
@@ -833,13 +831,3 @@ class _BuildRun:
 def _ordered_counts(counter: Counter[str], order: Sequence[str]) -> dict[str, int]:
     """Label counts in schema order, zeros included, so every split lists the same labels."""
     return {label: counter.get(label, 0) for label in order}
-
-
-_NOTE_FIXES = {
-    "projection-clitic-remainder": "Nothing to do: the proclitic stays outside the span by convention.",
-    "projection-boundary-inside-token": "Check the span boundary; if it is right, build with --policy split.",
-    "projection-too-deep": "Raise `levels` for the layer in the schema, or flatten the nesting.",
-    "projection-misaligned": "Align the span to token boundaries, or build with --policy expand or split.",
-    "projection-lam-alef-fusion": "The article's alef is not in the text; start the span at the lam.",
-    "tokens-outside-sentences": "Report this as a sentence-splitter bug with the document id.",
-}
