@@ -31,6 +31,8 @@ EVAL_EPILOG = (
     "\b\nExamples:\n"
     "  # score a CoNLL file of TOKEN GOLD PRED lines, conlleval.pl style (fast path)\n"
     "  akhbar eval --pred output.conll --format conlleval\n"
+    "  # IOBES tags, chunked correctly (add --conlleval-compat for conlleval.pl's merged chunks)\n"
+    "  akhbar eval --pred output.conll --format conlleval --scheme IOBES\n"
     "  # the same file with all four matching modes, 95% bootstrap intervals and error counts\n"
     "  akhbar eval --pred output.conll\n"
     "  # predictions (standoff JSONL) against the test split of a built dataset, saved as JSON\n"
@@ -117,6 +119,9 @@ def eval_command(
     = "IOB2",
     decoder: Annotated[str, typer.Option(help="CoNLL chunk decoder: lenient (conlleval.pl) or strict (seqeval "
                                          "strict: invalid chunks dropped).")] = "lenient",
+    conlleval_compat: Annotated[bool, typer.Option(
+        "--conlleval-compat", help="With --format conlleval, reproduce conlleval.pl even where it is wrong (it merges "
+        "adjacent IOBES/BILOU chunks). Always on for IOB1/IOB2, where its chunks are right.")] = False,
 ) -> None:
     """Score predictions against gold annotations and print a report.
 
@@ -140,7 +145,7 @@ def eval_command(
                                "Pass --gold with the dataset the predictions were made for.")
         plain_conlleval = fmt == "conlleval" and not (label_map or ignore or layer) and decoder == "lenient"
         if plain_conlleval:
-            _fast_conlleval(pred, scheme, output)
+            _fast_conlleval(pred, scheme, output, compat=conlleval_compat or scheme in ("IOB1", "IOB2"))
             return
         result = _evaluate_conll(pred, scheme=scheme, decoder=decoder, modes=modes, label_map=label_map,
                                  ignore=ignore or [], bootstrap=bootstrap, seed=seed)
@@ -161,11 +166,11 @@ def eval_command(
                    f"{result.problems[0]}", err=True)
 
 
-def _fast_conlleval(path: Path, scheme: str, output: Path | None) -> None:
+def _fast_conlleval(path: Path, scheme: str, output: Path | None, *, compat: bool) -> None:
     from eval.conlleval import run_conlleval_file
 
     try:
-        report = run_conlleval_file(path, scheme=scheme, compat=True)
+        report = run_conlleval_file(path, scheme=scheme, compat=compat)  # type: ignore[arg-type]
     except (OSError, ValueError) as exc:
         raise _usage_error(f"{path}: {exc}") from None
     except Exception as exc:

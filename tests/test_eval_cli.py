@@ -59,6 +59,18 @@ def test_conlleval_format_is_the_fast_conlleval_report(tmp_path: Path) -> None:
     assert result.stdout.startswith("processed 10 tokens with 4 phrases; found: 4 phrases; correct: 2.")
 
 
+def test_iobes_files_are_chunked_correctly_unless_compat_is_asked_for(tmp_path: Path) -> None:
+    # Gold has two one-token PER chunks, the prediction one two-token chunk. conlleval.pl merges the gold
+    # S-PER S-PER into one chunk (eval/bio.py) and so counts the wrong prediction as correct.
+    path = tmp_path / "iobes.conll"
+    path.write_text("بشار S-PER B-PER\nبوتين S-PER E-PER\nفي O O\nموسكو S-LOC S-LOC\n", encoding="utf-8")
+    right = invoke("eval", "--pred", path, "--format", "conlleval", "--scheme", "IOBES")
+    compat = invoke("eval", "--pred", path, "--format", "conlleval", "--scheme", "IOBES", "--conlleval-compat")
+    assert right.exit_code == compat.exit_code == 0
+    assert "with 3 phrases; found: 2 phrases; correct: 1." in right.stdout
+    assert "with 2 phrases; found: 2 phrases; correct: 2." in compat.stdout
+
+
 def test_conll_without_gold_gets_the_full_evaluation(tmp_path: Path) -> None:
     path = tmp_path / "small.conll"
     path.write_text(SMALL_CONLL, encoding="utf-8")
