@@ -44,6 +44,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
+from dataset_builder.card import CardOptions
 from dataset_builder.features import (
     DOCUMENTS,
     TOKENS,
@@ -331,9 +332,19 @@ def _write_report(context: BuildContext) -> None:
 
 #: Run in order after the data is written, inside the temporary directory. Append a
 #: ``(name, function(BuildContext))`` pair to add a stage (e.g. the dataset card).
+def _write_card(context: BuildContext) -> None:
+    """The dataset card (``README.md``) and Croissant metadata (``croissant.json``), from the written data."""
+    from dataset_builder.card import write_card
+    from dataset_builder.croissant import write_croissant
+
+    write_card(context.tmp_dir, schema=context.schema, manifest=context.manifest, options=context.options.get("card"))
+    write_croissant(context.tmp_dir, schema=context.schema)
+
+
 FINISHING_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
     ("manifest", _write_manifest),
     ("build-report", _write_report),
+    ("card", _write_card),  # reads manifest.json and build-report.json: keep it after them
 ]
 
 
@@ -432,6 +443,7 @@ def build(
     base_dir: str | Path | None = None,
     jobs: int = 1,
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
+    card: CardOptions | None = None,
 ) -> BuildReport:
     """Build version ``version`` of dataset ``name`` from input files.
 
@@ -468,6 +480,9 @@ def build(
         Processes for the text layer (the rest of the pipeline runs in this process).
     max_shard_bytes : int
         Size at which an Arrow shard rolls over (default 500 MB).
+    card : CardOptions, optional
+        What the dataset card says that the data cannot (guideline, Hub licence id, ...); see
+        :mod:`dataset_builder.card`. The card and ``croissant.json`` are always written.
 
     Returns
     -------
@@ -497,7 +512,7 @@ def build(
         strict=strict, force=force, progress=progress, licence=licence, citation=citation,
         description=description, source_files=hash_input_files(paths, base=Path(base_dir) if base_dir else None),
         jobs=jobs, max_shard_bytes=max_shard_bytes,
-        path_base=Path(base_dir) if base_dir else (paths[0].parent if paths else None),
+        path_base=Path(base_dir) if base_dir else (paths[0].parent if paths else None), card=card,
     )
 
 
@@ -520,6 +535,7 @@ def build_documents(
     jobs: int = 1,
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
     path_base: Path | None = None,
+    card: CardOptions | None = None,
 ) -> BuildReport:
     """Like :func:`build`, from documents already read (a stream of ``Document | Unreadable``).
 
@@ -552,6 +568,7 @@ def build_documents(
                     strict=strict, licence=licence, citation=citation, description=description,
                     source_files=dict(source_files or {}), jobs=jobs, max_shard_bytes=max_shard_bytes,
                     report=BuildReport(name, version, final_dir), path_base=path_base)
+    run.card_options = card
     try:
         with _sigterm_unwinds():
             run.run(items, progress=progress)
@@ -631,6 +648,7 @@ class _BuildRun:
             s: {layer.name: Counter() for layer in schema.layers} for s in splits
         }
         self._pool: Any = None
+        self.card_options: CardOptions | None = None
 
     # ---- problems ------------------------------------------------------------------------
     def _count(self, problem: Problem) -> None:
@@ -812,7 +830,7 @@ class _BuildRun:
             licence=self.licence, citation=self.citation,
         )
         context = BuildContext(self.tmp_dir, self.schema, report, manifest,
-                               {"policy": self.policy, "strict": self.strict})
+                               {"policy": self.policy, "strict": self.strict, "card": self.card_options})
         for _stage_name, stage in FINISHING_STAGES:
             stage(context)
 
