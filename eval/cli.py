@@ -40,7 +40,7 @@ EVAL_EPILOG = (
     "  # offset-free LLM mentions ({\"id\": ..., \"mentions\": [{\"text\": ..., \"label\": ...}]})\n"
     "  akhbar eval --gold out/sana-sample/1.0.0 --pred llm.jsonl --mode strict --mode partial\n"
     "  # fine types mapped to PERS/LOC/ORG/MISC, MISC ignored, clitic-tolerant boundaries, HTML report\n"
-    "  akhbar eval --gold out/news/2.0.0 --pred pred.jsonl --label-map eval/labelmaps/newsfane.yaml \\\n"
+    "  akhbar eval --gold out/news/2.0.0 --pred pred.jsonl --label-map newsfane-to-anercorp \\\n"
     "              --ignore MISC --clitic-tolerance --format html --output report.html\n"
     "  # a Hub dataset at a pinned revision\n"
     "  akhbar eval --gold owner/arabic-news --revision v1.0.0 --split test --pred pred.jsonl"
@@ -102,8 +102,9 @@ def eval_command(
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"Report format: {', '.join(FORMATS)}.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")]
     = None,
-    label_map: Annotated[Path | None, typer.Option(help="YAML label map (fine label -> coarse label, or null to "
-                                                   "drop), applied to gold and predictions.")] = None,
+    label_map: Annotated[Path | None, typer.Option(help="Label map: a YAML file (fine label -> coarse label, or null "
+                                                   "to drop) or a built-in map name such as newsfane-to-anercorp; "
+                                                   "applied to gold and predictions.")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Label to leave out of scoring; repeatable.")]
     = None,
     layer: Annotated[list[str] | None, typer.Option("--layer", help="Layer to score; repeatable. Default: every "
