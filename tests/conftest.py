@@ -74,8 +74,17 @@ def write_test_card(version_dir: Path, *, fingerprint: str | None = None) -> Pat
 
 
 def _with_card(version_dir: Path) -> Path:
-    if not (version_dir / "README.md").is_file():
+    """The version with its dataset card: the build's own, else what `akhbar card` writes, else a test card."""
+    if (version_dir / "README.md").is_file():
+        return version_dir
+    try:
+        from dataset_builder.card import write_card
+    except ImportError:
         write_test_card(version_dir)
+        return version_dir
+    from dataset_builder.schema import load_schema
+
+    write_card(version_dir, schema=load_schema(SANA_CORPUS / "schema.yaml"))
     return version_dir
 
 
