@@ -95,34 +95,49 @@ ACTIONS: tuple[str, ...] = ("refuse", "warn")
 # Canonical tokens
 # ---------------------------------------------------------------------------------------------
 
-_WORD = regex.compile(r"[\p{L}\p{N}]+")
+_WORD = regex.compile(r"\p{L}+|\p{N}+")  # digits apart from letters: ANERcorp glues some (37الف)
 _HAMZA = "\u0621"
-#: Lone tokens that belong to the next word: conjunctions and one-letter prepositions.
-PROCLITIC_TOKENS = frozenset({"و", "ف", "ب", "ل", "ك"})
+_TEH_MARBUTA, _TEH, _ALEF_MAKSURA, _ALEF, _YEH, _HEH = "\u0629", "\u062a", "\u0649", "\u0627", "\u064a", "\u0647"
+#: Lone tokens that belong to the next word: conjunctions, one-letter prepositions, and the alef
+#: NewsFANE sometimes splits off a word's start (``ا حتلت``).
+PROCLITIC_TOKENS = frozenset({"و", "ف", "ب", "ل", "ك", "ا"})
 #: Lone tokens that belong to the previous word: pronoun enclitics and split-off inflection
 #: letters (NewsFANE writes كنت as ``كن ت`` and لكنني as ``لكن ن ي``). Independent words such as
 #: كما, كم, هو, هي are deliberately absent.
 ENCLITIC_TOKENS = frozenset({"ه", "ها", "هم", "هما", "هن", "نا", "ني", "ي", "ت", "ن"})
 # و/ف, then ب/ل/ك, then the article; "لل" is ل + ال with its alef elided (للاتحاد).
 _PROCLITIC_CHAIN = regex.compile(r"^(?:[وف])?(?:لل|[بك]?ال|[بلك])?")
+# NewsFANE's segmentation of ل + ال + word is لال…, of ال + word starting with ل is الال…
+_SEGMENTED_ARTICLE = (("لال", "لل"), ("الال", "الل"))
 
 
 def _normalize(text: str) -> str:
+    """The matching normalization, except ة and ى, which :func:`canonical_tokens` folds after
+    re-attaching suffixes (عودة + ه is عودته, not عودهه)."""
     from dataset_builder.text.normalize import normalize_text
 
-    return normalize_text(text, hamza=True).replace(_HAMZA, "")
+    return normalize_text(text, hamza=True, teh_marbuta=False, alef_maksura=False).replace(_HAMZA, "")
+
+
+def _attach_suffix(word: str, suffix: str) -> str:
+    if word.endswith(_TEH_MARBUTA):
+        word = word[:-1] + _TEH  # مدينة + ها -> مدينتها
+    elif word.endswith(_ALEF_MAKSURA):
+        word = word[:-1] + _ALEF  # اسمى + ه -> اسماه
+    return word + suffix
 
 
 def _strip_proclitics(word: str) -> str:
-    if word.startswith("لال"):  # NewsFANE's segmentation of لل + word
-        word = "لل" + word[3:]
+    for segmented, surface in _SEGMENTED_ARTICLE:
+        if word.startswith(segmented):
+            word = surface + word[len(segmented) :]
     match = _PROCLITIC_CHAIN.match(word)
     cut = match.end() if match else 0
     while cut and len(word) - cut < 2:
         # Too little would remain (ولد, بن): strip less, trying the shorter chains.
         shorter = _PROCLITIC_CHAIN.match(word[: cut - 1])
         cut = shorter.end() if shorter else 0
-    return word[cut:]
+    return word[cut:].replace(_TEH_MARBUTA, _HEH).replace(_ALEF_MAKSURA, _YEH)
 
 
 def canonical_tokens(text: str) -> list[str]:
@@ -134,7 +149,7 @@ def canonical_tokens(text: str) -> list[str]:
     --------
     >>> canonical_tokens("والولايات المتحدة") == canonical_tokens("و الولايات المتحدة")
     True
-    >>> canonical_tokens("علي نا ان نقول ك ما قال") == canonical_tokens("علينا أن نقول، كما قال")
+    >>> canonical_tokens("علي نا ان نقول ك ما قال عودة ه") == canonical_tokens("علينا أن نقول، كما قال عودته")
     True
     """
     words = _WORD.findall(_normalize(text))
@@ -145,7 +160,7 @@ def canonical_tokens(text: str) -> list[str]:
             pending += word
             continue
         if word in ENCLITIC_TOKENS and merged and not pending:
-            merged[-1] += word
+            merged[-1] = _attach_suffix(merged[-1], word)
             continue
         merged.append(pending + word)
         pending = ""
@@ -453,7 +468,8 @@ class AuditReport:
         Units left out per location (fewer than ``min_tokens`` canonical tokens).
     matches : list of LocationMatch
         One per ordered pair of locations with at least one match (a location with itself counts:
-        duplicates inside one split).
+        duplicates inside one split), plus ``dataset/split -> other/*``: units with a match anywhere
+        in another dataset.
     pairs : list of (AuditUnit, AuditUnit, similarity, exact)
         Duplicate pairs, exact first then by decreasing similarity; at most ``max_pairs``.
     n_pairs : int
@@ -617,10 +633,21 @@ def audit_units(units: Sequence[AuditUnit], *, threshold: float = 0.8, level: Le
             for target, similarity in near_best.items():
                 if best[(source, target)].get(i, 0.0) < similarity:
                     best[(source, target)][i] = similarity
+            # Against another dataset as a whole (`name/*`): is this text anywhere in it?
+            source_dataset = units[i].dataset
+            for (src, target), found in list(best.items()):
+                if src == source and i in found:
+                    other = target.split("/", 1)[0]
+                    if other != source_dataset:
+                        whole = best[(source, f"{other}/*")]
+                        whole[i] = max(whole.get(i, 0.0), found[i])
+                        if i in exact_hits[(source, target)]:
+                            exact_hits[(source, f"{other}/*")].add(i)
+    targets = locations + [f"{name}/*" for name in dict.fromkeys(u.dataset for u in units)]
     matches = [
         LocationMatch(source, target, counted[source], len(best[(source, target)]),
                       len(exact_hits[(source, target)]), tuple(sorted(best[(source, target)].values())))
-        for source in locations for target in locations if best.get((source, target))
+        for source in locations for target in targets if best.get((source, target))
     ]
     all_pairs = index.pairs()
     pairs: list[tuple[AuditUnit, AuditUnit, float, bool]] = []
