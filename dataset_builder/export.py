@@ -68,7 +68,7 @@ CARD_FILE = "README.md"
 MANIFEST_FILE = "manifest.json"
 #: Copied along when present: metadata files that describe the published data.
 OPTIONAL_FILES = ("croissant.json",)
-DEFAULT_MAX_SHARD_BYTES = 500 * 1024 * 1024  # datasets.config.MAX_SHARD_SIZE
+DEFAULT_MAX_SHARD_BYTES = 500 * 10**6  # datasets.config.MAX_SHARD_SIZE, "500MB"
 ROW_GROUP_ROWS = 1000  # datasets.config.DEFAULT_MAX_BATCH_SIZE: what the Hub viewer pages by
 ZSTD_LEVEL = 3  # zstd's own default, written down so a library default change cannot move bytes
 #: datasets.config.DEFAULT_CDC_OPTIONS
