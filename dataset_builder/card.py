@@ -48,11 +48,15 @@ if TYPE_CHECKING:
     import datasets
 
 __all__ = [
+    "CARDS_DIR",
     "CARD_FILE",
+    "CARD_FILES",
     "DEFAULT_TEMPLATE",
     "CardOptions",
     "CardStatistics",
+    "bundled_card_options",
     "card_statistics",
+    "copy_cards",
     "data_files_pattern",
     "licence_identifier",
     "render_card",
@@ -61,8 +65,13 @@ __all__ = [
 ]
 
 CARD_FILE = "README.md"
+#: The repository checkout this package runs from (cards, docs and the bundled corpus live there).
+REPOSITORY = Path(__file__).resolve().parents[1]
 #: The card outline; found relative to the repository checkout (pass ``template=`` otherwise).
-DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "cards" / "template.md"
+DEFAULT_TEMPLATE = REPOSITORY / "cards" / "template.md"
+#: Where the committed cards of the bundled corpus live: ``cards/<name>/README.md`` and ``croissant.json``.
+CARDS_DIR = REPOSITORY / "cards"
+CARD_FILES = (CARD_FILE, "croissant.json")
 #: Marks a field the card cannot explain; tests assert that no card contains it.
 UNDOCUMENTED = "(undocumented)"
 
@@ -997,3 +1006,35 @@ def _write_text_atomically(path: Path, text: str) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
 
+
+def bundled_card_options() -> CardOptions:
+    """Card options of the bundled corpus (``corpora/sana-sample``): its guideline and display name."""
+    return CardOptions(
+        pretty_name="sana-sample: an Arabic news article with nested entities and quotations",
+        guideline_path=REPOSITORY / "docs" / "annotation-guideline.md",
+        guideline_link="docs/annotation-guideline.md",
+    )
+
+
+def copy_cards(version_dir: str | Path, out_dir: str | Path) -> list[Path]:
+    """Copy a version's ``README.md`` and ``croissant.json`` into ``out_dir`` (e.g. ``cards/<name>/``).
+
+    Files are replaced atomically and only when their bytes differ, so an up-to-date checkout
+    is left untouched.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in CARD_FILES:
+        source = Path(version_dir) / name
+        if not source.is_file():
+            raise InputError(Problem(
+                "no-card", f"{name} is missing from the version directory.",
+                "Regenerate it with `akhbar card VERSION_DIR`.", path=str(version_dir),
+            ))
+        target = out_dir / name
+        text = source.read_text(encoding="utf-8")
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            _write_text_atomically(target, text)
+        written.append(target)
+    return written

@@ -116,6 +116,7 @@ def build(
     With no arguments, builds the bundled gold corpus into ./out and prints a summary.
     """
     from dataset_builder.audit import AuditPolicy, LeakageError, leakage_stage
+    from dataset_builder.card import CARDS_DIR, bundled_card_options, copy_cards
     from dataset_builder.pipeline import VersionExistsError
     from dataset_builder.pipeline import build as run_build
     from dataset_builder.recipe import load_recipe
@@ -124,6 +125,7 @@ def build(
 
     audit_policy: AuditPolicy | None = None
     audits: list[Any] = []  # leakage reports of the build's audit stage
+    bundled, cards = False, []
     try:
         if recipe is not None and recipe_option is not None:
             raise InputError(Problem("usage", "give the recipe once: as an argument or with --recipe.",
@@ -146,6 +148,9 @@ def build(
         else:
             loaded = load_recipe(recipe or default_recipe(), data_dir=data_dir)
             kwargs = loaded.build_kwargs()
+            bundled = _is_bundled_recipe(loaded.path)
+            if bundled:
+                kwargs["card"] = bundled_card_options()
             audit_policy = loaded.audit
             if version:
                 kwargs["version"] = version
@@ -163,12 +168,18 @@ def build(
             audit_policy = AuditPolicy(max_leakage=max_leakage, action="refuse")
         with leakage_stage(audit_policy, report_to=audits):
             report = run_build(**kwargs, out_dir=out, strict=strict, force=force, progress=progress, jobs=jobs)
+        # The committed cards of the bundled corpus follow its canonical build (the recipe as it is).
+        canonical = not (input or version or name or format or split or split_file or policy)
+        if canonical and bundled:
+            cards = copy_cards(report.version_dir, CARDS_DIR / report.name)
     except (VersionExistsError, LeakageError) as exc:
         raise _fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
         raise _fail(exc.problem) from None
     summary = _summary_from_dir(report.version_dir)
     typer.echo(_format_summary(summary))
+    if cards:
+        typer.echo(f"  cards        {', '.join(str(p) for p in cards)}")
     for audit_report in audits:
         warning = audit_report.check(audit_policy) if audit_policy else None
         leakage = ", ".join(f"{split} {100 * v:.2f}%" for splits in audit_report.leakage().values()
@@ -177,6 +188,79 @@ def build(
         if warning is not None:
             typer.echo(f"warning: {warning}", err=True)
     raise typer.Exit(report.exit_code)
+
+
+def _is_bundled_recipe(path: Path) -> bool:
+    try:
+        return path.resolve() == default_recipe().resolve()
+    except InputError:
+        return False
+
+
+@app.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  akhbar card out/sana-sample/1.0.0 --out cards/sana-sample\n"
+        "  akhbar card out/my-news/0.1.0 --recipe corpora/recipes/my-news.yaml --guideline docs/guide.md\n"
+        "  # after `akhbar export`: list the Parquet files with their sha256 in croissant.json\n"
+        "  akhbar card out/sana-sample/1.0.0 --export-dir out/hub/sana-sample"
+    )
+)
+def card(
+    version_dir: Annotated[Path, typer.Argument(help="A built version directory: OUT/NAME/VERSION.")],
+    out: Annotated[Path | None, typer.Option(help="Where to write README.md and croissant.json "
+                                                  "(default: the version directory).")] = None,
+    recipe: Annotated[Path | None, typer.Option(help="The recipe the version was built from (for its schema).")]
+    = None,
+    schema: Annotated[Path | None, typer.Option(help="The schema YAML the version was built with.")] = None,
+    guideline: Annotated[Path | None, typer.Option(help="The annotation guideline to pin in the card.")] = None,
+    repo_id: Annotated[str | None, typer.Option(help="Hub repository id for the quick-start code.")] = None,
+    licence_id: Annotated[str | None, typer.Option(help="Hub licence id (default: from the licence statement).")]
+    = None,
+    export_dir: Annotated[Path | None, typer.Option(help="An `akhbar export` folder: croissant.json lists its "
+                                                         "Parquet files with sha256 and is written there.")] = None,
+) -> None:
+    """(Re)write the dataset card (README.md) and Croissant metadata (croissant.json) of a built version.
+
+    The schema comes from --schema, --recipe, or the bundled corpus' recipe when the version is the bundled corpus.
+    """
+    import dataclasses
+
+    from dataset_builder.card import CardOptions, bundled_card_options, write_card
+    from dataset_builder.croissant import write_croissant
+    from dataset_builder.recipe import load_recipe
+    from dataset_builder.schema import load_schema
+
+    try:
+        manifest_path = version_dir / "manifest.json"
+        if not manifest_path.is_file():
+            raise InputError(Problem("not-a-version", "no manifest.json here: not a built version directory.",
+                                     "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(version_dir)))
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        options = CardOptions()
+        if schema is not None:
+            loaded_schema = load_schema(schema)
+        elif recipe is not None:
+            loaded_schema = load_recipe(recipe).schema
+            options = bundled_card_options() if _is_bundled_recipe(recipe) else options
+        else:
+            bundled = load_recipe(default_recipe())
+            if bundled.name != manifest["name"]:
+                raise InputError(Problem(
+                    "usage", f"{manifest['name']!r} is not the bundled corpus: the card needs its schema.",
+                    "Pass --recipe RECIPE.yaml or --schema SCHEMA.yaml (the ones the version was built with).",
+                ))
+            loaded_schema, options = bundled.schema, bundled_card_options()
+        changes: dict[str, Any] = {"guideline_path": guideline, "guideline_link": guideline and guideline.as_posix(),
+                                   "repo_id": repo_id, "licence_id": licence_id}
+        options = dataclasses.replace(options, **{k: v for k, v in changes.items() if v is not None})
+        readme = write_card(version_dir, schema=loaded_schema, manifest=manifest, options=options, out_dir=out)
+        url = f"https://huggingface.co/datasets/{repo_id}" if repo_id else None
+        croissant = write_croissant(version_dir, schema=loaded_schema, export_dir=export_dir, url=url,
+                                    out_path=(out / "croissant.json") if out is not None else None)
+    except InputError as exc:
+        raise _fail(exc.problem) from None
+    typer.echo(f"{readme}\n{croissant}")
 
 
 @app.command(
