@@ -277,8 +277,7 @@ def differs_by_proclitics(text: str, start_a: int, start_b: int, end: int) -> bo
 # ------------------------------------------------------------------------------------ Mention API
 
 
-def _span_arrays(mentions: list[Mention], groups: dict[tuple[str, str], int], labels: dict[str, int],
-                 side: str) -> SpanArrays:
+def _check_mentions(mentions: list[Mention], side: str) -> None:
     for index, m in enumerate(mentions):
         if not isinstance(m, Mention):
             raise TypeError(f"{side}[{index}] is a {type(m).__name__}, not an eval.types.Mention.")
@@ -286,6 +285,9 @@ def _span_arrays(mentions: list[Mention], groups: dict[tuple[str, str], int], la
             raise ValueError(
                 f"{side} mention {m.label!r} in doc {m.doc_id}, offset {m.start}: start={m.start}, end={m.end}; a "
                 "mention needs 0 <= start < end (end is exclusive). Fix the offsets or drop the empty mention.")
+
+
+def _span_arrays(mentions: list[Mention], groups: dict[tuple[str, str], int], labels: dict[str, int]) -> SpanArrays:
     n = len(mentions)
     return SpanArrays(
         group=np.fromiter((groups[(m.doc_id, m.layer)] for m in mentions), dtype=np.int64, count=n),
@@ -338,12 +340,14 @@ def align(gold: Iterable[Mention], pred: Iterable[Mention], *, clitic_tolerance:
     ['correct', 'wrong_label_boundary']
     """
     gold_list, pred_list = list(gold), list(pred)
+    _check_mentions(gold_list, "gold")
+    _check_mentions(pred_list, "pred")
     groups: dict[tuple[str, str], int] = {}
     for m in (*gold_list, *pred_list):
         groups.setdefault((m.doc_id, m.layer), len(groups))
     labels = {label: i for i, label in enumerate(sorted({m.label for m in (*gold_list, *pred_list)}))}
-    gold_arrays = _span_arrays(gold_list, groups, labels, "gold")
-    pred_arrays = _span_arrays(pred_list, groups, labels, "pred")
+    gold_arrays = _span_arrays(gold_list, groups, labels)
+    pred_arrays = _span_arrays(pred_list, groups, labels)
 
     clitic_equal = None
     if clitic_tolerance:
