@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from eval.types import Mention
 
-__all__ = ["LABELMAP_DIR", "LabelMap", "builtin_label_maps", "map_mentions"]
+__all__ = ["LABELMAP_DIR", "LabelMap", "as_label_map", "builtin_label_maps", "map_mentions"]
 
 LABELMAP_DIR = Path(__file__).resolve().parent / "labelmaps"
 Unknown = Literal["error", "keep", "drop"]
@@ -132,7 +132,8 @@ def builtin_label_maps() -> list[str]:
     return sorted(p.stem for p in LABELMAP_DIR.glob("*.yaml"))
 
 
-def _as_label_map(label_map: Any) -> LabelMap:
+def as_label_map(label_map: Any) -> LabelMap:
+    """A LabelMap from a LabelMap, a mapping, a YAML path or the name of a built-in map."""
     if isinstance(label_map, LabelMap):
         return label_map
     if isinstance(label_map, Mapping):
@@ -176,7 +177,7 @@ def map_mentions(mentions: Iterable[Mention], label_map: LabelMap | Mapping[str,
     >>> [m.label for m in map_mentions(ms, {"Politician": "PERS", "Nation": None})]
     ['PERS']
     """
-    resolved = _as_label_map(label_map) if label_map is not None else None
+    resolved = as_label_map(label_map) if label_map is not None else None
     ignored = frozenset(ignore)
     out: list[Mention] = []
     for m in mentions:

@@ -310,13 +310,18 @@ def score_pairs(pairs: Sequence[AlignedPair], mode: MatchMode, *, layer: str = "
 
 
 def _prepare(gold: Iterable[Mention], pred: Iterable[Mention], label_map: Any, ignore_labels: Sequence[str],
-             ) -> tuple[list[Mention], list[Mention]]:
+             settings: dict[str, Any]) -> tuple[list[Mention], list[Mention]]:
     gold_list, pred_list = list(gold), list(pred)
     if label_map is not None or ignore_labels:
-        from eval.labels import map_mentions
+        from eval.labels import as_label_map, map_mentions
 
-        gold_list = map_mentions(gold_list, label_map, ignore=tuple(ignore_labels))
-        pred_list = map_mentions(pred_list, label_map, ignore=tuple(ignore_labels))
+        resolved = as_label_map(label_map) if label_map is not None else None
+        gold_list = map_mentions(gold_list, resolved, ignore=tuple(ignore_labels))
+        pred_list = map_mentions(pred_list, resolved, ignore=tuple(ignore_labels))
+        if resolved is not None:
+            settings["label_map"] = resolved.name
+        if ignore_labels:
+            settings["ignore_labels"] = sorted(ignore_labels)
     return gold_list, pred_list
 
 
@@ -340,15 +345,11 @@ def score_modes(gold: Iterable[Mention], pred: Iterable[Mention], modes: Sequenc
     -------
     dict of mode -> ScoreReport
     """
-    gold_list, pred_list = _prepare(gold, pred, label_map, ignore_labels)
+    settings: dict[str, Any] = {"clitic_tolerance": clitic_tolerance}
+    gold_list, pred_list = _prepare(gold, pred, label_map, ignore_labels, settings)
     layer = _single_layer(gold_list, pred_list)
     pairs = align(gold_list, pred_list, clitic_tolerance=clitic_tolerance, texts=texts)
     codes, gold_labels, pred_labels, _ = _pair_arrays(pairs, layer)
-    settings: dict[str, Any] = {"clitic_tolerance": clitic_tolerance}
-    if label_map is not None:
-        settings["label_map"] = getattr(label_map, "name", None) or "custom"
-    if ignore_labels:
-        settings["ignore_labels"] = sorted(ignore_labels)
     return _score_pair_arrays(codes, gold_labels, pred_labels, tuple(modes), layer, labels, zero_division,
                               settings)
 
