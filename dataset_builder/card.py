@@ -797,6 +797,10 @@ def _limitations_section(manifest: Mapping[str, Any], schema: Schema, stats: Car
     if widened:
         items.append(f"{_n(widened)} span(s) start or end inside a token (attached clitics): their token tags "
                      "cover the whole token, so token-level and character-level scores differ.")
+    warnings = ((report.get("problems") or {}).get("by_severity") or {}).get("warning", 0) if report else 0
+    if warnings:
+        items.append(f"{_n(warnings)} warning(s) of the build need a human look (see Build problems and "
+                     "`problems.jsonl` for where each one is).")
     defects = sum((manifest.get("defects") or {}).values())
     if defects:
         items.append(f"The text keeps {_n(defects)} character defect(s) of the source (see Text defects); "

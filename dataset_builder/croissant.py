@@ -152,7 +152,10 @@ class _FieldMaker:
             ]
             return mlc.Field(id=field_id, name=name, description=description, sub_fields=sub_fields)
         if isinstance(feature, ClassLabel):
-            enumeration = self.enumerations[position]
+            enumeration = self.enumerations.get(position)
+            if enumeration is None:  # a ClassLabel without names (a schema without link types): always empty
+                return mlc.Field(id=field_id, name=name, description=f"{description} (no names: always empty)",
+                                 data_types=[mlc.DataType.INTEGER], source=self._source(column, json_path))
             return mlc.Field(id=field_id, name=name, description=description, data_types=[mlc.DataType.INTEGER],
                              source=self._source(column, json_path),
                              references=mlc.Source(field=f"{enumeration}/index"))
@@ -267,6 +270,8 @@ def croissant_metadata(
         features = Features.from_dict(info["features"])
         for column, feature in features.items():
             for position, class_label in _class_labels(feature, (column,)):
+                if not class_label.names:
+                    continue  # Croissant enumerations cannot be empty
                 text, definitions = _label_definitions(schema, position)
                 key = (text, *class_label.names)
                 if key not in by_labels:
@@ -302,22 +307,25 @@ def croissant_metadata(
                                          fields=fields))
 
     licence = manifest.get("licence") or first.get("license")
-    metadata = mlc.Metadata(
-        name=manifest["name"],
-        description=(description or first.get("description") or "").strip() or manifest["name"],
-        version=manifest["version"],
-        license=[licence] if licence else None,
-        cite_as=manifest.get("citation") or None,
-        url=url,
-        in_language=["ar"],
-        keywords=["arabic", "news", "named-entity-recognition", "akhbar"],
-        distribution=distribution,
-        record_sets=record_sets,
-    )
-    errors = metadata.issues.errors
+    try:
+        metadata = mlc.Metadata(
+            name=manifest["name"],
+            description=(description or first.get("description") or "").strip() or manifest["name"],
+            version=manifest["version"],
+            license=[licence] if licence else None,
+            cite_as=manifest.get("citation") or None,
+            url=url,
+            in_language=["ar"],
+            keywords=["arabic", "news", "named-entity-recognition", "akhbar"],
+            distribution=distribution,
+            record_sets=record_sets,
+        )
+        errors = sorted(metadata.issues.errors)
+    except mlc.ValidationError as exc:
+        errors = [str(exc)]
     if errors:
         raise InputError(Problem(
-            "croissant-invalid", "mlcroissant rejects the metadata: " + "; ".join(sorted(errors)),
+            "croissant-invalid", "mlcroissant rejects the metadata: " + "; ".join(errors),
             "Report this with the version directory: the Croissant writer produced invalid metadata.",
             path=str(version_dir),
         ))

@@ -1,0 +1,268 @@
+"""Dataset cards: Hub metadata read back with huggingface_hub and datasets, prose checked against the data,
+determinism, the committed cards of the bundled corpus, and a card for a real shared corpus."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from datasets import Features, load_from_disk
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCard
+
+from dataset_builder.card import (
+    CARD_FILES,
+    CARDS_DIR,
+    UNDOCUMENTED,
+    CardOptions,
+    bundled_card_options,
+    card_statistics,
+    licence_identifier,
+    render_card,
+    size_category,
+    write_card,
+)
+from dataset_builder.cli import default_recipe
+from dataset_builder.pipeline import build
+from dataset_builder.problems import InputError
+from dataset_builder.recipe import load_recipe
+from dataset_builder.schema import load_schema
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+STALE = "cards/sana-sample is stale: run `akhbar build` and commit cards/"
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus built as `akhbar build` builds it (recipe as is, bundled card options)."""
+    recipe = load_recipe(default_recipe())
+    out = tmp_path_factory.mktemp("build")
+    report = build(**recipe.build_kwargs(), out_dir=out, progress=False, card=bundled_card_options())
+    return report.version_dir
+
+
+@pytest.fixture(scope="module")
+def manifest(bundled: Path) -> dict:
+    return json.loads((bundled / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def card(bundled: Path) -> DatasetCard:
+    return DatasetCard.load(bundled / "README.md")
+
+
+def _section(text: str, title: str) -> str:
+    """The body of the section titled ``title``, subsections included."""
+    match = re.search(rf"^(#+) {re.escape(title)}\n", text, flags=re.MULTILINE)
+    assert match, f"no section {title!r}"
+    end = re.compile(rf"^#{{1,{len(match.group(1))}}} ", flags=re.MULTILINE).search(text, match.end())
+    return text[match.end():end.start() if end else len(text)]
+
+
+def _table_rows(section: str) -> list[list[str]]:
+    rows = [line.strip("|").split("|") for line in section.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row] for row in rows[2:]]
+
+
+# --- Hub metadata ------------------------------------------------------------------------------
+
+
+def test_card_metadata_reads_back_with_the_hub_parser(card: DatasetCard, manifest: dict) -> None:
+    data = card.data
+    assert data.language == ["ar"]
+    assert data.task_categories == ["token-classification"]
+    assert data.task_ids == ["named-entity-recognition"]
+    assert data.multilinguality == ["monolingual"]
+    assert data.annotations_creators == ["expert-generated"]
+    assert data.source_datasets == ["original"]
+    assert data.size_categories == ["n<1K"]
+    assert data.pretty_name == bundled_card_options().pretty_name
+    # text (c) SANA and annotations CC BY-SA are two licences: not a single Hub identifier
+    assert data.license == "other"
+    assert data.license_name == "sana-sample-licence"
+    assert data.akhbar["fingerprint"] == manifest["fingerprint"]
+    assert data.akhbar["version"] == manifest["version"] == "1.0.0"
+    assert data.akhbar["schema"]["sha256"] == manifest["schema"]["fingerprint"]
+
+
+def test_configs_point_at_the_export_layout(card: DatasetCard) -> None:
+    configs = MetadataConfigs.from_dataset_card_data(card.data)
+    assert set(configs) == {"documents", "tokens"}
+    assert configs["documents"]["data_files"] == [{"split": "test", "path": "data/documents/test-*.parquet"}]
+    assert configs["tokens"]["data_files"] == [{"split": "test", "path": "data/tokens/test-*.parquet"}]
+    assert configs.get_default_config_name() == "documents"
+
+
+def test_dataset_info_gives_the_exact_features_and_split_sizes(card: DatasetCard, bundled: Path) -> None:
+    infos = DatasetInfosDict.from_dataset_card_data(card.data)
+    for config in ("documents", "tokens"):
+        on_disk = load_from_disk(str(bundled / config))["test"]
+        assert infos[config].features == on_disk.features, config  # ClassLabel names included
+        assert infos[config].splits["test"].num_examples == on_disk.num_rows
+    assert infos["tokens"].features["ner_tags"].feature.names[:3] == ["O", "B-PERS", "I-PERS"]
+
+
+def test_publishing_accepts_the_card(bundled: Path, manifest: dict) -> None:
+    export = pytest.importorskip("dataset_builder.export")
+    info = export.check_card(bundled / "README.md", manifest)  # raises when stale or without a fingerprint
+    assert info.fingerprints == (manifest["fingerprint"],)
+    assert info.data_files == {"documents": {"test": ["data/documents/test-*.parquet"]},
+                               "tokens": {"test": ["data/tokens/test-*.parquet"]}}
+
+
+# --- Prose against the data --------------------------------------------------------------------
+
+
+def test_every_field_and_label_is_explained(bundled: Path, card: DatasetCard) -> None:
+    text = card.text
+    assert UNDOCUMENTED not in text
+    structure = _section(text, "Dataset structure")
+    for config in ("documents", "tokens"):
+        features: Features = load_from_disk(str(bundled / config))["test"].features
+        for column in features:
+            assert f"| `{column}` |" in structure, column
+    schema = load_schema(REPO / "corpora" / "sana-sample" / "schema.yaml")
+    labels = _section(text, "Labels")
+    for layer in schema.layers:
+        for label in layer.labels:
+            assert f"| `{label.name}` | {label.definition} |" in labels
+
+
+def test_statistics_match_an_independent_count_of_the_gold_file(card: DatasetCard) -> None:
+    """Label and nesting-depth counts recomputed from the annotated JSONL, not from the build."""
+    gold = json.loads((REPO / "corpora" / "sana-sample" / "sana-sample.jsonl").read_text(encoding="utf-8"))
+    entities = [s for s in gold["spans"] if s["layer"] == "entities"]
+    labels = Counter(s["label"] for s in entities)
+    depths = Counter(
+        1 + sum(o is not s and o["start"] <= s["start"] and s["end"] <= o["end"]
+                and (o["start"], -o["end"]) < (s["start"], -s["end"]) for o in entities)
+        for s in entities
+    )
+    rows = _table_rows(_section(card.text, "Spans per label: `entities`"))
+    per_label = {row[0].strip("`"): int(row[1]) for row in rows}
+    assert {k: v for k, v in per_label.items() if v} == dict(labels)
+    depth_rows = _table_rows(_section(card.text, "Nesting depth: `entities`"))
+    assert {int(row[0].split()[0]): int(row[1]) for row in depth_rows} == dict(depths)
+    size = _table_rows(_section(card.text, "Size"))[0]
+    assert size[4] == str(len(entities))
+    assert size[6] == str(len(gold["links"]))
+
+
+def test_defect_examples_point_at_the_characters_they_name(bundled: Path, manifest: dict) -> None:
+    schema = load_schema(REPO / "corpora" / "sana-sample" / "schema.yaml")
+    stats = card_statistics(bundled, schema, ["test"])
+    text = load_from_disk(str(bundled / "documents"))["test"][0]["text"]
+    examples = [e for kind in stats.defect_examples.values() for e in kind]
+    assert Counter(e.kind for e in examples) == Counter(manifest["defects"])  # fewer than 3 of each here
+    for example in examples:
+        assert text[example.start:example.end] == example.text
+    card_text = (bundled / "README.md").read_text(encoding="utf-8")
+    assert "| `mixed-script` | `sana-2021-09-14-assad-putin-moscow` (test) | 443-444 | `\u0e34` |" in card_text
+
+
+def test_guideline_is_pinned_by_hash(card: DatasetCard) -> None:
+    import hashlib
+
+    digest = hashlib.sha256((REPO / "docs" / "annotation-guideline.md").read_bytes()).hexdigest()
+    annotation = _section(card.text, "Annotation process")
+    assert f"`docs/annotation-guideline.md` (sha256 `{digest}`)" in annotation
+
+
+def test_card_is_deterministic(bundled: Path, tmp_path: Path) -> None:
+    import datetime
+
+    schema = load_schema(REPO / "corpora" / "sana-sample" / "schema.yaml")
+    again = write_card(bundled, schema=schema, options=bundled_card_options(), out_dir=tmp_path)
+    first = (bundled / "README.md").read_text(encoding="utf-8")
+    assert again.read_text(encoding="utf-8") == first
+    assert datetime.date.today().isoformat() not in first
+    assert str(bundled) not in first and str(REPO) not in first
+
+
+def test_wrong_schema_is_refused(bundled: Path, tmp_path: Path) -> None:
+    schema = load_schema(REPO / "corpora" / "sana-sample" / "schema.yaml")
+    other = replace(schema, description="another schema")
+    with pytest.raises(InputError) as info:
+        render_card(bundled, schema=other)
+    assert info.value.problem.code == "card-schema"
+    assert "Pass the schema" in info.value.problem.fix
+
+
+def test_helpers() -> None:
+    assert licence_identifier("CC BY-SA 4.0") == "cc-by-sa-4.0"
+    assert licence_identifier("MIT") == "mit"
+    assert licence_identifier("MIT (by inclusion: no separate data licence)") == "other"
+    assert licence_identifier(None) == "unknown"
+    assert [size_category(n) for n in (0, 999, 1000, 54_321, 2_000_000)] == [
+        "n<1K", "n<1K", "1K<n<10K", "10K<n<100K", "1M<n<10M"]
+
+
+# --- Committed cards ---------------------------------------------------------------------------
+
+
+def test_committed_cards_are_not_stale(bundled: Path) -> None:
+    for name in CARD_FILES:
+        committed = CARDS_DIR / "sana-sample" / name
+        assert committed.is_file(), STALE
+        if committed.read_bytes() != (bundled / name).read_bytes():
+            pytest.fail(f"{STALE} ({name} differs)")
+
+
+def test_akhbar_card_regenerates_the_same_files(bundled: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dataset_builder.cli import app
+
+    result = CliRunner().invoke(app, ["card", str(bundled), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name in CARD_FILES:
+        assert (tmp_path / name).read_bytes() == (bundled / name).read_bytes(), name
+
+
+def test_akhbar_card_needs_the_schema_of_other_corpora(tmp_path: Path, bundled: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dataset_builder.cli import app
+
+    copy = tmp_path / "other"
+    import shutil
+
+    shutil.copytree(bundled, copy)
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["name"] = "someone-else"
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = CliRunner().invoke(app, ["card", str(copy)])
+    assert result.exit_code == 2
+    assert "Pass --recipe RECIPE.yaml or --schema SCHEMA.yaml" in result.output
+
+
+# --- A real shared corpus ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_card_of_the_wojood_sample(tmp_path: Path) -> None:
+    if not (SHARED / "corpora" / "wojood-sample" / "train.txt").is_file():
+        pytest.skip(f"the shared corpora are not at {SHARED}")
+    recipe = load_recipe(REPO / "corpora" / "recipes" / "wojood-sample.yaml", data_dir=SHARED / "corpora")
+    options = CardOptions(source_datasets=("extended|other",), pretty_name="Wojood (public sample)")
+    report = build(**recipe.build_kwargs(), out_dir=tmp_path, progress=False, card=options)
+    card = DatasetCard.load(report.version_dir / "README.md")
+    manifest = json.loads((report.version_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert card.data.license == "other"  # the recipe's statement qualifies "MIT"
+    assert card.data.size_categories == [size_category(sum(s["sentences"] for s in manifest["splits"].values()))]
+    configs = MetadataConfigs.from_dataset_card_data(card.data)
+    assert [f["split"] for f in configs["tokens"]["data_files"]] == ["train", "validation", "test"]
+    assert UNDOCUMENTED not in card.text
+    depth = _table_rows(_section(card.text, "Nesting depth: `entities`"))
+    # Wojood nests up to four levels; every level has spans in the sample
+    assert [row[0].split()[0] for row in depth] == ["1", "2", "3", "4"][: len(depth)] and len(depth) >= 3
+    assert all(int(row[-1].replace(",", "")) > 0 for row in depth)
+    total = sum(int(row[-1].replace(",", "")) for row in depth)
+    assert total == sum(s["mentions"]["entities"] for s in manifest["splits"].values())
+    assert "No annotation guideline was given" in card.text
