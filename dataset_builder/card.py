@@ -533,6 +533,9 @@ def _field_meanings(schema: Schema) -> tuple[dict[str, str], dict[str, str]]:
         documents[layer.name] = f"Spans of {what}, sorted by start, longer spans first."
         for key, meaning in _SPAN_FIELDS.items():
             documents[f"{layer.name}[].{key}"] = meaning
+    if not schema.links:
+        documents["links"] = ("Always empty: the schema declares no link types (the column is kept so that every "
+                              "build has the same columns).")
     tokens = dict(_TOKEN_FIELDS)
     for layer in schema.layers:
         for level, column in enumerate(layer.tag_columns(), start=1):
@@ -717,7 +720,7 @@ def _annotation_section(schema: Schema, options: CardOptions, manifest: Mapping[
     creators = _join(list(options.annotations_creators))
     layers = _join([f"`{layer.name}`" for layer in schema.layers])
     noun = "layers" if len(schema.layers) > 1 else "layer"
-    links = f", with links of type {_join([f'`{link.name}`' for link in schema.links])}," if schema.links else ""
+    links = f", with links of type {_join([f'`{link.name}`' for link in schema.links])}," if schema.links else ","
     parts = [f"The annotations ({creators}) are character spans in the {noun} {layers}{links} checked by the "
              "builder against the schema (offsets, surface text, labels, nesting, link ends) before anything is "
              "written."]
@@ -771,10 +774,13 @@ def _limitations_section(manifest: Mapping[str, Any], schema: Schema, stats: Car
                          report: Mapping[str, Any]) -> str:
     items = []
     splits = manifest["splits"]
-    documents = sum(c["documents"] for c in splits.values())
-    if documents < 100:
-        items.append(f"It is small ({_n(documents)} document{'s' if documents != 1 else ''}): fit for checking "
-                     "and evaluating models, not for training them, and confidence intervals on its scores are wide.")
+    tokens = sum(c["tokens"] for c in splits.values())
+    if tokens < 10_000:
+        items.append(f"It is small ({_n(tokens)} tokens): fit for checking and evaluating models, not for training "
+                     "them, and confidence intervals on its scores are wide.")
+    elif tokens < 100_000:
+        items.append(f"It is small for training ({_n(tokens)} tokens): expect scores to vary between training runs "
+                     "and rare labels to be learnt from a handful of examples.")
     empty = [s for s, c in splits.items() if c["documents"] == 0]
     if empty:
         items.append(f"Split{'s' if len(empty) > 1 else ''} {', '.join(f'`{s}`' for s in empty)} "
@@ -850,7 +856,7 @@ def _facts(manifest: Mapping[str, Any], licence_id: str) -> str:
                       for s, c in splits.items())
     return "\n".join([
         f"- **Version**: {manifest['version']}, fingerprint `{manifest['fingerprint']}`",
-        "- **Language**: Arabic (`ar`), news text",
+        "- **Language**: Arabic (`ar`)",
         f"- **Splits**: {sizes}",
         f"- **Licence**: `{licence_id}` (see Licence)",
         f"- **Built with**: akhbar {manifest['builder']['version']}",
