@@ -234,7 +234,7 @@ def _false_rates(threshold: float, bands: int, rows: int) -> tuple[float, float]
     return false_positive, false_negative
 
 
-def lsh_parameters(threshold: float, num_perm: int, *, false_negative_weight: float = 0.9) -> tuple[int, int]:
+def lsh_parameters(threshold: float, num_perm: int, *, false_negative_weight: float = 0.95) -> tuple[int, int]:
     """``(bands, rows)`` minimizing the weighted false positive/negative areas, as datasketch does.
 
     The weight leans towards recall: false positives cost only an exact Jaccard check each.
