@@ -169,9 +169,12 @@ class Manifest:
     configs: dict[str, list[str]] = field(default_factory=dict)
     licence: str | None = None
     citation: str | None = None
+    #: ``Schema.to_dict()`` of the schema the version was built with (label order kept), so that
+    #: ``akhbar diff`` can compare schemas from the version directory alone; None: not recorded.
+    schema_definition: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "version": self.version,
             "fingerprint": self.fingerprint,
@@ -189,6 +192,9 @@ class Manifest:
             "defects": dict(sorted(self.defects.items())),
             "source_files": self.source_files,
         }
+        if self.schema_definition is not None:
+            data["schema_definition"] = self.schema_definition
+        return data
 
     def write(self, path: Path) -> None:
         write_json_file(path, self.to_dict())

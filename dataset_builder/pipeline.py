@@ -827,7 +827,7 @@ class _BuildRun:
             projection_policy=self.policy, splits=self.split_counts, labels=report.labels,
             defects=dict(report.defects), source_files=self.source_files,
             configs={DOCUMENTS: list(self.split.splits), TOKENS: list(self.split.splits)},
-            licence=self.licence, citation=self.citation,
+            licence=self.licence, citation=self.citation, schema_definition=self.schema.to_dict(),
         )
         context = BuildContext(self.tmp_dir, self.schema, report, manifest,
                                {"policy": self.policy, "strict": self.strict, "card": self.card_options})
