@@ -143,6 +143,12 @@ class _FieldMaker:
             inner = self.field(field_id, name, column, feature.feature, json_path, description)
             inner.is_array = True
             inner.array_shape = "-1"
+            enumeration = self.enumerations.get(position)
+            if enumeration is not None and not json_path:
+                # mlcroissant turns `references` on a list column into a join on the whole list,
+                # which fails: the ids of a tag column name their enumeration in the description.
+                inner.references = mlc.Source()
+                inner.description = f"{description}: ids of the names in record set `{enumeration}`"
             return inner
         if isinstance(feature, dict):
             sub_fields = [
