@@ -58,6 +58,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -127,6 +128,7 @@ def _attach_suffix(word: str, suffix: str) -> str:
     return word + suffix
 
 
+@lru_cache(maxsize=1 << 17)  # words repeat: news vocabulary is Zipfian
 def _strip_proclitics(word: str) -> str:
     for segmented, surface in _SEGMENTED_ARTICLE:
         if word.startswith(segmented):
