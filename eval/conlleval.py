@@ -351,8 +351,9 @@ def _counts_compat(data: ConllevalData) -> ConllevalCounts:
     # One virtual row before the first line: conlleval.pl starts with lastTag "O", lastType "".
     gold = np.concatenate(([data.vocab.index("O")], data.gold))
     pred = np.concatenate(([data.vocab.index("O")], data.pred))
-    g_prefix, g_type = codes.prefix[gold], codes.type_id[gold]
-    p_prefix, p_type = codes.prefix[pred], codes.type_id[pred]
+    type_of_tag = codes.type_id.astype(np.int16 if len(codes.types) < 2**15 else np.int32)
+    g_prefix, g_type = codes.prefix[gold], type_of_tag[gold]
+    p_prefix, p_type = codes.prefix[pred], type_of_tag[pred]
     g_prefix[0] = p_prefix[0] = P_O
     g_type[0] = p_type[0] = outside_type
     g_end, g_start = conlleval_boundaries(g_prefix[:-1], g_prefix[1:], g_type[:-1] == g_type[1:])
@@ -365,9 +366,9 @@ def _counts_compat(data: ConllevalData) -> ConllevalCounts:
     success = g_end & p_end & (g_last == p_last)
     kill = success | (g_end != p_end) | (g_now != p_now)
     joint_start = g_start & p_start & (g_now == p_now)
-    index = np.arange(len(g_now))
-    last_start = np.maximum.accumulate(np.where(joint_start, index, -1))
-    last_kill = np.maximum.accumulate(np.where(kill, index, -1))
+    index = np.arange(len(g_now), dtype=np.int32)
+    last_start = np.maximum.accumulate(np.where(joint_start, index, np.int32(-1)))
+    last_kill = np.maximum.accumulate(np.where(kill, index, np.int32(-1)))
     on_after = (last_start >= 0) & (last_start >= last_kill)
     on_before = np.concatenate(([False], on_after[:-1]))
     counted = on_before & success

@@ -82,6 +82,7 @@ __all__ = [
     "score_modes",
     "score_pairs",
     "score_tags",
+    "score_tags_modes",
 ]
 
 ZeroDivision = float | Literal["warn"]
@@ -446,7 +447,23 @@ def score_tags(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[str]],
     >>> report.micro.precision, report.per_label["GPE"].recall
     (0.5, 0.0)
     """
-    _check_mode(mode)
+    return score_tags_modes(y_true, y_pred, (mode,), scheme=scheme, decoder=decoder, zero_division=zero_division,
+                            labels=labels, conlleval_compat=conlleval_compat, layer=layer)[mode]
+
+
+def score_tags_modes(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[str]],
+                     modes: Sequence[MatchMode] = MATCH_MODES, *, scheme: Scheme = "IOB2",
+                     decoder: Decoder = "lenient", zero_division: ZeroDivision = 0.0,
+                     labels: Sequence[str] | None = None, conlleval_compat: bool = False,
+                     layer: str = "entities") -> dict[MatchMode, ScoreReport]:
+    """:func:`score_tags` in several modes at once: the tags are decoded and matched only once.
+
+    Returns
+    -------
+    dict of mode -> ScoreReport
+    """
+    for mode in modes:
+        _check_mode(mode)
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true has {len(y_true)} sentences but y_pred has {len(y_pred)}; give one predicted "
                          "tag sequence per gold sentence.")
@@ -463,10 +480,11 @@ def score_tags(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[str]],
     gold_label = np.array([position.get(t, -1) for t in gold.types], dtype=np.int64)[gold.type_id]
     pred_label = np.array([position.get(t, -1) for t in pred.types], dtype=np.int64)[pred.type_id]
     settings = {"scheme": scheme, "decoder": decoder, "conlleval_compat": conlleval_compat}
+    out: dict[MatchMode, ScoreReport] = {}
 
-    if mode == "strict":
-        # Strict credit needs only identical (sentence, start, end, label): count common keys.
-        # Keys from corpus-wide token positions: (start * (n + 1) + end) * n_labels + label.
+    if "strict" in modes:
+        # Strict credit needs only identical (sentence, start, end, label): count common keys, built from
+        # corpus-wide token positions: (start * (n + 1) + end) * n_labels + label.
         span = len(true_enc.ids) + 1
         width = len(names) + 1
 
@@ -478,30 +496,30 @@ def score_tags(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[str]],
         pred_keys, pred_n = np.unique(keys(pred, pred_label), return_counts=True)
         common, gi, pi = np.intersect1d(gold_keys, pred_keys, assume_unique=True, return_indices=True)
         matched = np.minimum(gold_n[gi], pred_n[pi]).astype(float)
-        common_label = common % width
-        tp_all = np.bincount(common_label, weights=matched, minlength=len(names))
-        n_gold_all = np.bincount(gold_label, minlength=len(names))
-        n_pred_all = np.bincount(pred_label, minlength=len(names))
-        return _report_from_label_counts(mode, layer, names, labels, n_gold_all, n_pred_all, tp_all,
-                                         zero_division, settings)
-
-    matching = match_spans(SpanArrays(gold.sentence, gold.start, gold.end, gold_label),
-                           SpanArrays(pred.sentence, pred.start, pred.end, pred_label))
-    codes = matching.outcome
-    g_lab = np.where(matching.gold >= 0, gold_label[np.maximum(matching.gold, 0)] if len(gold) else -1, -1)
-    p_lab = np.where(matching.pred >= 0, pred_label[np.maximum(matching.pred, 0)] if len(pred) else -1, -1)
-    if labels is None:
-        order = names
-        remap = np.arange(len(names))
-    else:
-        order = _label_order((), labels)
-        wanted = {name: i for i, name in enumerate(order)}
-        remap = np.array([wanted.get(name, -2) for name in names], dtype=np.int64)
-    g_idx = np.where(g_lab >= 0, remap[np.maximum(g_lab, 0)] if len(names) else -1, -1)
-    p_idx = np.where(p_lab >= 0, remap[np.maximum(p_lab, 0)] if len(names) else -1, -1)
-    codes = np.where((g_idx == -2) | (p_idx == -2), MISSED, codes).astype(np.int8)
-    n_gold, n_pred, tp, micro = _counts(mode, codes, g_idx, p_idx, len(order))
-    return _report(mode, layer, order, n_gold, n_pred, tp, micro, zero_division, settings)
+        tp_all = np.bincount(common % width, weights=matched, minlength=len(names))
+        out["strict"] = _report_from_label_counts(
+            "strict", layer, names, labels, np.bincount(gold_label, minlength=len(names)),
+            np.bincount(pred_label, minlength=len(names)), tp_all, zero_division, settings)
+    others = [m for m in modes if m != "strict"]
+    if others:
+        matching = match_spans(SpanArrays(gold.sentence, gold.start, gold.end, gold_label),
+                               SpanArrays(pred.sentence, pred.start, pred.end, pred_label))
+        g_lab = np.where(matching.gold >= 0, gold_label[np.maximum(matching.gold, 0)] if len(gold) else -1, -1)
+        p_lab = np.where(matching.pred >= 0, pred_label[np.maximum(matching.pred, 0)] if len(pred) else -1, -1)
+        if labels is None:
+            order = names
+            remap = np.arange(len(names))
+        else:
+            order = _label_order((), labels)
+            wanted = {name: i for i, name in enumerate(order)}
+            remap = np.array([wanted.get(name, -2) for name in names], dtype=np.int64)
+        g_idx = np.where(g_lab >= 0, remap[np.maximum(g_lab, 0)] if len(names) else -1, -1)
+        p_idx = np.where(p_lab >= 0, remap[np.maximum(p_lab, 0)] if len(names) else -1, -1)
+        codes = np.where((g_idx == -2) | (p_idx == -2), MISSED, matching.outcome).astype(np.int8)
+        for mode in others:
+            n_gold, n_pred, tp, micro = _counts(mode, codes, g_idx, p_idx, len(order))
+            out[mode] = _report(mode, layer, order, n_gold, n_pred, tp, micro, zero_division, settings)
+    return {mode: out[mode] for mode in modes}
 
 
 def _report_from_label_counts(mode: MatchMode, layer: str, names: list[str], labels: Sequence[str] | None,

@@ -14,7 +14,16 @@ from hypothesis import strategies as st
 from eval.align import align
 from eval.bio import mentions_from_tags
 from eval.labels import LabelMap, builtin_label_maps, map_mentions
-from eval.score import UndefinedMetricWarning, prf, score, score_layers, score_modes, score_pairs, score_tags
+from eval.score import (
+    UndefinedMetricWarning,
+    prf,
+    score,
+    score_layers,
+    score_modes,
+    score_pairs,
+    score_tags,
+    score_tags_modes,
+)
 from eval.types import MATCH_MODES, Mention
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "corpora"
@@ -169,6 +178,8 @@ def test_score_tags_equals_scoring_decoded_mentions(case: tuple, decoder: str, m
     assert fast.to_dict()["per_label"] == slow.to_dict()["per_label"]
     for a, b in ((fast.micro, slow.micro), (fast.macro, slow.macro), (fast.weighted, slow.weighted)):
         assert a.to_dict() == pytest.approx(b.to_dict(), nan_ok=True)
+    together = score_tags_modes(y_true, y_pred, (mode, "strict"), scheme="IOBES", decoder=decoder)  # type: ignore[arg-type]
+    assert together[mode].to_dict() == pytest.approx(fast.to_dict(), nan_ok=True)
     restricted = score_tags(y_true, y_pred, scheme="IOBES", decoder=decoder, mode=mode, labels=["ORG"])  # type: ignore[arg-type]
     assert restricted.micro == score(mentions_from_tags(y_true, scheme="IOBES", decoder=decoder),  # type: ignore[arg-type]
                                      mentions_from_tags(y_pred, scheme="IOBES", decoder=decoder),  # type: ignore[arg-type]
