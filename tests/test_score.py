@@ -179,7 +179,7 @@ def test_score_tags_equals_scoring_decoded_mentions(case: tuple, decoder: str, m
     for a, b in ((fast.micro, slow.micro), (fast.macro, slow.macro), (fast.weighted, slow.weighted)):
         assert a.to_dict() == pytest.approx(b.to_dict(), nan_ok=True)
     together = score_tags_modes(y_true, y_pred, (mode, "strict"), scheme="IOBES", decoder=decoder)  # type: ignore[arg-type]
-    assert together[mode].to_dict() == pytest.approx(fast.to_dict(), nan_ok=True)
+    assert repr(together[mode]) == repr(fast)  # repr: nan == nan
     restricted = score_tags(y_true, y_pred, scheme="IOBES", decoder=decoder, mode=mode, labels=["ORG"])  # type: ignore[arg-type]
     assert restricted.micro == score(mentions_from_tags(y_true, scheme="IOBES", decoder=decoder),  # type: ignore[arg-type]
                                      mentions_from_tags(y_pred, scheme="IOBES", decoder=decoder),  # type: ignore[arg-type]
