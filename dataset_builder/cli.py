@@ -30,7 +30,7 @@ app = typer.Typer(
         "akhbar (أخبار): Arabic news text with gold annotations -> versioned Hugging Face datasets, "
         "and evaluation of extraction models against them.\n\n"
         "Exit codes: 0 ok; 1 problems found or documents rejected; 2 usage or input error; "
-        "3 refused (the version exists; pass --force)."
+        "3 refused (the version exists: pass --force; or cross-split leakage is above the recipe's audit.max_leakage)."
     ),
     no_args_is_help=True,
     add_completion=False,
