@@ -287,6 +287,8 @@ class BuildReport:
     labels: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     defects: Counter[str] = field(default_factory=Counter)
     rejected_ids: list[str] = field(default_factory=list)
+    #: The version check against the previous version, when one was given (VersionCheck.to_dict()).
+    previous: dict[str, Any] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -308,6 +310,7 @@ class BuildReport:
             "defects": dict(sorted(self.defects.items())),
             "rejects": "rejects.jsonl",
             "problem_log": "problems.jsonl",
+            **({"previous": self.previous} if self.previous is not None else {}),
         }
 
 
@@ -341,8 +344,16 @@ def _write_card(context: BuildContext) -> None:
     write_croissant(context.tmp_dir, schema=context.schema)
 
 
+def _check_version_bump(context: BuildContext) -> None:
+    """With a previous version: refuse a version number that does not fit the changes (versioning.py)."""
+    from dataset_builder.versioning import version_check_stage
+
+    version_check_stage(context)
+
+
 FINISHING_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
     ("manifest", _write_manifest),
+    ("version-check", _check_version_bump),  # diffs the written version; before the report records it
     ("build-report", _write_report),
     ("card", _write_card),  # reads manifest.json and build-report.json: keep it after them
 ]
@@ -444,6 +455,7 @@ def build(
     jobs: int = 1,
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
     card: CardOptions | None = None,
+    previous: str | Path | None = None,
 ) -> BuildReport:
     """Build version ``version`` of dataset ``name`` from input files.
 
@@ -483,6 +495,11 @@ def build(
     card : CardOptions, optional
         What the dataset card says that the data cannot (guideline, Hub licence id, ...); see
         :mod:`dataset_builder.card`. The card and ``croissant.json`` are always written.
+    previous : path or str, optional
+        The previous version: its directory, or a bare ``MAJOR.MINOR.PATCH`` under
+        ``<out_dir>/<name>/``. The build is refused (:class:`~dataset_builder.versioning.VersionBumpError`,
+        nothing published) when ``version`` is not a large enough bump for the changes since it, or
+        when nothing changed (see :mod:`dataset_builder.versioning`).
 
     Returns
     -------
@@ -513,6 +530,7 @@ def build(
         description=description, source_files=hash_input_files(paths, base=Path(base_dir) if base_dir else None),
         jobs=jobs, max_shard_bytes=max_shard_bytes,
         path_base=Path(base_dir) if base_dir else (paths[0].parent if paths else None), card=card,
+        previous=previous,
     )
 
 
@@ -536,6 +554,7 @@ def build_documents(
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
     path_base: Path | None = None,
     card: CardOptions | None = None,
+    previous: str | Path | None = None,
 ) -> BuildReport:
     """Like :func:`build`, from documents already read (a stream of ``Document | Unreadable``).
 
@@ -550,6 +569,12 @@ def build_documents(
     if not re.match(r"^[\w][\w.-]*$", name):
         raise InputError(Problem("name-invalid", f"{name!r} cannot be a dataset name (used as a folder name).",
                                  "Use letters, digits, '.', '_' and '-', e.g. sana-sample."))
+    previous_dir = None
+    if previous is not None:  # what can be refused before building: another dataset, a version not above
+        from dataset_builder.versioning import check_previous, resolve_previous
+
+        previous_dir = resolve_previous(previous, out_dir=out_dir, name=name)
+        check_previous(previous_dir, name=name, version=version)
     split = split or HashSplit()
     name_dir = Path(out_dir) / name
     final_dir = name_dir / version
@@ -569,6 +594,7 @@ def build_documents(
                     source_files=dict(source_files or {}), jobs=jobs, max_shard_bytes=max_shard_bytes,
                     report=BuildReport(name, version, final_dir), path_base=path_base)
     run.card_options = card
+    run.previous = previous_dir
     try:
         with _sigterm_unwinds():
             run.run(items, progress=progress)
@@ -649,6 +675,7 @@ class _BuildRun:
         }
         self._pool: Any = None
         self.card_options: CardOptions | None = None
+        self.previous: Path | None = None
 
     # ---- problems ------------------------------------------------------------------------
     def _count(self, problem: Problem) -> None:
@@ -830,7 +857,8 @@ class _BuildRun:
             licence=self.licence, citation=self.citation, schema_definition=self.schema.to_dict(),
         )
         context = BuildContext(self.tmp_dir, self.schema, report, manifest,
-                               {"policy": self.policy, "strict": self.strict, "card": self.card_options})
+                               {"policy": self.policy, "strict": self.strict, "card": self.card_options,
+                                "previous": self.previous})
         for _stage_name, stage in FINISHING_STAGES:
             stage(context)
 
