@@ -30,7 +30,8 @@ app = typer.Typer(
         "akhbar (أخبار): Arabic news text with gold annotations -> versioned Hugging Face datasets, "
         "and evaluation of extraction models against them.\n\n"
         "Exit codes: 0 ok; 1 problems found or documents rejected; 2 usage or input error; "
-        "3 refused (the version exists: pass --force; or cross-split leakage is above the recipe's audit.max_leakage)."
+        "3 refused (the version exists: pass --force; or cross-split leakage is above the recipe's audit.max_leakage; "
+        "or the version number does not fit the changes since --previous)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -75,7 +76,9 @@ def default_recipe() -> Path:
         "               --split train=0.8,validation=0.1,test=0.1\n"
         "  # a CoNLL corpus with its official split, replacing an existing version\n"
         "  akhbar build --input train.txt --format conll --schema s.yaml --name x --version 1.0.0 \\\n"
-        "               --split-file splits.tsv --policy split --force"
+        "               --split-file splits.tsv --policy split --force\n"
+        "  # a correction release, refused unless 1.0.1 fits the changes since 1.0.0 (docs/versioning.md)\n"
+        "  akhbar build corpora/sana-sample/recipe.yaml --version 1.0.1 --previous 1.0.0"
     )
 )
 def build(
@@ -110,6 +113,11 @@ def build(
         min=0.0, max=1.0, help="Refuse to publish when more than this share of a split's sentences have a "
         "(near-)duplicate in another split (overrides the recipe's `audit`; see `akhbar audit`).",
     )] = None,
+    previous: Annotated[str | None, typer.Option(
+        metavar="DIR|VERSION", help="The previous version (its directory, or a bare version under OUT/NAME/): "
+        "refuse (exit 3) a version number that does not fit the changes since it, or no change at all "
+        "(overrides the recipe's `previous`; see docs/versioning.md).",
+    )] = None,
 ) -> None:
     """Build a versioned dataset (documents + tokens configs, manifest, build report).
 
@@ -122,6 +130,7 @@ def build(
     from dataset_builder.recipe import load_recipe
     from dataset_builder.schema import load_schema
     from dataset_builder.split import load_split_file, parse_split_spec
+    from dataset_builder.versioning import VersionBumpError
 
     audit_policy: AuditPolicy | None = None
     audits: list[Any] = []  # leakage reports of the build's audit stage
@@ -166,18 +175,24 @@ def build(
             kwargs["policy"] = policy
         if max_leakage is not None:
             audit_policy = AuditPolicy(max_leakage=max_leakage, action="refuse")
+        if previous:
+            kwargs["previous"] = previous
         with leakage_stage(audit_policy, report_to=audits):
             report = run_build(**kwargs, out_dir=out, strict=strict, force=force, progress=progress, jobs=jobs)
         # The committed cards of the bundled corpus follow its canonical build (the recipe as it is).
         canonical = not (input or version or name or format or split or split_file or policy)
         if canonical and bundled:
             cards = copy_cards(report.version_dir, CARDS_DIR / report.name)
-    except (VersionExistsError, LeakageError) as exc:
+    except (VersionExistsError, LeakageError, VersionBumpError) as exc:
         raise _fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
         raise _fail(exc.problem) from None
     summary = _summary_from_dir(report.version_dir)
     typer.echo(_format_summary(summary))
+    if report.previous is not None:
+        check = report.previous
+        typer.echo(f"  previous     {check['version']}: {check['required_bump']} bump required, "
+                   f"{report.version} is {check['bump']}")
     if cards:
         typer.echo(f"  cards        {', '.join(str(p) for p in cards)}")
     for audit_report in audits:
@@ -573,6 +588,67 @@ def audit(
             typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(EXIT_PROBLEMS)
     raise typer.Exit(EXIT_OK)
+
+
+@app.command(
+    name="diff",
+    epilog=(
+        "\b\nExamples:\n"
+        "  # what changed, as Markdown (exit 1 when 1.1.0 is too small a bump for the changes)\n"
+        "  akhbar diff out/sana-sample/1.0.0 out/sana-sample/1.1.0\n"
+        "  # the same as JSON, and the CHANGELOG.md entry for 1.1.0 (re-running replaces it)\n"
+        "  akhbar diff out/sana-sample/1.0.0 out/sana-sample/1.1.0 --format json --changelog CHANGELOG.md\n"
+        "  # the entry of a first version (everything in it is added)\n"
+        "  akhbar diff out/sana-sample/1.0.0 --changelog CHANGELOG.md"
+    ),
+)
+def diff_command(
+    versions: Annotated[list[Path], typer.Argument(
+        metavar="[OLD] NEW", help="Two built version directories (OUT/NAME/VERSION), older first; or NEW alone "
+        "for a first version.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="markdown or json.")] = "markdown",
+    changelog: Annotated[Path | None, typer.Option(
+        metavar="PATH", help="Prepend NEW's Keep a Changelog entry to this file (created if missing; an existing "
+        "entry for NEW is replaced, keeping its date).")] = None,
+    date: Annotated[str | None, typer.Option(help="The entry's date, YYYY-MM-DD (default: today, or the "
+                                                  "existing entry's).")] = None,
+    examples: Annotated[int, typer.Option(min=0, help="Examples shown per kind of change.")] = 5,
+) -> None:
+    """What changed between two versions: documents, spans (per layer and label), links, splits, schema,
+    settings; and the semantic-version bump the changes require (docs/versioning.md).
+
+    Exit 1 when NEW's version number is too small a bump for the changes (nothing is written to the
+    changelog then).
+    """
+    import re
+
+    from dataset_builder.diff import changelog_entry, diff, prepend_changelog
+    from dataset_builder.versioning import VersionBumpError, check_bump
+
+    if format not in ("markdown", "json"):
+        raise _fail(Problem("usage", f"--format {format!r} is not markdown or json.", "Use --format markdown "
+                            "or --format json."))
+    if len(versions) not in (1, 2):
+        raise _fail(Problem("usage", f"expected OLD NEW (or NEW alone), got {len(versions)} paths.",
+                            "Pass two version directories, e.g. out/sana-sample/1.0.0 out/sana-sample/1.1.0."))
+    if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise _fail(Problem("usage", f"--date {date!r} is not YYYY-MM-DD.", "Write e.g. --date 2026-01-31."))
+    old_dir, new_dir = (None, versions[0]) if len(versions) == 1 else (versions[0], versions[1])
+    try:
+        result = diff(old_dir, new_dir, max_examples=examples)
+    except InputError as exc:
+        raise _fail(exc.problem) from None
+    typer.echo(result.to_json() if format == "json" else result.to_markdown(), nl=format == "json")
+    if result.old is not None:
+        try:
+            check_bump(result)
+        except VersionBumpError as exc:
+            typer.echo(f"error: {exc.problem}", err=True)
+            raise typer.Exit(EXIT_PROBLEMS) from None
+    if changelog is not None:
+        changed = prepend_changelog(changelog, changelog_entry(result, date=date), name=result.new.name,
+                                    keep_date=date is None)
+        typer.echo(f"{'wrote' if changed else 'unchanged:'} {changelog} [{result.new.version}]", err=True)
 
 
 def main() -> None:

@@ -1313,13 +1313,19 @@ the semantic-versioning rules of [docs/versioning.md](docs/versioning.md), which
 _ENTRY_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\](?: - (?P<date>\S+))?[ \t]*$", re.MULTILINE)
 
 
+def _version_key(text: str) -> tuple[int, ...] | None:
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", text)
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
 def prepend_changelog(path: str | Path, entry: str, *, name: str, keep_date: bool = True) -> bool:
     """Put ``entry`` (from :func:`changelog_entry`) into the changelog at ``path``, idempotently.
 
     A missing file is created with a Keep a Changelog preamble. An existing entry for the same
     version is replaced in place (keeping its date when ``keep_date``, so re-running on another
-    day changes nothing); otherwise the entry goes above the newest released version (below an
-    ``[Unreleased]`` section, if any).
+    day changes nothing); otherwise the entry goes above the first entry of a lower version, so
+    entries stay newest first whatever order they are written in (an ``[Unreleased]`` section
+    stays on top).
 
     Returns
     -------
@@ -1341,9 +1347,11 @@ def prepend_changelog(path: str | Path, entry: str, *, name: str, keep_date: boo
         tail = old_text[following:]
         new_text = old_text[:same.start()] + entry + ("\n" + tail if tail else "")
     else:
-        released = next((m for m in entries if m.group("version").lower() != "unreleased"), None)
-        if released is not None:
-            new_text = old_text[:released.start()] + entry + "\n" + old_text[released.start():]
+        this = _version_key(version)
+        lower = next((m for m in entries if (key := _version_key(m.group("version"))) is not None
+                      and this is not None and key < this), None)
+        if lower is not None:
+            new_text = old_text[:lower.start()] + entry + "\n" + old_text[lower.start():]
         else:
             new_text = old_text.rstrip("\n") + "\n\n" + entry
     if new_text == old_text and path.is_file():

@@ -17,6 +17,9 @@ Example (``corpora/sana-sample/recipe.yaml``)::
     licence: CC BY-SA 4.0
     citation: "..."
     description: "..."
+    previous: ../../out/sana-sample/1.0.0  # optional: the previous version (a directory relative to the
+                                       # recipe, or a bare version under the build's OUT/NAME/); the
+                                       # build refuses a version number that does not fit the changes
 
 Inputs that live outside the repository (the shared corpora) start with ``${data_dir}/``; they
 resolve against the ``--data-dir`` given to ``akhbar build`` (a clear error when it is missing).
@@ -26,6 +29,7 @@ Globs (``*``, ``?``, ``[...]``) expand in sorted order and must match at least o
 from __future__ import annotations
 
 import glob
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +46,7 @@ __all__ = ["DATA_DIR_PREFIX", "Recipe", "load_recipe"]
 
 DATA_DIR_PREFIX = "${data_dir}/"
 _KEYS = {"name", "version", "schema", "inputs", "format", "reader_options", "split", "policy", "licence",
-         "citation", "description", "label_map", "audit"}
+         "citation", "description", "label_map", "audit", "previous"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,8 @@ class Recipe:
     description: str | None = None
     label_map: str | None = None
     audit: AuditPolicy | None = None
+    #: A bare ``MAJOR.MINOR.PATCH`` (looked up under the build's ``<out>/<name>/``) or a resolved path.
+    previous: str | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -84,6 +90,7 @@ class Recipe:
             "description": self.description,
             "reader_options": dict(self.reader_options),
             "base_dir": self.base_dir,
+            "previous": self.previous,
         }
 
 
@@ -173,6 +180,14 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
     if split_value is not None and not isinstance(split_value, (str, dict)):
         raise _error(path, "`split` must be a mapping or a string.",
                      "Write `split: {train: 0.8, validation: 0.1, test: 0.1}` or `split: {file: splits.tsv}`.")
+    previous = data.get("previous")
+    if previous is not None:
+        if not isinstance(previous, str) or not previous:
+            raise _error(path, f"`previous` must be a version directory or a version number, not {previous!r}.",
+                         "Write e.g. `previous: 1.0.0` (under the build's output root) or "
+                         "`previous: ../out/my-news/1.0.0`.")
+        if not re.match(r"^\d+\.\d+\.\d+$", previous):
+            previous = str(path.parent / previous)
     return Recipe(
         path=path,
         name=str(data["name"]),
@@ -189,6 +204,7 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
         description=data.get("description"),
         label_map=None if label_map_name is None else str(label_map_name),
         audit=None if audit is None else _audit_policy(path, audit),
+        previous=previous,
     )
 
 
