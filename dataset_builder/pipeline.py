@@ -637,6 +637,30 @@ class _BuildRun:
                  report: BuildReport, path_base: Path | None) -> None:
         from dataset_builder.validate import DocumentIdTracker, validate_document
 
+        self._pool: Any = None
+        if jobs > 1:
+            import multiprocessing
+
+            # Workers are forked first thing, before pyarrow has started any thread that a fork
+            # would copy mid-flight; they only ever run the pure-Python text layer on plain data.
+            # (fork, not forkserver/spawn: those re-import __main__, which fails from stdin/REPL.)
+            self._pool = multiprocessing.get_context("fork").Pool(jobs)
+        try:
+            self._setup(schema=schema, name=name, version=version, tmp_dir=tmp_dir, split=split, policy=policy,
+                        strict=strict, licence=licence, citation=citation, description=description,
+                        source_files=source_files, jobs=jobs, max_shard_bytes=max_shard_bytes, report=report,
+                        path_base=path_base, validate_document=validate_document,
+                        tracker=DocumentIdTracker())
+        except BaseException:
+            if self._pool is not None:
+                self._pool.terminate()
+            raise
+
+    def _setup(self, *, schema: Schema, name: str, version: str, tmp_dir: Path, split: SplitRule, policy: str,
+               strict: bool, licence: str | None, citation: str | None, description: str | None,
+               source_files: dict[str, str], jobs: int, max_shard_bytes: int, report: BuildReport,
+               path_base: Path | None, validate_document: Callable[[Document, Schema], list[Problem]],
+               tracker: Any) -> None:
         self.schema, self.name, self.version, self.tmp_dir = schema, name, version, tmp_dir
         self.split, self.policy, self.strict, self.jobs = split, policy, strict, jobs
         self.licence, self.citation, self.description = licence, citation, description
@@ -644,7 +668,7 @@ class _BuildRun:
         self.report = report
         self.path_base = path_base
         self.validate_document = validate_document
-        self.ids = DocumentIdTracker()
+        self.ids = tracker
         self.settings = {
             "builder_version": _builder_version(),
             "schema_fingerprint": schema.fingerprint(),
@@ -673,7 +697,6 @@ class _BuildRun:
         self.label_counts: dict[str, dict[str, Counter[str]]] = {
             s: {layer.name: Counter() for layer in schema.layers} for s in splits
         }
-        self._pool: Any = None
         self.card_options: CardOptions | None = None
         self.previous: Path | None = None
 
@@ -754,13 +777,6 @@ class _BuildRun:
                 results = _analyse_batch([_text_task(d, self.schema, self.policy) for d in batch])
                 yield from zip(batch, results, strict=True)
             return
-        import multiprocessing
-
-        # forkserver, not fork: this process already runs pyarrow threads, which a fork would copy
-        # mid-flight. Workers import only the text layer and receive plain-data tasks.
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        self._pool = context.Pool(self.jobs)
         pending: list[tuple[list[Document], Any]] = []
         for batch in batches:
             tasks = [_text_task(d, self.schema, self.policy) for d in batch]
