@@ -651,6 +651,16 @@ def diff_command(
         typer.echo(f"{'wrote' if changed else 'unchanged:'} {changelog} [{result.new.version}]", err=True)
 
 
+def _register_command_groups() -> None:
+    # Command groups that live with their own package; each module imports only typer at load time.
+    from eval.benchmark import register as register_benchmark
+
+    register_benchmark(app)
+
+
+_register_command_groups()
+
+
 def main() -> None:
     """Console-script entry point (``akhbar``)."""
     try:

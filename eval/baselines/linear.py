@@ -137,7 +137,9 @@ class TaggedSentences:
     source: str
 
 
-def tagged_sentences(dataset: Dataset, *, tag_column: str | None = None, source: str = "<dataset>") -> TaggedSentences:
+def tagged_sentences(
+    dataset: Dataset, *, tag_column: str | None = None, labels: Iterable[str] | None = None, source: str = "<dataset>",
+) -> TaggedSentences:
     """Words and tag names of the rows of a ``tokens`` config (one row per sentence).
 
     Parameters
@@ -145,7 +147,11 @@ def tagged_sentences(dataset: Dataset, *, tag_column: str | None = None, source:
     dataset : datasets.Dataset
         Rows with a ``tokens`` column and at least one ``List(ClassLabel)`` tag column.
     tag_column : str, optional
-        Which tag column to read; required when there are several (nested layers have one per level).
+        Which tag column to read. Required when there are several (a nested layer has one per
+        level, and every projected layer its own), unless ``labels`` picks one.
+    labels : iterable of str, optional
+        Labels of the layer wanted: the first tag column (the outermost level) that has a ``B-`` tag
+        for each of them is read.
 
     Raises
     ------
@@ -159,6 +165,10 @@ def tagged_sentences(dataset: Dataset, *, tag_column: str | None = None, source:
             "baseline-not-tokens", f"rows have no `tokens` column or no List(ClassLabel) tag column "
             f"(columns: {', '.join(features)}).", "Train from the `tokens` config of a dataset built by akhbar.",
             path=source))
+    if tag_column is None and labels is not None:
+        wanted = {f"B-{label}" for label in labels}
+        fitting = [name for name in candidates if wanted <= set(features[name].feature.names)]
+        candidates = fitting[:1] or candidates
     if tag_column is None:
         if len(candidates) > 1:
             raise InputError(Problem(
@@ -177,7 +187,7 @@ def tagged_sentences(dataset: Dataset, *, tag_column: str | None = None, source:
 
 
 def load_tagged_sentences(
-    source: str | Path, split: str = "train", *, tag_column: str | None = None,
+    source: str | Path, split: str = "train", *, tag_column: str | None = None, labels: Iterable[str] | None = None,
 ) -> TaggedSentences:
     """Read one split of the ``tokens`` config from a built version directory or a Hub-layout export folder.
 
@@ -187,7 +197,7 @@ def load_tagged_sentences(
         ``<out>/<name>/<version>`` (read with ``datasets.load_from_disk``) or a folder written by
         ``akhbar export`` (read with ``datasets.load_dataset``).
     split : str, default="train"
-    tag_column : str, optional
+    tag_column, labels : optional
         See :func:`tagged_sentences`.
     """
     import datasets
@@ -212,7 +222,7 @@ def load_tagged_sentences(
             "baseline-not-dataset", "neither a built version directory (no tokens/dataset_dict.json) nor an export "
             "folder (no README.md and data/).", "Pass `<out>/<name>/<version>` or an `akhbar export` folder.",
             path=str(path)))
-    return tagged_sentences(dataset, tag_column=tag_column, source=f"{path}:{split}")
+    return tagged_sentences(dataset, tag_column=tag_column, labels=labels, source=f"{path}:{split}")
 
 
 class LinearTokenClassifier:
