@@ -4,7 +4,7 @@ Layout written into ``out_dir``::
 
     README.md                                          the dataset card, copied from the version
     manifest.json                                      the build manifest, copied from the version
-    croissant.json                                     copied when the version has one
+    croissant.json                                     Croissant metadata listing every shard with its sha256
     data/<config>/<split>-00000-of-0000N.parquet       every config and split of the version
 
 The card's YAML ``configs`` section (written by the card stage of the build) maps each config
@@ -66,8 +66,8 @@ __all__ = [
 
 CARD_FILE = "README.md"
 MANIFEST_FILE = "manifest.json"
-#: Copied along when present: metadata files that describe the published data.
-OPTIONAL_FILES = ("croissant.json",)
+#: Written when the version has one: Croissant metadata of the export, with per-file checksums.
+CROISSANT_FILE = "croissant.json"
 DEFAULT_MAX_SHARD_BYTES = 500 * 10**6  # datasets.config.MAX_SHARD_SIZE, "500MB"
 ROW_GROUP_ROWS = 1000  # datasets.config.DEFAULT_MAX_BATCH_SIZE: what the Hub viewer pages by
 ZSTD_LEVEL = 3  # zstd's own default, written down so a library default change cannot move bytes
@@ -345,17 +345,31 @@ def export(
                 files += shards
                 rows[config][split] = sum(s.num_rows or 0 for s in shards)
         _check_card_covers(card, files, version_dir / CARD_FILE)
-        for name in (CARD_FILE, MANIFEST_FILE, *OPTIONAL_FILES):
+        for name in (CARD_FILE, MANIFEST_FILE):
             source = version_dir / name
             if source.is_file():
                 shutil.copyfile(source, tmp_dir / name)
                 files.append(ExportedFile(name, source.stat().st_size, sha256_file(source)))
+        if (version_dir / CROISSANT_FILE).is_file():
+            # The build's croissant.json cannot list the Parquet files (they do not exist yet);
+            # the export's own copy names every shard with its sha256.
+            written = _write_export_croissant(version_dir, tmp_dir, manifest)
+            files.append(ExportedFile(CROISSANT_FILE, written.stat().st_size, sha256_file(written)))
         _replace_dir(tmp_dir, out_dir)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
     return ExportResult(out_dir, manifest["name"], manifest["version"], manifest["fingerprint"],
                         tuple(sorted(files, key=lambda f: f.path)), rows)
+
+
+def _write_export_croissant(version_dir: Path, export_dir: Path, manifest: Mapping[str, Any]) -> Path:
+    from dataset_builder.croissant import write_croissant
+    from dataset_builder.schema import schema_from_dict
+
+    definition = manifest.get("schema_definition")
+    schema = schema_from_dict(definition, "manifest.json") if definition else None
+    return write_croissant(version_dir, schema=schema, export_dir=export_dir, out_path=export_dir / CROISSANT_FILE)
 
 
 def _configs(version_dir: Path, manifest: Mapping[str, Any]) -> dict[str, list[str]]:

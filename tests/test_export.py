@@ -88,6 +88,16 @@ def test_layout_card_and_manifest_are_copied(sana_version: Path, tmp_path: Path)
     assert result.fingerprint == json.loads((sana_version / "manifest.json").read_text())["fingerprint"]
 
 
+def test_croissant_of_the_export_lists_every_shard_with_its_sha256(sana_version: Path, tmp_path: Path) -> None:
+    if not (sana_version / "croissant.json").is_file():
+        pytest.skip("this build wrote no croissant.json")
+    result = export(sana_version, tmp_path / "hub")
+    croissant = json.loads((result.out_dir / "croissant.json").read_text(encoding="utf-8"))
+    listed = {d["contentUrl"]: d["sha256"] for d in croissant["distribution"] if d["@type"] == "cr:FileObject"}
+    shards = {f.path: f.sha256 for f in result.files if f.config is not None}
+    assert listed == shards
+
+
 def test_parquet_files_carry_the_features_and_fixed_settings(sana_version: Path, tmp_path: Path) -> None:
     result = export(sana_version, tmp_path / "hub")
     for file in result.files:
