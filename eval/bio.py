@@ -294,28 +294,24 @@ _STRICT_TABLES = {
 }
 
 
-def _membership(*codes: int) -> np.ndarray:
-    mask = np.zeros(N_PREFIXES, dtype=bool)
-    mask[list(codes)] = True
-    return mask
+# Prefix membership is tested with one bit per prefix code (cheaper than table look-ups on
+# million-element arrays): _bits turns codes into flags, the masks below select sets of prefixes.
+def _mask(*codes: int) -> np.uint16:
+    return np.uint16(sum(1 << c for c in codes))
 
 
-# conlleval.pl's endOfChunk / startOfChunk pair tables (the type-change and bracket rules are added
-# in conlleval_boundaries).
-_CONLL_END = np.zeros((N_PREFIXES, N_PREFIXES), dtype=bool)
-for _a, _b in ((P_B, P_B), (P_B, P_O), (P_I, P_B), (P_I, P_O), (P_E, P_E), (P_E, P_I), (P_E, P_O)):
-    _CONLL_END[_a, _b] = True
-_CONLL_START = np.zeros((N_PREFIXES, N_PREFIXES), dtype=bool)
-for _a, _b in ((P_B, P_B), (P_I, P_B), (P_O, P_B), (P_O, P_I), (P_E, P_E), (P_E, P_I), (P_O, P_E)):
-    _CONLL_START[_a, _b] = True
-_OUTSIDE_LIKE = _membership(P_O, P_DOT)
-_BRACKET = _membership(P_OPEN, P_CLOSE)
-_IS_ES = _membership(P_E, P_S)
-_IS_BI = _membership(P_B, P_I)
-_IS_BSO = _membership(P_B, P_S, P_O)
-_IS_BS = _membership(P_B, P_S)
-_IS_EI = _membership(P_E, P_I)
-_IS_ESO = _membership(P_E, P_S, P_O)
+def _bits(prefix: np.ndarray) -> np.ndarray:
+    return np.left_shift(np.uint16(1), prefix.astype(np.uint16))
+
+
+def _has(bits: np.ndarray, mask: np.uint16) -> np.ndarray:
+    return (bits & mask) != 0
+
+
+_M_B, _M_E, _M_OPEN_CLOSE = _mask(P_B), _mask(P_E), _mask(P_OPEN, P_CLOSE)
+_M_BI, _M_BO, _M_EIO, _M_BIO = _mask(P_B, P_I), _mask(P_B, P_O), _mask(P_E, P_I, P_O), _mask(P_B, P_I, P_O)
+_M_IE, _M_O, _M_OUTSIDE_LIKE = _mask(P_I, P_E), _mask(P_O), _mask(P_O, P_DOT)
+_M_ES, _M_BSO, _M_BS, _M_ESO = _mask(P_E, P_S), _mask(P_B, P_S, P_O), _mask(P_B, P_S), _mask(P_E, P_S, P_O)
 
 
 # ------------------------------------------------------------------------------------ the decoders
@@ -361,10 +357,16 @@ def conlleval_boundaries(prev_prefix: np.ndarray, prefix: np.ndarray, same_type:
         A chunk ended between the two rows; a chunk starts at the current row.
     """
     type_change = ~same_type
-    ended = (_CONLL_END[prev_prefix, prefix] | (~_OUTSIDE_LIKE[prev_prefix] & type_change)
-             | _BRACKET[prev_prefix])
-    started = (_CONLL_START[prev_prefix, prefix] | (~_OUTSIDE_LIKE[prefix] & type_change)
-               | _BRACKET[prefix])
+    pb, b = _bits(prev_prefix), _bits(prefix)
+    # endOfChunk: B|I before B|O, E before E|I|O, a type change after anything but O and ".",
+    # and after the one-token "[" and "]" chunks.
+    ended = ((_has(pb, _M_BI) & _has(b, _M_BO)) | (_has(pb, _M_E) & _has(b, _M_EIO))
+             | (~_has(pb, _M_OUTSIDE_LIKE) & type_change) | _has(pb, _M_OPEN_CLOSE))
+    # startOfChunk: B after B|I|O, I|E after O, E|I after E, a type change at anything but O and
+    # ".", and every "[" and "]".
+    started = ((_has(b, _M_B) & _has(pb, _M_BIO)) | (_has(pb, _M_O) & _has(b, _M_IE))
+               | (_has(pb, _M_E) & _has(b, _M_IE)) | (~_has(b, _M_OUTSIDE_LIKE) & type_change)
+               | _has(b, _M_OPEN_CLOSE))
     return ended, started
 
 
@@ -409,10 +411,11 @@ def _decode_seqeval_default(encoded: EncodedTags, scheme: str) -> Chunks:
     types = ["_", "", *codes.types[1:]]
     type_ids = np.where(codes.type_id == 0, 0, codes.type_id + 1)
     prefix, typ, first = _layout(encoded, _VocabCodes(codes.prefix, type_ids, types), 1, 0)
-    pp, p = prefix[:-1], prefix[1:]
+    bits = _bits(prefix)
+    pb, b = bits[:-1], bits[1:]
     change = typ[:-1] != typ[1:]
-    ended = _IS_ES[pp] | (_IS_BI[pp] & _IS_BSO[p]) | (~_OUTSIDE_LIKE[pp] & change)
-    started = _IS_BS[p] | (_IS_EI[p] & _IS_ESO[pp]) | (~_OUTSIDE_LIKE[p] & change)
+    ended = _has(pb, _M_ES) | (_has(pb, _M_BI) & _has(b, _M_BSO)) | (~_has(pb, _M_OUTSIDE_LIKE) & change)
+    started = _has(b, _M_BS) | (_has(b, _M_IE) & _has(pb, _M_ESO)) | (~_has(b, _M_OUTSIDE_LIKE) & change)
     start_pos = np.flatnonzero(started) + 1
     end_pos = np.flatnonzero(ended) + 1  # a chunk ended just before this row
     # seqeval emits one chunk per end, from the latest start before it (begin offset 0 if none).
