@@ -826,7 +826,7 @@ def _known_differ(old: Any, new: Any) -> bool:
 
 def _label_list(layer: Mapping[str, Any]) -> str:
     labels = list((layer.get("labels") or {}).keys())
-    return f"{len(labels)} label{'s' if len(labels) != 1 else ''}: {', '.join(labels)}"
+    return f"{len(labels)} label{'s' if len(labels) != 1 else ''} ({', '.join(labels)})"
 
 
 def _link_ends(spec: Mapping[str, Any] | None) -> str:
@@ -1240,15 +1240,14 @@ def changelog_entry(d: DatasetDiff, *, date: str | None = None) -> str:
     if d.documents_added:
         splits = Counter(split for _, split in d.documents_added)
         item("Added", f"{_n(len(d.documents_added), 'document')} "
-                      f"({', '.join(f'{s} {n:,}' for s, n in sorted(splits.items()))}).",
-             _examples(d, "document added") if old is not None else ())
+                      f"({', '.join(f'{s}: {n:,}' for s, n in sorted(splits.items()))}).",
+             _examples(d, "document added"))
+    where = "" if old is None else " in the added documents"
     if d.spans_in_added_documents:
-        what = "Spans" if old is None else "Spans in the added documents"
-        item("Added", f"{what}: {_n(sum(d.spans_in_added_documents.values()), 'span')} — "
+        item("Added", f"{_n(sum(d.spans_in_added_documents.values()), 'span')}{where}: "
                       f"{_by_label(d.spans_in_added_documents)}.")
     if d.links_in_added_documents:
-        what = "Links" if old is None else "Links in the added documents"
-        item("Added", f"{what}: {_n(sum(d.links_in_added_documents.values()), 'link')} — "
+        item("Added", f"{_n(sum(d.links_in_added_documents.values()), 'link')}{where}: "
                       + ", ".join(f"{t} {n:,}" for t, n in sorted(d.links_in_added_documents.items())) + ".")
     if d.spans["added"]:
         item("Added", f"{_n(d.span_count('added'), 'span')} in existing documents: {_by_label(d.spans['added'])}.",

@@ -9,7 +9,7 @@ import copy
 import json
 import shutil
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,18 @@ def add_span(doc: dict[str, Any], span_id: str, surface: str, label: str, *, occ
 # ---------------------------------------------------------------------------------------------
 # Fixtures
 # ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def without_card_stage() -> Iterator[None]:
+    """Builds here skip the dataset card and croissant.json (half of a small build's time): diffs and
+    version checks read the data, the manifest and the build report, never the card (tested in
+    test_card.py). The version check runs before the card stage in real builds too."""
+    from dataset_builder import pipeline
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "FINISHING_STAGES", [s for s in pipeline.FINISHING_STAGES if s[0] != "card"])
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +335,7 @@ def test_diff_schemas_links_and_layers() -> None:
     changes = diff_schemas(old_dict, schema_from_dict(new).to_dict())
     assert [(c.kind, c.what, c.name) for c in changes] == [
         ("removed", "layer", "quotes"), ("removed", "link type", "speaker"), ("added", "link type", "mentions")]
-    assert changes[0].detail == "2 labels: DIRECT, INDIRECT"
+    assert changes[0].detail == "2 labels (DIRECT, INDIRECT)"
     retargeted = copy.deepcopy(old)
     retargeted["links"]["speaker"]["to"]["labels"] = ["PERS", "ORG"]
     (change,) = diff_schemas(old_dict, schema_from_dict(retargeted).to_dict())
