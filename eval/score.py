@@ -46,7 +46,9 @@ Speed
 :func:`score_tags` scores tag sequences without building Python objects per mention: tags are
 decoded with the vectorized decoders of :mod:`eval.bio` and matched with
 :func:`eval.align.match_spans` (the engine behind :func:`eval.align.align`), so its numbers are
-identical to ``score(mentions_from_tags(y_true), mentions_from_tags(y_pred))``.
+identical to ``score(mentions_from_tags(y_true), mentions_from_tags(y_pred))``;
+:func:`score_tags_modes` decodes and matches once for several modes. On a million tokens this is
+about 50x faster than seqeval and 20x faster than nervaluate (docs/benchmarks.md).
 """
 
 from __future__ import annotations
