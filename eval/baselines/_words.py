@@ -65,13 +65,19 @@ def sentence_words(doc: Document) -> list[list[tuple[int, int]]]:
 def proclitic_splits(word: str) -> list[tuple[str, int]]:
     """Ways to read ``word`` (normalized) as proclitic + stem: ``[(stem, proclitic length), ...]``.
 
-    The whole word comes first (length 0), then shorter stems after longer proclitics are tried
-    from the shortest proclitic: ``وبوتين`` -> ``[("وبوتين", 0), ("بوتين", 1), ("وتين", 2)]``.
+    The whole word comes first (length 0), then the stems left by ever longer proclitics:
+    ``وبوتين`` -> ``[("وبوتين", 0), ("بوتين", 1), ("وتين", 2)]``. The preposition ل before the
+    article is written without the article's alef (``للقاهرة`` = ل + القاهرة), so after ل a stem
+    starting with ل is also tried with the article restored, after the stem as written (``لليبيا``
+    is ل + ليبيا): ``للقاهرة`` -> ``[..., ("لقاهرة", 1), ("القاهرة", 1)]``.
     """
     splits = [(word, 0)]
     for proclitic in sorted(PROCLITICS, key=len):
         if word.startswith(proclitic) and len(word) - len(proclitic) >= MIN_STEM:
-            splits.append((word[len(proclitic):], len(proclitic)))
+            stem = word[len(proclitic):]
+            splits.append((stem, len(proclitic)))
+            if proclitic.endswith("ل") and stem.startswith("ل") and len(stem) > MIN_STEM:
+                splits.append(("ا" + stem, len(proclitic)))  # لل + X is ل + ال + X
     return splits
 
 
