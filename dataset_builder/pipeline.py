@@ -333,8 +333,6 @@ def _write_report(context: BuildContext) -> None:
     write_json_file(context.tmp_dir / "build-report.json", context.report.to_dict())
 
 
-#: Run in order after the data is written, inside the temporary directory. Append a
-#: ``(name, function(BuildContext))`` pair to add a stage (e.g. the dataset card).
 def _write_card(context: BuildContext) -> None:
     """The dataset card (``README.md``) and Croissant metadata (``croissant.json``), from the written data."""
     from dataset_builder.card import write_card
@@ -351,6 +349,8 @@ def _check_version_bump(context: BuildContext) -> None:
     version_check_stage(context)
 
 
+#: Run in order after the data is written, inside the temporary directory. Append a
+#: ``(name, function(BuildContext))`` pair to add a stage (insert it where its inputs exist).
 FINISHING_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
     ("manifest", _write_manifest),
     ("version-check", _check_version_bump),  # diffs the written version; before the report records it
