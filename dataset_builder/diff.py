@@ -423,18 +423,16 @@ def read_version_info(version_dir: str | Path) -> VersionInfo:
 
 def _schema_from_features(path: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
     """What the stored features say about the schema, for versions built before it was recorded."""
-    from datasets import ClassLabel, load_from_disk
+    from datasets import load_from_disk
 
     documents = load_from_disk(str(path / "documents"))
     features = next(iter(documents.values())).features
     layers: dict[str, Any] = {}
     for column, feature in features.items():
-        if column in _FIXED_COLUMNS:
-            continue
-        label = getattr(feature, "feature", {}).get("label") if hasattr(feature, "feature") else None
-        if isinstance(label, ClassLabel):
+        names = None if column in _FIXED_COLUMNS else _label_names(feature)
+        if names is not None:
             layers[column] = {"description": None, "nesting": None, "overlap": None, "levels": None,
-                              "tag_column": None, "labels": dict.fromkeys(label.names)}
+                              "tag_column": None, "labels": dict.fromkeys(names)}
     link_type = features["links"].feature["type"] if "links" in features else None
     links = {name: None for name in getattr(link_type, "names", None) or []}
     schema = manifest.get("schema") or {}
@@ -1086,7 +1084,9 @@ def diff(old_dir: str | Path | None, new_dir: str | Path, *, max_examples: int =
     result = DatasetDiff(old_info, new_info, diff_schemas(old_info.schema if old_info else None, new_info.schema),
                          _settings_changes(old_info, new_info), max_examples=max_examples)
     if old_info is not None and old_info.fingerprint == new_info.fingerprint:
-        return result  # the fingerprint covers every record and setting: nothing to walk
+        # The fingerprint covers every record and setting: nothing to walk, every document is unchanged.
+        result.documents_compared = new_info.totals().get("documents", 0)
+        return result
     new = _OpenVersion(new_info)
     old = _OpenVersion(old_info) if old_info is not None else None
     if old is not None:
@@ -1168,6 +1168,8 @@ def _markdown(d: DatasetDiff) -> str:
         if ids:
             lines.append(f"- {label}: {len(ids):,}")
             lines += [f"  - {text}" for text in _examples(d, kind)]
+    if d.annotation_changed:
+        lines.append(f"- annotation changed (spans or links): {len(d.annotation_changed):,}")
     lines.append("")
     if any(d.spans.values()) or d.spans_in_added_documents or d.spans_in_removed_documents:
         lines += ["## Spans", ""]

@@ -355,6 +355,7 @@ def test_split_change(base: Path, tmp_path: Path) -> None:
 def test_identical_rebuild_is_no_change(base: Path, tmp_path: Path) -> None:
     result = diff(base, variant(tmp_path, lambda corpus: None, "1.0.1"))
     assert result.fingerprint_equal and not result.has_changes
+    assert (result.documents_compared, result.documents_unchanged) == (1, 1)
     assert result.required_bump().bump is Bump.NONE
     assert "Nothing changed" in result.to_markdown()
 
