@@ -322,6 +322,9 @@ def run_benchmark(
     if train is not None and exclude_overlap:
         excluded = overlapping_documents(train.documents, gold.documents, threshold=overlap_threshold)
         train_documents = [doc for doc in train.documents if doc.id not in excluded]
+        if not train_documents:
+            raise ValueError(f"every one of the {len(train.documents)} training documents shares text with the "
+                             f"scored split ({split}); nothing is left to train on. Train on another dataset or split.")
     train_label = "-" if train is None else (
         f"{train.dataset.name or train_source} {train.dataset.version or ''}".strip() + f" / {train_split}"
         + (f" ({len(train_documents)} of {len(train.documents)} docs: {len(excluded)} overlapping dropped)"

@@ -1,0 +1,128 @@
+"""`akhbar benchmark` and eval.benchmark on a dataset built from the NewsFANE slice in tests/fixtures,
+and (slow) the cross-corpus run NewsFANE -> ANERcorp on the shared corpora."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from dataset_builder.model import Document, Metadata, Span
+from eval.benchmark import overlapping_documents, register, run_benchmark
+from eval.evaluate import evaluate
+from eval.gold import load_gold
+from eval.predictions import load_predictions
+from tests.test_baselines import SHARED, SLICE, build_recipe
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def slice_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_recipe(tmp_path_factory.mktemp("bench"), "newsfane-slice", SLICE, sentences_per_doc=1,
+                        split="{train: 0.5, test: 0.5, run: 1, seed: t}")
+
+
+@pytest.fixture(scope="module")
+def board_dir(slice_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("leaderboard")
+    run_benchmark(slice_dataset, ["gazetteer", "linear"], bootstrap=200, seed=3, out=out)
+    return out
+
+
+def test_rows_identify_the_dataset_and_carry_intervals(slice_dataset: Path, board_dir: Path) -> None:
+    manifest = json.loads((slice_dataset / "manifest.json").read_text(encoding="utf-8"))
+    board = json.loads((board_dir / "leaderboard.json").read_text(encoding="utf-8"))
+    assert board["kind"] == "akhbar-leaderboard" and board["settings"]["bootstrap"] == 200
+    rows = board["rows"]
+    assert {row["model"] for row in rows} == {"gazetteer", "linear"}
+    assert [row["f1"] for row in rows] == sorted((row["f1"] for row in rows), reverse=True)
+    gold_mentions = len(load_gold(slice_dataset, split="test").mentions())
+    for row in rows:
+        assert (row["dataset"], row["version"], row["fingerprint"]) == (
+            manifest["name"], manifest["version"], manifest["fingerprint"])
+        assert row["split"] == "test" and row["train"] == "newsfane-slice 0.1.0 / train"
+        assert row["n_gold"] == gold_mentions
+        for metric in ("precision", "recall", "f1"):
+            low, high = row[f"{metric}_ci"]
+            assert 0.0 <= low <= row[metric] <= high <= 1.0
+    markdown = (board_dir / "leaderboard.md").read_text(encoding="utf-8")
+    assert markdown.count("| newsfane-slice | 0.1.0 |") == 2 and manifest["fingerprint"][:12] in markdown
+
+
+def test_saved_predictions_rescore_to_the_leaderboard_figures(slice_dataset: Path, board_dir: Path) -> None:
+    gold = load_gold(slice_dataset, split="test")
+    rows = {row["model"]: row for row in json.loads((board_dir / "leaderboard.json").read_text())["rows"]}
+    for name, row in rows.items():
+        predictions = load_predictions(board_dir / f"{name}.predictions.jsonl", documents=gold.by_id())
+        assert predictions.problems == [] and len(predictions.mentions) == row["n_pred"]
+        micro = evaluate(gold, predictions, modes=("strict",), bootstrap=0).score().micro
+        assert (micro.precision, micro.recall, micro.f1) == (row["precision"], row["recall"], row["f1"])
+        result = json.loads((board_dir / f"{name}.result.json").read_text())
+        assert result["provenance"]["predictions"]["model"] == name
+
+
+def test_cli_is_registered_on_the_akhbar_app(slice_dataset: Path, tmp_path: Path) -> None:
+    from dataset_builder.cli import app
+
+    result = runner.invoke(app, ["benchmark", "--dataset", str(slice_dataset), "--model", "gazetteer",
+                                 "--bootstrap", "0", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "| gazetteer | newsfane-slice | 0.1.0 |" in result.stdout
+    assert (tmp_path / "leaderboard.md").is_file() and (tmp_path / "gazetteer.predictions.jsonl").is_file()
+
+
+def test_cli_usage_errors_name_the_problem(slice_dataset: Path, tmp_path: Path) -> None:
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+    register(app)
+    unknown = runner.invoke(app, ["--dataset", str(slice_dataset), "--model", "crf"])
+    assert unknown.exit_code == 2 and "unknown model 'crf'" in unknown.output
+    missing = runner.invoke(app, ["--dataset", str(tmp_path / "nothing"), "--model", "gazetteer"])
+    assert missing.exit_code == 2 and "no dataset at this path" in missing.output
+    split = runner.invoke(app, ["--dataset", str(slice_dataset), "--model", "gazetteer", "--split", "dev"])
+    assert split.exit_code == 2 and "split 'dev'" in split.output
+
+
+def test_training_on_the_scored_split_with_exclusion_leaves_nothing(slice_dataset: Path) -> None:
+    with pytest.raises(ValueError, match="nothing is left to train on"):
+        run_benchmark(slice_dataset, ["gazetteer"], train_split="test", exclude_overlap=True, bootstrap=0)
+
+
+def test_overlap_is_found_across_tokenization_and_spelling() -> None:
+    given = Metadata(extra={"tokenization": "given"})
+    # ANERcorp writes clitics attached and hamza kept; NewsFANE splits و and writes bare alef.
+    test = [Document("a-1", "وقال الأمين العام للأمم المتحدة إن المفاوضات ستستأنف في جنيف الأسبوع المقبل .",
+                     metadata=given)]
+    train = [
+        Document("n-1", "و قال الامين العام للامم المتحدة ان المفاوضات ستستانف في جنيف الاسبوع المقبل .\n"
+                 "فاز الفريق بالمباراة .", metadata=given, spans=(Span("T1", "entities", 62, 66, "LOC"),)),
+        Document("n-2", "اعلنت الشركة عن ارباحها السنوية في تقرير نشر امس .", metadata=given),
+    ]
+    assert overlapping_documents(train, test) == {"n-1"}
+
+
+@pytest.mark.slow
+def test_cross_corpus_exclusion_removes_the_shared_articles(tmp_path: Path) -> None:
+    corpora = SHARED / "corpora"
+    if not (corpora / "newsfane-gold").is_dir() or not (corpora / "anercorp-camel").is_dir():
+        pytest.skip(f"{corpora} is absent (the shared corpora are not next to the repository)")
+    newsfane = build_recipe(tmp_path, "newsfane", corpora / "newsfane-gold" / "NewsFANE_Gold_2014_170K.txt",
+                            sentences_per_doc=25,
+                            split="{train: 0.8, validation: 0.1, test: 0.1, run: 2, seed: newsfane-gold-1}")
+    from dataset_builder.cli import app
+
+    recipe = Path(__file__).resolve().parents[1] / "corpora" / "recipes" / "anercorp-camel.yaml"
+    built = runner.invoke(app, ["build", str(recipe), "--data-dir", str(corpora), "--out", str(tmp_path / "out"),
+                                "--no-progress"])
+    assert built.exit_code == 0, built.output
+    scored = tmp_path / "out" / "anercorp-camel" / "1.0.0"
+    fair = run_benchmark(scored, ["gazetteer"], train_dataset=newsfane, exclude_overlap=True, bootstrap=0)
+    leaky = run_benchmark(scored, ["gazetteer"], train_dataset=newsfane, bootstrap=0)
+    excluded = fair.settings["excluded_training_documents"]
+    numbers = sorted(int(doc_id.rsplit("-", 1)[1]) for doc_id in excluded)
+    # ANERcorp's test articles sit in one stretch of NewsFANE (SOURCE.md: from about 46% of the file).
+    assert len(numbers) >= 20 and 0.35 < numbers[0] / 191 < 0.5 and numbers[-1] - numbers[0] < 60
+    assert leaky.rows[0].f1 > fair.rows[0].f1 + 0.1  # training on the test text inflates the score
