@@ -1,8 +1,9 @@
 """The ``akhbar`` command line: a thin shell over the Python API.
 
-Commands here: ``build``, ``validate``, ``inspect``. Other command groups (evaluation) register
-themselves on :data:`app`. Heavy libraries (``datasets``, ``pyarrow``) are imported inside the
-commands, so ``akhbar --help`` starts fast.
+Commands here: ``build``, ``validate``, ``inspect`` and the dataset life cycle (``card``, ``export``,
+``push``, ``diff``, ``audit``). The evaluation commands (``eval``, ``compare``, ``benchmark``) live in the
+``eval`` package and register themselves on :data:`app`. Heavy libraries (``datasets``, ``pyarrow``) are
+imported inside the commands, so ``akhbar --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -654,7 +655,9 @@ def diff_command(
 def _register_command_groups() -> None:
     # Command groups that live with their own package; each module imports only typer at load time.
     from eval.benchmark import register as register_benchmark
+    from eval.cli import register as register_eval
 
+    register_eval(app)
     register_benchmark(app)
 
 
@@ -663,8 +666,14 @@ _register_command_groups()
 
 def main() -> None:
     """Console-script entry point (``akhbar``)."""
+    from eval.cli import run_fast_conlleval
+
     try:
+        if run_fast_conlleval(sys.argv[1:]):
+            return
         app()
+    except typer.Exit as exc:  # raised by the fast path, outside typer's own handling
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)
 

@@ -182,6 +182,60 @@ def _fast_conlleval(path: Path, scheme: str, output: Path | None, *, compat: boo
     _write(report, output)
 
 
+#: Options the plain conlleval invocation may carry; any other argument goes through typer.
+_FAST_VALUE_OPTIONS = {"--pred": "pred", "-p": "pred", "--format": "fmt", "-f": "fmt", "--scheme": "scheme",
+                       "--output": "output", "-o": "output"}
+_FAST_FLAGS = {"--conlleval-compat": "compat"}
+
+
+def run_fast_conlleval(argv: list[str]) -> bool:
+    """Serve ``akhbar eval --pred FILE --format conlleval [--scheme S] [--conlleval-compat] [--output F]``
+    without typer, and return True; return False (doing nothing) for any other command line.
+
+    Why: this invocation competes with ``conlleval.pl`` on multi-million-token files, where the whole
+    process must finish in well under a second; typer coerces every parameter of a command through
+    pydantic, which alone costs ~0.15 s of CPU per run. The accepted options mean exactly what they
+    mean in :func:`eval_command`, which handles everything else (including errors).
+    """
+    if len(argv) < 2 or argv[0] != "eval":
+        return False
+    values: dict[str, str] = {}
+    flags: set[str] = set()
+    rest = argv[1:]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        name, eq, inline = arg.partition("=")
+        if name in _FAST_VALUE_OPTIONS:
+            if eq:
+                value = inline
+            elif i + 1 < len(rest):
+                i += 1
+                value = rest[i]
+            else:
+                return False
+            key = _FAST_VALUE_OPTIONS[name]
+            if key in values:
+                return False
+            values[key] = value
+        elif arg in _FAST_FLAGS:
+            flags.add(_FAST_FLAGS[arg])
+        else:
+            return False
+        i += 1
+    if values.get("fmt") != "conlleval" or "pred" not in values:
+        return False
+    from eval.bio import SCHEMES
+
+    pred = Path(values["pred"])
+    scheme = values.get("scheme", "IOB2")
+    if not _looks_like_conll(pred) or scheme not in SCHEMES:
+        return False  # let eval_command report the problem
+    output = Path(values["output"]) if "output" in values else None
+    _fast_conlleval(pred, scheme, output, compat="compat" in flags or scheme in ("IOB1", "IOB2"))
+    return True
+
+
 def _input_error(exc: Exception) -> typer.Exit:
     problem = getattr(exc, "problem", None)
     return _usage_error(str(problem if problem is not None else exc))

@@ -108,6 +108,51 @@ print(",".join(heavy) or "none")
     assert done.stdout.strip() == "none"
 
 
+@pytest.mark.parametrize("argv", [
+    ["eval", "--pred", "{path}", "--format", "table"],  # another format
+    ["eval", "--pred", "{path}"],  # default format
+    ["eval", "--pred", "{path}", "--format", "conlleval", "--gold", "out/x"],  # a gold dataset
+    ["eval", "--pred", "{path}", "--format", "conlleval", "--ignore", "LOC"],  # an option of the full path
+    ["eval", "--pred", "{path}", "--format", "conlleval", "--scheme", "BIO"],  # a bad scheme: typer reports it
+    ["eval", "--format", "conlleval"],  # no --pred
+    ["eval", "--pred", "{path}", "--pred", "{path}", "--format", "conlleval"],  # repeated option
+    ["compare", "--pred", "{path}", "--format", "conlleval"],
+])
+def test_the_console_fast_path_leaves_every_other_command_line_to_typer(tmp_path: Path, argv: list[str]) -> None:
+    from eval.cli import run_fast_conlleval
+
+    path = tmp_path / "small.conll"
+    path.write_text(SMALL_CONLL, encoding="utf-8")
+    assert run_fast_conlleval([a.format(path=path) for a in argv]) is False
+
+
+def test_the_console_fast_path_gives_the_conlleval_report_without_pydantic(tmp_path: Path) -> None:
+    from eval.conlleval import run_conlleval_file
+
+    path = tmp_path / "iobes.conll"
+    path.write_text("بشار S-PER B-PER\nبوتين S-PER E-PER\nفي O O\nموسكو S-LOC S-LOC\n", encoding="utf-8")
+    out = tmp_path / "report.txt"
+    script = f"""
+import sys
+sys.argv = ["akhbar", "eval", "--pred={path}", "--format", "conlleval", "--scheme", "IOBES", "-o", {str(out)!r}]
+from dataset_builder.cli import main
+main()
+print("pydantic" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"  # typer's per-parameter coercion (pydantic) was never reached
+    assert out.read_text(encoding="utf-8") == run_conlleval_file(path, scheme="IOBES", compat=False)
+    compat = subprocess.run([sys.executable, "-m", "dataset_builder.cli", "eval", "--pred", str(path), "--format",
+                             "conlleval", "--scheme", "IOBES", "--conlleval-compat"],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert compat.returncode == 0, compat.stderr
+    assert compat.stdout == run_conlleval_file(path, scheme="IOBES", compat=True)
+    missing = subprocess.run([sys.executable, "-m", "dataset_builder.cli", "eval", "--pred", str(tmp_path / "no.conll"),
+                              "--format", "conlleval"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert missing.returncode == EXIT_USAGE and "does not exist" in missing.stderr
+
+
 def test_anercorp_conll_scores_agree_between_fast_and_full_paths(tmp_path: Path) -> None:
     if not ANERCORP.exists():
         pytest.skip(f"real ANERcorp test split not found at {ANERCORP}")
