@@ -1111,7 +1111,7 @@ def _n(count: int, noun: str, plural: str | None = None) -> str:
 
 
 def _by_label(counter: Counter[tuple[str, str]]) -> str:
-    """``entities 3 (PERS 2, GPE 1); quotes 1 (DIRECT 1)`` -- layers in first-seen order."""
+    """``entities 3 (PERS 2, GPE 1); quotes 1 (DIRECT 1)``: layers by name, labels by count."""
     per_layer: dict[str, Counter[str]] = {}
     for (layer, label), n in counter.items():
         per_layer.setdefault(layer, Counter())[label] += n
