@@ -4,6 +4,7 @@ refusal, reconciliation of counts with rejects, given tokenization, and the real
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import signal
@@ -26,8 +27,11 @@ REPO = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = REPO / "corpora" / "sana-sample" / "schema.yaml"
 SCHEMA = load_schema(SCHEMA_PATH)
 GOLD = REPO / "corpora" / "sana-sample" / "sana-sample.jsonl"
-sys.path.insert(0, str(REPO / "benchmarks"))
-from _synthetic import synthetic_document, write_synthetic_jsonl  # noqa: E402
+# Loaded by path: putting benchmarks/ on sys.path would let benchmarks/eval.py shadow the `eval` package.
+_spec = importlib.util.spec_from_file_location("akhbar_benchmarks_synthetic", REPO / "benchmarks" / "_synthetic.py")
+_synthetic = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_synthetic)
+synthetic_document, write_synthetic_jsonl = _synthetic.synthetic_document, _synthetic.write_synthetic_jsonl
 
 # Sentences of the seed article (SANA, 2021-09-14).
 SENTENCES = [
