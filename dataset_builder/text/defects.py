@@ -18,9 +18,9 @@ Errors for review (``Severity.WARNING``: the document is kept, a human should lo
     when its letters read as a transliteration of Arabic ones (Latin "em" ~ م) the message also
     offers that reading; a foreign *vowel sign* stands where an Arabic letter was, so it is replaced
     by the long vowel its name gives (Thai SARA I -> ي: فิصل -> فيصل). When the foreign letters are
-    most of the token (jqueryو) there is no suggestion: a space may be missing. Arabic proclitics
-    written onto a foreign word (وDell, الـCOVID, بـiPhone, as in ANERcorp) are normal Arabic
-    writing, not a defect.
+    most of the token (jqueryو) there is no suggestion: a space may be missing. Arabic proclitic
+    chains (:mod:`~dataset_builder.text.clitics`) written onto a foreign word (وDell, الـCOVID,
+    بـiPhone, as in ANERcorp) are normal Arabic writing, not a defect.
 ``lookalike``
     A letter from outside the core Arabic alphabet that looks like a core letter: Persian yeh ی
     (-> ي inside a word, -> ى at its end, where both are dotless), keheh ک -> ك, heh goal ہ and
@@ -66,6 +66,7 @@ from dataclasses import dataclass
 import regex
 
 from dataset_builder.problems import Problem, Severity
+from dataset_builder.text.clitics import is_proclitic_chain
 from dataset_builder.text.tokenize import token_spans
 
 __all__ = ["DEFECT_KINDS", "Defect", "detect_defects"]
@@ -165,8 +166,6 @@ _CANDIDATES = regex.compile(
 
 _ARABIC_LETTER = regex.compile(r"(?=\p{Script=Arabic})\p{L}")
 _FOREIGN_RUN = regex.compile(r"(?:(?![\p{Script=Arabic}\p{Script=Common}\p{Script=Inherited}])[\p{L}\p{M}])+")
-# Proclitics (conjunctions, prepositions, the article) written onto a foreign word: وDell, بـiPhone.
-_PROCLITIC_CHAIN = regex.compile(r"(?:[وف]?[بلك]?(?:ال)?|[وف]?لل)\u0640*")
 _PRESENTATION_RUN = regex.compile(r"[\ufb50-\ufdff\ufe70-\ufefe]+")
 _TATWEEL_RUN = regex.compile(r"\u0640+")
 _INVISIBLE = regex.compile(rf"[{_BIDI}{_ZERO_WIDTH}]")
@@ -337,8 +336,10 @@ def _mixed_script(text: str, token: str, token_start: int, token_end: int) -> li
     for match in _FOREIGN_RUN.finditer(token):
         run = match.group()
         before = token[: match.start()]
-        if _PROCLITIC_CHAIN.fullmatch(before) and not _ARABIC_LETTER.search(token, match.end()):
-            continue  # وDell, الـCOVID, بـiPhone: Arabic proclitics written onto a foreign word
+        # وDell, الـCOVID, بـiPhone: Arabic proclitics written onto a foreign word, often elongated
+        # with tatweel; the text may be NewsFANE's, which spells ل + ال as لال.
+        if is_proclitic_chain(before, segmented=True, tatweel=True) and not _ARABIC_LETTER.search(token, match.end()):
+            continue
         scripts = sorted({_script_name(c) for c in run})
         dropped = token[: match.start()] + token[match.end() :]
         reading = _transliterate(run)

@@ -10,9 +10,10 @@ Policies
 --------
 ``expand`` (default)
     A span boundary inside a token takes the whole token, as ANERcorp, Wojood and CAMeLBERT's
-    data do (``وبوتين B-PERS``). The part of the token outside the span is noted: a known proclitic
-    chain (و ف ب ل ك, the article ال, and chains such as وب ول فل وال بال لل) or enclitic pronoun
-    (ه ها هم هما هن ك كم كما كن ي نا) is a ``clitic-remainder``; anything else is a
+    data do (``وبوتين B-PERS``). The part of the token outside the span is noted: a proclitic chain
+    of :mod:`~dataset_builder.text.clitics` (و ف ب ل ك, the article ال, and chains such as وب ول فل
+    وال بال لل, optionally elongated with tatweel) or an enclitic pronoun (ه ها هم هما هن ك كم كما كن
+    ي نا) is a ``clitic-remainder``; anything else is a
     ``boundary-inside-token``, which usually means a tokenization or annotation error.
 ``split``
     Tokens are split at span boundaries so that every span aligns exactly (``و`` + ``بوتين``);
@@ -46,6 +47,7 @@ from typing import Literal, Protocol
 import regex
 
 from dataset_builder.problems import Problem, Severity
+from dataset_builder.text.clitics import BEFORE_FUSED_ARTICLE, is_proclitic_chain
 
 __all__ = ["NOTE_KINDS", "Policy", "Projection", "ProjectionNote", "project"]
 
@@ -66,10 +68,7 @@ NOTE_KINDS: dict[str, Severity] = {
 }
 """Every note kind and its severity. INFO kinds are recorded decisions; WARNING kinds lose or bend a span."""
 
-# A proclitic chain: conjunction, preposition, article, in that order (وبال, فلل, كال, ...).
-_PROCLITICS = regex.compile(r"(?:[وف]?[بلك]?(?:ال)?|[وف]?لل|[وف]?ل)\u0640?")
 _ENCLITICS = regex.compile(r"\u0640?(?:ه|ها|هم|هما|هن|ك|كم|كما|كن|ي|نا)")
-_FUSED_PREFIX = regex.compile(r"[وف]?ل")
 _LETTER_OR_MARK = regex.compile(r"[\p{L}\p{M}]")
 
 
@@ -322,7 +321,7 @@ def _note_lam_alef_fusion(text: str, item: _Item, notes: list[ProjectionNote]) -
         if word_start < 0:
             return
         prefix = text[word_start : item.start]
-        if _FUSED_PREFIX.fullmatch(prefix) and (word_start == 0 or not _LETTER_OR_MARK.match(text[word_start - 1])):
+        if prefix in BEFORE_FUSED_ARTICLE and (word_start == 0 or not _LETTER_OR_MARK.match(text[word_start - 1])):
             word_end = word_start + len(_WORD_AT.match(text, word_start).group())
             notes.append(_note(
                 item, "lam-alef-fusion",
@@ -344,7 +343,8 @@ def _note_remainders(
     """Under ``expand``: note the parts of the boundary tokens that lie outside the span."""
     if first_start < item.start:
         remainder = text[first_start : item.start]
-        if _PROCLITICS.fullmatch(remainder):
+        # Text as written: a clitic may be elongated (الـ), and NewsFANE's text spells ل + ال as لال.
+        if is_proclitic_chain(remainder, segmented=True, tatweel=True):
             kind, what = "clitic-remainder", "a proclitic"
         else:
             kind, what = "boundary-inside-token", "not a known proclitic"
