@@ -19,9 +19,9 @@ Corpora write the same sentence differently, so texts are compared on a *canonic
    next word, a lone pronoun or inflection suffix (ه ها هم هما هن نا ني ي ت ن) to the previous
    one. NewsFANE's ``و الصحية``, ``علي نا``, ``ك ما``, ``لكن ن ي`` become ``والصحية``, ``علينا``,
    ``كما``, ``لكنني`` -- the surface words ANERcorp has.
-4. Each word loses its proclitic chain: optional و/ف, then ب/ل/ك, then the article ال (and لل,
-   ل + ال with the alef elided; NewsFANE's ``لال…`` is read as ``لل…``), when at least two
-   letters remain. So ``والولايات``, ``بالولايات`` and ``الولايات`` are one word. This is a
+4. Each word loses its proclitic chain (:func:`dataset_builder.text.clitics.split_proclitics`,
+   article included): optional و/ف, then ب/ل/ك, then the article ال (and لل, ل + ال with the
+   alef elided; NewsFANE's ``لال…`` is read as ``لل…``), when at least two letters remain. So ``والولايات``, ``بالولايات`` and ``الولايات`` are one word. This is a
    deterministic function of the word, the same on both sides, so it never hides a difference
    between two words that are written the same way.
 
@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import regex
 
 from dataset_builder.problems import InputError, Problem, Severity
+from dataset_builder.text.clitics import FUSED_ARTICLE, PROCLITIC_LETTERS, SEGMENTED_FUSED_ARTICLE, split_proclitics
 
 if TYPE_CHECKING:
     import numpy as np
@@ -101,15 +102,13 @@ _HAMZA = "\u0621"
 _TEH_MARBUTA, _TEH, _ALEF_MAKSURA, _ALEF, _YEH, _HEH = "\u0629", "\u062a", "\u0649", "\u0627", "\u064a", "\u0647"
 #: Lone tokens that belong to the next word: conjunctions, one-letter prepositions, and the alef
 #: NewsFANE sometimes splits off a word's start (``ا حتلت``).
-PROCLITIC_TOKENS = frozenset({"و", "ف", "ب", "ل", "ك", "ا"})
+PROCLITIC_TOKENS = PROCLITIC_LETTERS | {"ا"}
 #: Lone tokens that belong to the previous word: pronoun enclitics and split-off inflection
 #: letters (NewsFANE writes كنت as ``كن ت`` and لكنني as ``لكن ن ي``). Independent words such as
 #: كما, كم, هو, هي are deliberately absent.
 ENCLITIC_TOKENS = frozenset({"ه", "ها", "هم", "هما", "هن", "نا", "ني", "ي", "ت", "ن"})
-# و/ف, then ب/ل/ك, then the article; "لل" is ل + ال with its alef elided (للاتحاد).
-_PROCLITIC_CHAIN = regex.compile(r"^(?:[وف])?(?:لل|[بك]?ال|[بلك])?")
 # NewsFANE's segmentation of ل + ال + word is لال…, of ال + word starting with ل is الال…
-_SEGMENTED_ARTICLE = (("لال", "لل"), ("الال", "الل"))
+_SEGMENTED_ARTICLE = ((SEGMENTED_FUSED_ARTICLE, FUSED_ARTICLE), ("الال", "الل"))
 
 
 def _normalize(text: str) -> str:
@@ -133,13 +132,10 @@ def _strip_proclitics(word: str) -> str:
     for segmented, surface in _SEGMENTED_ARTICLE:
         if word.startswith(segmented):
             word = surface + word[len(segmented) :]
-    match = _PROCLITIC_CHAIN.match(word)
-    cut = match.end() if match else 0
-    while cut and len(word) - cut < 2:
-        # Too little would remain (ولد, بن): strip less, trying the shorter chains.
-        shorter = _PROCLITIC_CHAIN.match(word[: cut - 1])
-        cut = shorter.end() if shorter else 0
-    return word[cut:].replace(_TEH_MARBUTA, _HEH).replace(_ALEF_MAKSURA, _YEH)
+    # A key, the same on both sides: the longest chain, article included, that leaves two letters
+    # (ولد and بن stay whole), whether or not the word really carries it (لبنان -> بنان).
+    _, stem = split_proclitics(word, article=True, min_stem=2)
+    return stem.replace(_TEH_MARBUTA, _HEH).replace(_ALEF_MAKSURA, _YEH)
 
 
 def canonical_tokens(text: str) -> list[str]:
