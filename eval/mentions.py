@@ -19,8 +19,8 @@ Whitespace runs match any whitespace run, and straight and typographic quotation
 1. **Normalized match** (kind ``exact`` when the surface is identical, else ``normalized``):
    ``الاسد`` finds ``الأسد``; ``معا`` finds ``معًا``; ``لايت`` finds ``لایت`` (Persian yeh).
 2. **Attached proclitics** (kind ``proclitic``): a match may start inside a token when what
-   precedes it in the token is a proclitic chain — conjunction و/ف, then preposition ب/ل/ك, then
-   the article ال (e.g. و, ب, وب, ال, وال, بال, لل, ولل). ``بوتين`` finds ``بوتين`` inside
+   precedes it in the token is a proclitic chain of :mod:`dataset_builder.text.clitics` — conjunction
+   و/ف, then preposition ب/ل/ك, then the article ال (e.g. و, ب, وب, ال, وال, بال, لل, ولل). ``بوتين`` finds ``بوتين`` inside
    ``وبوتين`` and the span covers ``بوتين`` only; a mention that includes the clitic (``وبوتين``)
    covers the whole token.
 3. **Lam-alef fusion** (kind ``lam-alef-fusion``): ل + ال is written لل, so ``الأمم`` never occurs
@@ -54,22 +54,16 @@ from typing import Any, Literal
 import regex
 
 from dataset_builder.problems import Problem, Severity
+from dataset_builder.text.clitics import BEFORE_FUSED_ARTICLE, proclitic_chains
 from dataset_builder.text.normalize import normalize, normalize_text
 from eval.types import Mention
 
 MatchKind = Literal["exact", "normalized", "proclitic", "lam-alef-fusion", "lookalike"]
 UnalignedReason = Literal["malformed", "empty-text", "not-found", "inside-word", "occurrences-exhausted"]
 
-_CONJUNCTIONS = ("", "و", "ف")
-_PREPOSITIONS = ("", "ب", "ل", "ك")
-_ARTICLES = ("", "ال")
-#: Proclitic chains (normalized spelling) that may precede a match inside the same token.
-PROCLITIC_CHAINS: frozenset[str] = frozenset(
-    {c + p + a for c in _CONJUNCTIONS for p in _PREPOSITIONS for a in _ARTICLES}
-    | {c + "لل" for c in _CONJUNCTIONS}
-) - {""}
-# What may precede the article's ل when ل + ال fused into لل.
-_FUSION_PREFIXES = frozenset({"ل", "ول", "فل"})
+#: Proclitic chains (normalized spelling) that may precede a match inside the same token: every chain of
+#: :mod:`dataset_builder.text.clitics`, with NewsFANE's segmented لال, since the document may be its text.
+PROCLITIC_CHAINS: frozenset[str] = frozenset(proclitic_chains(article=True, segmented=True))
 
 _WORD_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}\u0640]")
 _QUOTE_MARKS = "\"“”«»„‟"
@@ -176,7 +170,7 @@ class DocumentMatcher:
                 continue
             prefix = _token_prefix(text, start) if start > 0 and _is_word(text[start]) else ""
             if forced_kind == "lam-alef-fusion":
-                if prefix not in _FUSION_PREFIXES:
+                if prefix not in BEFORE_FUSED_ARTICLE:
                     continue
                 kind: MatchKind = "lam-alef-fusion"
             elif prefix and prefix not in PROCLITIC_CHAINS:

@@ -24,6 +24,7 @@ import regex
 
 from dataset_builder.model import Document, Span
 from dataset_builder.problems import Problem, Severity
+from dataset_builder.text.clitics import proclitic_prefixes
 from dataset_builder.text.normalize import normalize, normalize_text
 from eval.types import Mention
 
@@ -190,7 +191,6 @@ def _checked(span: Any, index: int, doc: Document, model_name: str, problems: li
 
 # Tokens for the gazetteer: runs of letters, marks and digits in the normalized text.
 _TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}]+")
-# Conjunction and preposition proclitics the gazetteer looks through (not the article: names keep it).
 _SPACES = regex.compile(r"[^\S\n]+")
 _NEWLINES = regex.compile(r"\s*\n\s*")
 
@@ -210,8 +210,6 @@ def _key(surface: str) -> tuple[str, ...]:
         key.append(match.group())
     return tuple(key)
 
-
-_PROCLITICS = ("وب", "ول", "وك", "فب", "فل", "فك", "و", "ف", "ب", "ل", "ك")
 
 
 class GazetteerModel:
@@ -295,9 +293,10 @@ class GazetteerModel:
         self, tokens: list[tuple[int, int, str]], gaps: list[str], i: int
     ) -> tuple[int, str, int] | None:
         first = tokens[i][2]
-        # The bare token first, then with a proclitic removed: a dictionary word wins over a split.
+        # The bare token first, then with a conjunction/preposition chain removed, longest first (not the
+        # article: names keep it): a dictionary word wins over a split.
         heads = [(first, 0)]
-        heads += [(first[len(p):], len(p)) for p in _PROCLITICS if first.startswith(p) and len(first) > len(p) + 1]
+        heads += [(stem, len(prefix)) for prefix, stem in reversed(proclitic_prefixes(first, min_stem=2))]
         for length in range(min(self._longest, len(tokens) - i), 0, -1):
             rest: list[str] = []
             for k in range(i + 1, i + length):
