@@ -15,15 +15,16 @@ from typing import Literal
 import regex
 
 from dataset_builder.model import Document, Span
+from dataset_builder.text.clitics import MIN_STEM, proclitic_chains, proclitic_prefixes, restore_elided_article
 from dataset_builder.text.normalize import normalize_text
 
 CliticConvention = Literal["include", "exclude"]
 
 #: Conjunction and preposition proclitics that attach to a name (و ف ب ل ك and their pairs), longest
 #: first. The article ال is not here: it belongs to the name (الأسد, القاهرة) in every guideline we read.
-PROCLITICS: tuple[str, ...] = ("وب", "ول", "وك", "فب", "فل", "فك", "و", "ف", "ب", "ل", "ك")
-#: The shortest stem left after removing a proclitic; shorter remainders are not names (بن, لا).
-MIN_STEM = 2
+PROCLITICS: tuple[str, ...] = proclitic_chains(article=False)
+# MIN_STEM (re-exported): the shortest stem left after removing a proclitic; shorter remainders are not
+# names (بن, لا).
 
 _LETTER = regex.compile(r"\p{L}")
 
@@ -72,12 +73,11 @@ def proclitic_splits(word: str) -> list[tuple[str, int]]:
     is ل + ليبيا): ``للقاهرة`` -> ``[..., ("لقاهرة", 1), ("القاهرة", 1)]``.
     """
     splits = [(word, 0)]
-    for proclitic in sorted(PROCLITICS, key=len):
-        if word.startswith(proclitic) and len(word) - len(proclitic) >= MIN_STEM:
-            stem = word[len(proclitic):]
-            splits.append((stem, len(proclitic)))
-            if proclitic.endswith("ل") and stem.startswith("ل") and len(stem) > MIN_STEM:
-                splits.append(("ا" + stem, len(proclitic)))  # لل + X is ل + ال + X
+    for proclitic, stem in proclitic_prefixes(word, min_stem=MIN_STEM):
+        splits.append((stem, len(proclitic)))
+        restored = restore_elided_article(proclitic, stem, min_stem=MIN_STEM)
+        if restored is not None:
+            splits.append((restored, len(proclitic)))
     return splits
 
 
