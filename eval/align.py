@@ -36,9 +36,11 @@ Arabic attaches conjunctions (و ف), prepositions (ب ك ل) and the article (�
 ``وبوتين`` is "and Putin", ``للأمم`` "for the nations" (ل + ال with the alef dropped). Corpora
 disagree on whether a mention includes them (ANERcorp and Wojood include them, NewsFANE splits
 them off). With ``clitic_tolerance=True`` two spans with the same end whose starts differ only by
-such a chain — ``[وف]? ([بكل] | [بك]?ال | لل)?``, optionally with short vowels — are matched as if
-their boundaries were equal, provided the chain is attached: the longer span starts a word and the
-shorter one starts inside that same word. The text is taken from ``texts[doc_id]``.
+such a chain (:mod:`dataset_builder.text.clitics`: ``[وف]? ([بكل] | [بك]?ال | لل)?``, optionally
+with short vowels) are matched as if their boundaries were equal, provided the chain is attached:
+both starts lie in one written word, the text from its start to each of them is empty or a chain.
+So in وللشعب a predicted للشعب (after و) matches a gold لشعب (at the fused article's lam): they
+differ by the preposition ل. The text is taken from ``texts[doc_id]``.
 
 Complexity: candidates are found with two sorted sweeps (a predicted mention starting inside a
 gold one, or a gold mention starting inside a predicted one), ``O((n + k) log n)`` for ``n``
@@ -53,6 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dataset_builder.text.clitics import is_proclitic_chain
 from eval.types import AlignedPair, ErrorClass, Mention
 
 __all__ = [
@@ -228,7 +231,6 @@ def match_spans(gold: SpanArrays, pred: SpanArrays, *,
 
 # ----------------------------------------------------------------------------------------- clitics
 
-_PROCLITICS = re.compile(r"[وف]?(?:[بكل]|[بك]?ال|لل)?")
 _SHORT_VOWELS = re.compile(r"[\u064B-\u065F\u0670\u0640]")  # harakat, superscript alef, tatweel
 
 
@@ -251,9 +253,11 @@ def differs_by_proclitics(text: str, start_a: int, start_b: int, end: int) -> bo
     Returns
     -------
     bool
-        True when ``text[min:max]`` of the two starts is a proclitic chain (و ف, then ب ك ل, or ال
-        with or without ب ك, or لل), the longer span starts a word and the shorter one continues
-        that same word.
+        True when both starts lie on proclitic boundaries of one written word: the text from the
+        word's start to the shorter span is a proclitic chain of :mod:`dataset_builder.text.clitics`
+        (و ف, then ب ك ل, or ال with or without ب ك, or لل; short vowels and tatweel aside), and the
+        longer span starts the word or right after a shorter chain. So in وللشعب the spans وللشعب,
+        للشعب (after و), لشعب (at the fused article's lam) and شعب all differ only by proclitics.
 
     Examples
     --------
@@ -262,16 +266,22 @@ def differs_by_proclitics(text: str, start_a: int, start_b: int, end: int) -> bo
     True
     >>> differs_by_proclitics("و بوتين", 0, 2, 7)
     False
+    >>> differs_by_proclitics("وللشعب", 1, 2, 6)  # the preposition ل before the fused article
+    True
     """
     a, b = sorted((start_a, start_b))
     if a == b or b >= end or end > len(text) or a < 0:
         return False
-    chain = _SHORT_VOWELS.sub("", text[a:b])
-    if not chain or not _PROCLITICS.fullmatch(chain):
-        return False
     if not text[b].isalpha():  # the shorter span must continue the same written word
         return False
-    return a == 0 or not (text[a - 1].isalpha() or _is_mark(text[a - 1]))
+    word_start = a
+    while word_start > 0 and (text[word_start - 1].isalpha() or _is_mark(text[word_start - 1])):
+        word_start -= 1
+    # The longer span may itself start after a clitic: gold لشعب (at the article's lam in وللشعب, as
+    # the guideline writes ل + ال) against a predicted للشعب differs by the preposition ل alone.
+    outer = _SHORT_VOWELS.sub("", text[word_start:a])
+    whole = _SHORT_VOWELS.sub("", text[word_start:b])
+    return whole != outer and (not outer or is_proclitic_chain(outer)) and is_proclitic_chain(whole)
 
 
 # ------------------------------------------------------------------------------------ Mention API

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from pathlib import Path
@@ -16,6 +17,7 @@ from eval.types import AlignedPair, ErrorClass, Mention
 
 SEED_ARTICLE = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "raw" / \
     "sana-2021-09-14-assad-putin-moscow.txt"
+SEED_GOLD = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "sana-sample.jsonl"
 
 
 def _outcomes(pairs: list[AlignedPair]) -> Counter[ErrorClass]:
@@ -140,6 +142,28 @@ def test_clitic_tolerance_on_the_seed_article() -> None:
     tolerant = align(gold, [decoy, *pred], clitic_tolerance=True, texts={"sana": text})
     assert {(p.pred, p.outcome) for p in tolerant} == {(pred[0], ErrorClass.CLITIC_BOUNDARY),
                                                        (decoy, ErrorClass.SPURIOUS)}
+
+
+def test_preposition_before_a_fused_article_is_a_proclitic_difference() -> None:
+    # ل + ال is written لل, and the SANA gold starts a mention at the article's lam (وللشعب -> لشعب).
+    # A model that keeps the preposition but not the conjunction predicts للشعب: the two differ by
+    # the preposition ل alone, although neither starts the word.
+    doc = json.loads(SEED_GOLD.read_text(encoding="utf-8").splitlines()[0])
+    text = doc["text"]
+    gold_span = next(s for s in doc["spans"] if text[s["start"]:s["end"]] == "لشعب الروسي")
+    start, end = gold_span["start"], gold_span["end"]
+    assert text[start - 2:start] == "ول"
+    gold = [Mention("sana", start, end, gold_span["label"])]
+    for pred_start in (start - 1, start - 2):  # للشعب, وللشعب
+        pred = [Mention("sana", pred_start, end, gold_span["label"])]
+        assert [p.outcome for p in align(gold, pred)] == [ErrorClass.WRONG_BOUNDARY]
+        tolerant = align(gold, pred, clitic_tolerance=True, texts={"sana": text})
+        assert [p.outcome for p in tolerant] == [ErrorClass.CLITIC_BOUNDARY]
+    assert differs_by_proclitics(text, start - 1, start + 1, end)  # للشعب vs شعب: ل + the fused article
+    assert differs_by_proclitics("وبالقاهرة", 1, 2, 9)  # بالقاهرة after و vs القاهرة
+    # Inside the stem it is still a wrong boundary, even when the longer span starts after a clitic.
+    assert not differs_by_proclitics(text, start + 1, start + 2, end)  # شعب vs عب
+    assert not differs_by_proclitics("الروسية", 2, 3, 7)  # روسية vs وسية: ر is not a clitic
 
 
 # ----------------------------------------------------------------------------------- properties
