@@ -121,7 +121,7 @@ PROCLITIC_LETTERS: frozenset[str] = frozenset(CONJUNCTIONS + PREPOSITIONS)
 BEFORE_FUSED_ARTICLE: frozenset[str] = frozenset(c + "ل" for c in ("", *CONJUNCTIONS))
 """What may precede the article's lam in a fused لل: the preposition ل after an optional conjunction."""
 MIN_STEM = 2
-"""Default shortest stem left by a cut: shorter remainders are rarely words of their own (ولد is not و + لد)."""
+"""Default shortest stem left by a cut: one letter is rarely a word of its own (بن is not ب + ن)."""
 
 # Letter order of the inventory, to list chains the same way in every process (frozensets are not).
 _ORDER = {letter: rank for rank, letter in enumerate("وفبلكا")}
