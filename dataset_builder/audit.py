@@ -21,9 +21,10 @@ Corpora write the same sentence differently, so texts are compared on a *canonic
    ``كما``, ``لكنني`` -- the surface words ANERcorp has.
 4. Each word loses its proclitic chain (:func:`dataset_builder.text.clitics.split_proclitics`,
    article included): optional و/ف, then ب/ل/ك, then the article ال (and لل, ل + ال with the
-   alef elided; NewsFANE's ``لال…`` is read as ``لل…``), when at least two letters remain. So ``والولايات``, ``بالولايات`` and ``الولايات`` are one word. This is a
-   deterministic function of the word, the same on both sides, so it never hides a difference
-   between two words that are written the same way.
+   alef elided; NewsFANE's ``لال…`` is read as ``لل…``), when at least two letters remain. So
+   ``والولايات``, ``بالولايات`` and ``الولايات`` are one word. This is a deterministic function
+   of the word, the same on both sides, so it never hides a difference between two words that
+   are written the same way.
 
 Near duplicates
 ---------------

@@ -20,9 +20,9 @@ Whitespace runs match any whitespace run, and straight and typographic quotation
    ``الاسد`` finds ``الأسد``; ``معا`` finds ``معًا``; ``لايت`` finds ``لایت`` (Persian yeh).
 2. **Attached proclitics** (kind ``proclitic``): a match may start inside a token when what
    precedes it in the token is a proclitic chain of :mod:`dataset_builder.text.clitics` — conjunction
-   و/ف, then preposition ب/ل/ك, then the article ال (e.g. و, ب, وب, ال, وال, بال, لل, ولل). ``بوتين`` finds ``بوتين`` inside
-   ``وبوتين`` and the span covers ``بوتين`` only; a mention that includes the clitic (``وبوتين``)
-   covers the whole token.
+   و/ف, then preposition ب/ل/ك, then the article ال (e.g. و, ب, وب, ال, وال, بال, لل, ولل).
+   ``بوتين`` finds ``بوتين`` inside ``وبوتين`` and the span covers ``بوتين`` only; a mention that
+   includes the clitic (``وبوتين``) covers the whole token.
 3. **Lam-alef fusion** (kind ``lam-alef-fusion``): ل + ال is written لل, so ``الأمم`` never occurs
    in ``للأمم``; a mention starting with ال finds the fused form and the span starts at the
    article's ل (``لأمم``).
