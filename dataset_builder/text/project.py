@@ -13,8 +13,8 @@ Policies
     data do (``وبوتين B-PERS``). The part of the token outside the span is noted: a proclitic chain
     of :mod:`~dataset_builder.text.clitics` (و ف ب ل ك, the article ال, and chains such as وب ول فل
     وال بال لل, optionally elongated with tatweel) or an enclitic pronoun (ه ها هم هما هن ك كم كما كن
-    ي نا) is a ``clitic-remainder``; anything else is a
-    ``boundary-inside-token``, which usually means a tokenization or annotation error.
+    ي نا) is a ``clitic-remainder``; anything else is a ``boundary-inside-token``, which usually
+    means a tokenization or annotation error.
 ``split``
     Tokens are split at span boundaries so that every span aligns exactly (``و`` + ``بوتين``);
     ``Projection.tokens`` then differs from the input and each split is noted (``token-split``).
