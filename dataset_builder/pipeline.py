@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import os
 import re
 import shutil
@@ -80,8 +81,10 @@ _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _GIVEN_TOKEN = re.compile(r"[^ \n]+")
 #: Documents are handed to the text layer (and to worker processes) in batches of this size.
 TEXT_BATCH = 64
-#: A record batch is cut every this many documents (or earlier for very large documents).
-WRITE_BATCH = 1000
+#: A record batch is cut every this many documents of a split (or earlier for very large ones).
+#: The buffers of every split are held at once, as Python objects (~60 KB per 300-token
+#: document), so this bounds the build's memory: 256 keeps it near 250 MB.
+WRITE_BATCH = 256
 _WRITE_BATCH_BYTES = 64 * 1024 * 1024
 
 
@@ -384,6 +387,22 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _fewer_gc_passes() -> Iterator[None]:
+    """Raise the collector's first threshold while documents stream through.
+
+    A build allocates millions of small objects that never form cycles (token strings, offsets);
+    at the default threshold of 700 allocations the collector keeps rescanning the live batch
+    buffers, which costs about a tenth of the build. Restored on exit.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], 50_000), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -596,7 +615,7 @@ def build_documents(
     run.card_options = card
     run.previous = previous_dir
     try:
-        with _sigterm_unwinds():
+        with _sigterm_unwinds(), _fewer_gc_passes():
             run.run(items, progress=progress)
             fsync_tree(tmp_dir)
             _publish(tmp_dir, final_dir, force=force)
