@@ -47,6 +47,12 @@ def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and its (worker) children: steadier than wall time on a shared machine."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 # ---- child processes ---------------------------------------------------------------------------
 
 
@@ -56,12 +62,14 @@ def child_ours(source: Path, out: Path, jobs: int) -> dict[str, Any]:
     from dataset_builder.split import parse_split_spec
 
     schema = load_schema(SCHEMA)
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     report = build([source], schema=schema, name="bench", version="1.0.0", out_dir=out, fmt="jsonl",
                    split=parse_split_spec("train=0.8,validation=0.1,test=0.1"), progress=False, jobs=jobs,
                    force=True)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "documents": report.documents.written, "rejected": report.documents.rejected,
+    return {"seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu, "documents": report.documents.written,
+            "rejected": report.documents.rejected,
             "peak_rss_mb": _rss_mb(), "peak_rss_children_mb": _rss_mb(resource.RUSAGE_CHILDREN)}
 
 
@@ -92,6 +100,7 @@ def child_datasets(rows_dir: Path, out: Path) -> dict[str, Any]:
     # Holding 100k documents' rows in memory takes ~10 GB of Python objects, so the generator
     # streams them from the pickles instead; the time of a pass that only unpickles them is
     # measured first and subtracted, which leaves the time datasets spends writing.
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     n_documents = 0
     for config, splits in files.items():
@@ -99,8 +108,10 @@ def child_datasets(rows_dir: Path, out: Path) -> dict[str, Any]:
             for _ in _pickled_rows(path):
                 n_documents += config == "documents"
     read_seconds = time.perf_counter() - start
+    read_cpu = _cpu_seconds() - cpu
     cache = Path(tempfile.mkdtemp(prefix="hf-cache-", dir=out.parent))
 
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     for config, splits in files.items():
         dataset_dict = datasets.DatasetDict({
@@ -112,8 +123,10 @@ def child_datasets(rows_dir: Path, out: Path) -> dict[str, Any]:
         })
         dataset_dict.save_to_disk(str(out / config))
     total_seconds = time.perf_counter() - start
+    total_cpu = _cpu_seconds() - cpu
     shutil.rmtree(cache, ignore_errors=True)
-    return {"seconds": total_seconds - read_seconds, "seconds_with_reading": total_seconds,
+    return {"seconds": total_seconds - read_seconds, "cpu_seconds": total_cpu - read_cpu,
+            "seconds_with_reading": total_seconds,
             "read_seconds": read_seconds, "documents": n_documents, "peak_rss_mb": _rss_mb()}
 
 
@@ -189,7 +202,8 @@ def main() -> None:
     assert ours["documents"] == theirs["documents"] == args.docs, (ours, theirs)
 
     def line(label: str, r: dict[str, Any], extra: str = "") -> str:
-        return (f"{label:<34} {r['seconds']:8.2f} s {args.docs / r['seconds']:9.0f} docs/s "
+        return (f"{label:<30} {r['seconds']:7.1f} s (CPU {r['cpu_seconds']:7.1f} s) "
+                f"{args.docs / r['seconds']:6.0f} docs/s "
                 f"{mb / r['seconds']:7.2f} MB/s   peak RSS {r['peak_rss_mb']:7.0f} MB{extra}")
 
     print(f"\n{args.docs:,} documents, {mb:.1f} MB of JSONL; {_machine()}")
@@ -197,7 +211,8 @@ def main() -> None:
                f" (+ workers {ours['peak_rss_children_mb']:.0f} MB)" if args.jobs > 1 else ""))
     print(line("datasets from_generator+save", theirs,
                f" (unpickling the rows, {theirs['read_seconds']:.1f} s, subtracted)"))
-    print(f"ratio (datasets time / our time): {theirs['seconds'] / ours['seconds']:.2f}")
+    print(f"ratio (datasets time / our time): wall {theirs['seconds'] / ours['seconds']:.2f}, "
+          f"CPU {theirs['cpu_seconds'] / ours['cpu_seconds']:.2f}")
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
 
