@@ -33,6 +33,7 @@ import regex
 
 from dataset_builder.model import Document, Span
 from dataset_builder.problems import InputError, Problem
+from dataset_builder.text.clitics import split_proclitics
 from dataset_builder.text.normalize import normalize_text
 from eval.baselines._words import (
     CliticConvention,
@@ -47,12 +48,6 @@ from eval.baselines._words import (
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from datasets import Dataset
 
-# Proclitic sequences stripped for the stem feature, longest first: conjunction, then preposition,
-# then the article (لل is ل + ال with the alef dropped, as written).
-_STEM_PREFIXES = tuple(sorted(
-    {c + p + a for c in ("", "و", "ف") for p in ("", "ب", "ك", "ل") for a in ("", "ال")} - {""} | {"لل", "ولل", "فلل"},
-    key=len, reverse=True,
-))
 _ARABIC = regex.compile(r"\p{Arabic}")
 _LATIN = regex.compile(r"\p{Latin}")
 _DIGIT = regex.compile(r"\p{N}")
@@ -68,11 +63,9 @@ def _shape(word: str) -> str:
 
 
 def _stem(norm: str) -> tuple[str, str]:
-    """``(proclitics, stem)`` of a normalized word; the stem keeps at least two letters."""
-    for prefix in _STEM_PREFIXES:
-        if norm.startswith(prefix) and len(norm) - len(prefix) >= 2:
-            return prefix, norm[len(prefix):]
-    return "", norm
+    """``(proclitics, stem)`` of a normalized word: the longest proclitic chain, article included (and
+    NewsFANE's segmented لال), cut off; the stem keeps at least two letters. A matching key, not an analysis."""
+    return split_proclitics(norm, article=True, segmented=True)
 
 
 def token_features(words: Sequence[str]) -> list[list[str]]:
