@@ -379,13 +379,15 @@ def _layout(encoded: EncodedTags, codes: _VocabCodes, first_type: int, sentinel_
     n_sent = encoded.n_sentences
     size = len(encoded.ids) + n_sent + 1
     first = encoded.offsets[:-1] + np.arange(1, n_sent + 1)
+    # Outside row k sits at offsets[k] + k (before sentence k; the last one after the last sentence).
+    # A boolean mask scatter is several times faster than scattering through token positions.
+    token_row = np.ones(size, dtype=bool)
+    token_row[encoded.offsets + np.arange(n_sent + 1)] = False
     prefix = np.full(size, P_O, dtype=np.int8)
     types = np.full(size, sentinel_type, dtype=np.int32)
+    prefix[token_row] = codes.prefix[encoded.ids]
+    types[token_row] = codes.type_id[encoded.ids]
     types[0] = first_type
-    sentence_of_token = np.repeat(np.arange(n_sent), encoded.lengths)
-    positions = np.arange(len(encoded.ids)) + sentence_of_token + 1
-    prefix[positions] = codes.prefix[encoded.ids]
-    types[positions] = codes.type_id[encoded.ids]
     return prefix, types, first
 
 
