@@ -162,13 +162,6 @@ def _given_tokens(text: str) -> tuple[list[int], list[int], list[tuple[int, int]
     return starts, ends, sentences
 
 
-def _token_bounds(tokens: Sequence[Any]) -> tuple[list[int], list[int]]:
-    """Starts and ends of projected tokens, given as (start, end) pairs or objects with .start/.end."""
-    if tokens and not isinstance(tokens[0], tuple):
-        return [t.start for t in tokens], [t.end for t in tokens]
-    return [a for a, _ in tokens], [b for _, b in tokens]
-
-
 def analyse_text(task: TextTask) -> TextResult:
     """Tokens, sentences, defects and IOB2 tag ids of one document.
 
@@ -187,7 +180,6 @@ def analyse_text(task: TextTask) -> TextResult:
         starts, ends, sentence_spans = _given_tokens(text)
     else:
         starts, ends = token_spans(text)
-        starts, ends = list(starts), list(ends)
         sentence_spans = [(int(a), int(b)) for a, b in split_sentences(text, starts, ends)]
 
     defects = [
@@ -203,7 +195,7 @@ def analyse_text(task: TextTask) -> TextResult:
             projection = project(text, starts, ends, spans, policy=task.policy, levels=levels)
             projections[name] = projection
             if task.policy == "split":
-                new_starts, new_ends = _token_bounds(projection.tokens)
+                new_starts, new_ends = projection.token_starts, projection.token_ends
                 if new_starts != starts or new_ends != ends:
                     starts, ends, changed = new_starts, new_ends, True
         if not changed:

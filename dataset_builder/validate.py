@@ -94,6 +94,7 @@ def _check_spans(doc: Document, schema: Schema, problems: list[Problem]) -> list
     text = doc.text
     n = len(text)
     layers = {layer.name: layer for layer in schema.layers}
+    label_sets = {layer.name: frozenset(layer.label_names) for layer in schema.layers}
     usable: list[Span] = []
     for span_id, count in Counter(s.id for s in doc.spans).items():
         if count > 1:
@@ -145,7 +146,7 @@ def _check_spans(doc: Document, schema: Schema, problems: list[Problem]) -> list
                     offset=span.start,
                 )
             )
-        elif span.label not in layer.label_names:
+        elif span.label not in label_sets[span.layer]:
             close = difflib.get_close_matches(span.label, layer.label_names, n=1)
             hint = f"Did you mean {close[0]!r}? " if close else ""
             problems.append(

@@ -30,6 +30,7 @@ _METADATA_TEXT_FIELDS = ("title", "date", "dateline_place", "dateline_agency", "
 _DOCUMENT_KEYS = ("id", "text", "metadata", "spans", "links")
 _METADATA_KEYS = (*_METADATA_TEXT_FIELDS, "paragraphs", "extra")
 _SPAN_KEYS = ("id", "layer", "start", "end", "label", "text", "attributes")
+_SPAN_KEY_SET = frozenset(_SPAN_KEYS)
 _LINK_KEYS = ("id", "type", "from", "to")
 
 
@@ -291,6 +292,17 @@ class _ObjectReader:
         return Metadata(**fields, paragraphs=tuple(paragraphs), extra=_to_frozen(extra))
 
     def span(self, item: Any, field: str) -> Span:
+        # Fast path for a well-formed span (the common case on large corpora); anything else takes the
+        # checked path below, which names what is wrong. `type(...) is int` also rules out booleans.
+        if (type(item) is dict and item.keys() <= _SPAN_KEY_SET and type(item.get("id")) is str
+                and type(item.get("layer")) is str and type(item.get("start")) is int
+                and type(item.get("end")) is int and type(item.get("label")) is str
+                and type(item.get("text")) in (str, type(None)) and "attributes" not in item):
+            return Span(item["id"], item["layer"], item["start"], item["end"], item["label"], item.get("text"),
+                        location=self.location)
+        return self._checked_span(item, field)
+
+    def _checked_span(self, item: Any, field: str) -> Span:
         self.expect(item, field, dict, "object")
         for required in ("id", "layer", "start", "end", "label"):
             if required not in item:

@@ -149,9 +149,15 @@ class Projection:
     ``tokens[i]`` is ``(start, end)``; ``tags[level][i]`` is the tag of token ``i`` at that level.
     """
 
-    tokens: list[tuple[int, int]]
+    token_starts: list[int]
+    token_ends: list[int]
     tags: list[list[str]]
     notes: list[ProjectionNote]
+
+    @property
+    def tokens(self) -> list[tuple[int, int]]:
+        """``(start, end)`` of every token (built on demand: the build reads the two offset lists)."""
+        return list(zip(self.token_starts, self.token_ends, strict=True))
 
 
 @dataclass(slots=True)
@@ -211,13 +217,14 @@ def project(
     items = _valid_items(text, spans, notes)
     placed = _assign_levels(items, levels, notes)
 
-    tokens = list(zip(starts, ends, strict=True))
     if policy == "split":
-        tokens = _split_tokens(text, tokens, placed, notes)
-    token_starts = [s for s, _ in tokens]
-    token_ends = [e for _, e in tokens]
+        tokens = _split_tokens(text, list(zip(starts, ends, strict=True)), placed, notes)
+        token_starts = [s for s, _ in tokens]
+        token_ends = [e for _, e in tokens]
+    else:
+        token_starts, token_ends = list(starts), list(ends)
 
-    tags = [["O"] * len(tokens) for _ in range(levels)]
+    tags = [["O"] * len(token_starts) for _ in range(levels)]
     level_end = [0] * levels  # first token index still free at each level
     for item in placed:
         _note_lam_alef_fusion(text, item, notes)
@@ -253,7 +260,7 @@ def project(
             column[i] = f"I-{item.label}"
         level_end[level] = last + 1
     notes.sort(key=lambda n: (n.start, -n.end, n.span_index, n.kind))
-    return Projection(tokens, tags, notes)
+    return Projection(token_starts, token_ends, tags, notes)
 
 
 def _valid_items(
