@@ -10,7 +10,7 @@ Example (``corpora/sana-sample/recipe.yaml``)::
     reader_options: {}                 # keyword arguments for the reader
     split: {test: 1.0}                 # name: ratio pairs (optional `seed`), {file: splits.tsv},
                                        # {blocks: {train: 0.8, ..., run: 2}} or {by_file: {train.txt: train}}
-    label_map: newsfane-to-anercorp    # optional: a label map (eval/labelmaps name, or a YAML path
+    label_map: newsfane-to-anercorp    # optional: a label map (dataset_builder/labelmaps name, or a YAML path
                                        # relative to the recipe) applied by the reader after decoding
     audit: {max_leakage: 0.0, action: refuse}  # optional: cross-split duplicate check before publishing
     policy: expand                     # projection policy: expand | split | strict
@@ -210,8 +210,8 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
 
 def _load_label_map(recipe_path: Path, value: Any) -> dict[str, str | None]:
     """The ``label_map:`` of a recipe as a plain dict: a YAML path relative to the recipe, or the name
-    of a map shipped in ``eval/labelmaps`` (one file format and one parser for builds and scoring)."""
-    from eval.labels import LabelMap
+    of a map shipped in ``dataset_builder/labelmaps`` (one file format and one parser for builds and scoring)."""
+    from dataset_builder.labels import LabelMap
 
     if not isinstance(value, str) or not value:
         raise _error(recipe_path, f"`label_map` must be a map name or a path, not {value!r}.",
@@ -222,7 +222,7 @@ def _load_label_map(recipe_path: Path, value: Any) -> dict[str, str | None]:
     except ValueError as exc:
         raise _error(recipe_path, f"`label_map` {value!r}: {exc}",
                      f"Give the path of a label-map YAML relative to the recipe (looked for {candidate}), "
-                     "or the name of a map in eval/labelmaps.") from None
+                     "or the name of a map in dataset_builder/labelmaps.") from None
     return dict(label_map.mapping)
 
 

@@ -330,7 +330,7 @@ def _resolve_label_map(label_map: Any) -> tuple[Any, dict[str, Any] | None]:
     """A :class:`eval.labels.LabelMap` and its description for provenance.
 
     Accepts a LabelMap, a plain mapping (``unknown="error"``: every label must be listed), a YAML
-    path, or the name of a built-in map (``eval/labelmaps/<name>.yaml``).
+    path, or the name of a built-in map (``dataset_builder/labelmaps/<name>.yaml``).
     """
     if label_map is None:
         return None, None

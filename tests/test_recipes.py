@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "corpora" / "recipes"
 SHARED = ROOT.parent / "shared" / "corpora"
 SLICES = ROOT / "tests" / "fixtures" / "corpora"
-LABELMAPS = ROOT / "eval" / "labelmaps"
+LABELMAPS = ROOT / "dataset_builder" / "labelmaps"
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"the shared corpora are not at {SHARED}")
 
