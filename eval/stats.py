@@ -532,7 +532,8 @@ def paired_bootstrap(
         p = (1 + #{ |delta_i - delta| >= |delta| }) / (1 + n_resamples)
 
     The ``+1`` terms count the observed test set as one of the samples, so ``p`` is never 0 and
-    identical systems give exactly ``p = 1``.
+    identical systems give exactly ``p = 1``. A test set of one unit is refused: it has no
+    variation to resample.
 
     Parameters
     ----------
@@ -552,6 +553,14 @@ def paired_bootstrap(
     a, b = _paired(counts_a, counts_b)
     if a.n_units == 0:
         raise ValueError("no units to resample: the test set is empty.")
+    if a.n_units == 1:
+        # Every resample of one unit is the test set itself: the centred differences are all 0, so
+        # any non-zero delta would get the smallest possible p-value, 1 / (n_resamples + 1).
+        raise ValueError(
+            f"the paired bootstrap needs at least 2 units to resample; the test set has 1 ({a.units[0]!r}), on "
+            "which every resample is the test set itself and any difference would look significant. Compare "
+            "on more documents (approximate randomization accepts one, but cannot find a difference "
+            "significant on it).")
     selector = a._selector(average)
     score_a, score_b = a.score(metric, average, zero_division), b.score(metric, average, zero_division)
     delta = score_b - score_a

@@ -224,7 +224,12 @@ def test_eval_against_a_built_dataset_then_compare(built: Path, tmp_path: Path) 
     assert a.score("entities").micro.recall < b.score("entities").micro.recall
     assert a.score("quotes").micro.f1 == 1.0
 
-    table = invoke("compare", tmp_path / "run-a.json", tmp_path / "run-b.json", "--n", "200")
+    # One document: the paired bootstrap (the default) has nothing to resample and refuses.
+    refused = invoke("compare", tmp_path / "run-a.json", tmp_path / "run-b.json", "--n", "200")
+    assert refused.exit_code == EXIT_USAGE and "at least 2 units" in refused.stderr, refused.output
+    assert "Traceback" not in refused.output
+    table = invoke("compare", tmp_path / "run-a.json", tmp_path / "run-b.json", "--n", "200", "--test",
+                   "approximate-randomization")
     assert table.exit_code == 0, table.output
     rows = [line.split() for line in table.stdout.splitlines() if line.startswith(("entities", "quotes"))]
     assert [(r[0], r[1]) for r in rows] == [("entities", "strict"), ("entities", "partial"),

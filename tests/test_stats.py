@@ -222,6 +222,20 @@ def test_identical_systems_have_zero_delta_and_p_one() -> None:
         assert result.p_value == 1.0
 
 
+def test_paired_bootstrap_refuses_a_single_unit_rather_than_call_any_difference_significant() -> None:
+    # One document: every resample is the document itself, so without the refusal the centred
+    # differences are all 0 and any delta, however small, gets p = 1 / (n + 1).
+    one = UnitCounts(("doc",), ("PERS",), tp=[[1]], fp=[[0]], fn=[[1]])
+    better = UnitCounts(("doc",), ("PERS",), tp=[[2]], fp=[[0]], fn=[[0]])
+    with pytest.raises(ValueError, match="at least 2 units"):
+        paired_bootstrap(one, better, n_resamples=100)
+    # Approximate randomization stays available and, honestly, finds nothing significant.
+    assert approximate_randomization(one, better, n_trials=100).p_value == 1.0
+    two = UnitCounts(("d1", "d2"), ("PERS",), tp=[[1], [1]], fp=[[0], [0]], fn=[[1], [1]])
+    two_better = UnitCounts(("d1", "d2"), ("PERS",), tp=[[2], [1]], fp=[[0], [0]], fn=[[0], [1]])
+    assert 0 < paired_bootstrap(two, two_better, n_resamples=100).p_value <= 1
+
+
 def _system(n_units: int, recall: float, seed: int) -> UnitCounts:
     """A system that finds each of 5 gold mentions per unit with probability ``recall``."""
     rng = np.random.default_rng(seed)
