@@ -296,7 +296,7 @@ def validate(
 ) -> None:
     """List ALL problems of the input (file:line, what, fix) and a summary; exit 1 if any error."""
     from dataset_builder.model import Unreadable
-    from dataset_builder.readers import read
+    from dataset_builder.pipeline import read_inputs
     from dataset_builder.schema import load_schema
     from dataset_builder.validate import DocumentIdTracker, validate_document
 
@@ -310,20 +310,19 @@ def validate(
         codes: Counter[str] = Counter()
         n_docs = n_bad = 0
         ids = DocumentIdTracker()
-        for path in inputs:
-            for item in read(path, format):
-                n_docs += 1
-                if isinstance(item, Unreadable):
-                    problems = [p.at(item.location) for p in item.problems]
-                else:
-                    problems = [p.at(item.location) for p in item.problems]
-                    problems += ids.check(item) + validate_document(item, loaded_schema)
-                if any(p.is_error for p in problems):
-                    n_bad += 1
-                for problem in problems:
-                    severities[problem.severity.value] += 1
-                    codes[problem.code] += 1
-                    typer.echo(problem.to_json() if json_output else str(problem))
+        for item in read_inputs(inputs, format):
+            n_docs += 1
+            if isinstance(item, Unreadable):
+                problems = [p.at(item.location) for p in item.problems]
+            else:
+                problems = [p.at(item.location) for p in item.problems]
+                problems += ids.check(item) + validate_document(item, loaded_schema)
+            if any(p.is_error for p in problems):
+                n_bad += 1
+            for problem in problems:
+                severities[problem.severity.value] += 1
+                codes[problem.code] += 1
+                typer.echo(problem.to_json() if json_output else str(problem))
     except InputError as exc:
         raise _fail(exc.problem) from None
     errors = severities.get(Severity.ERROR.value, 0)

@@ -74,6 +74,7 @@ __all__ = [
     "build",
     "build_documents",
     "check_version",
+    "read_inputs",
 ]
 
 POLICIES = ("expand", "split", "strict")
@@ -525,16 +526,13 @@ def build(
     VersionExistsError
         The version exists and ``force`` is False.
     """
-    from dataset_builder.readers import read
-
     paths = [Path(p) for p in inputs]
     for path in paths:
         if not path.exists():
             raise InputError(Problem("input-missing", "the input does not exist.",
                                      "Check the path (globs in recipes are expanded relative to the recipe).",
                                      path=str(path)))
-    options = dict(reader_options or {})
-    items: Iterator[Document | Unreadable] = chain.from_iterable(read(path, fmt, **options) for path in paths)
+    items = read_inputs(paths, fmt, reader_options)
     return build_documents(
         items, schema=schema, name=name, version=version, out_dir=out_dir, split=split, policy=policy,
         strict=strict, force=force, progress=progress, licence=licence, citation=citation,
@@ -543,6 +541,66 @@ def build(
         path_base=Path(base_dir) if base_dir else (paths[0].parent if paths else None), card=card,
         previous=previous,
     )
+
+
+def read_inputs(paths: Sequence[Path], fmt: str | None = None,
+                reader_options: Mapping[str, Any] | None = None) -> Iterator[Document | Unreadable]:
+    """Read ``paths`` in order, each with the reader of ``fmt`` (or of its detected format).
+
+    Every path's reader is looked up and checked against ``reader_options`` before anything is
+    read, so a wrong format or option is one clear error rather than a traceback halfway through.
+
+    Raises
+    ------
+    InputError
+        ``format-unknown`` for a format no reader handles; ``reader-option-unknown`` for an option
+        the reader does not take (at once); ``reader-option-invalid`` when the reader refuses an
+        option's value (while reading).
+    """
+    import inspect
+
+    from dataset_builder.readers import READERS, detect_format, get_reader
+
+    options = dict(reader_options or {})
+    readers: list[tuple[Path, str, Callable[..., Iterator[Document | Unreadable]]]] = []
+    for path in paths:
+        name = fmt or detect_format(path)
+        if name not in READERS:
+            raise InputError(Problem("format-unknown", f"unknown input format {name!r}.",
+                                     f"Use one of: {', '.join(READERS)} (or leave the format out to detect it "
+                                     "from the file name).", path=str(path)))
+        reader = get_reader(name)
+        parameters = list(inspect.signature(reader).parameters.values())[1:]  # the first one is the path
+        accepted = [p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            # A recipe's `label_map:` reaches the reader as an option: say where it came from.
+            source = "the recipe's `label_map:` or its reader_options" if "label_map" in unknown else \
+                "the recipe's reader_options"
+            raise InputError(Problem(
+                "reader-option-unknown", f"the {name} reader takes no option {', '.join(map(repr, unknown))}.",
+                f"Remove it from {source}; the {name} reader takes: {', '.join(accepted) or 'no options'} "
+                "(docs/formats.md).", path=str(path)))
+        readers.append((path, name, reader))
+    return chain.from_iterable(_reading(path, name, reader, options) for path, name, reader in readers)
+
+
+def _reading(path: Path, name: str, reader: Callable[..., Iterator[Document | Unreadable]],
+             options: Mapping[str, Any]) -> Iterator[Document | Unreadable]:
+    # Readers check their options' values lazily, when reading starts; only exceptions raised inside
+    # the reader land here (the consumer's own errors are never thrown into this generator). Without
+    # options such an exception is a reader bug, and keeps its traceback.
+    if not options:
+        yield from reader(path)
+        return
+    try:
+        yield from reader(path, **options)
+    except (ValueError, TypeError) as exc:
+        shown = ", ".join(f"{key}={value!r}" for key, value in options.items())
+        raise InputError(Problem(
+            "reader-option-invalid", f"the {name} reader refused its options ({shown}): {exc}",
+            "Fix the option's value in the recipe's reader_options (docs/formats.md lists each reader's options).",
+            path=str(path))) from exc
 
 
 def build_documents(

@@ -39,6 +39,7 @@ import yaml
 
 from dataset_builder.audit import AuditPolicy
 from dataset_builder.problems import InputError, Problem
+from dataset_builder.readers import READERS
 from dataset_builder.schema import Schema, load_schema
 from dataset_builder.split import SplitRule, split_rule_from_dict
 
@@ -167,6 +168,10 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
     reader_options = data.get("reader_options") or {}
     if not isinstance(reader_options, dict):
         raise _error(path, "`reader_options` must be a mapping.", "Write `reader_options: {option: value}`.")
+    fmt = data.get("format")
+    if fmt is not None and fmt not in READERS:
+        raise _error(path, f"unknown `format` {fmt!r}.",
+                     f"Use one of: {', '.join(READERS)}, or leave `format` out to detect it from each input.")
     policy = str(data.get("policy", "expand"))
     if policy not in ("expand", "split", "strict"):
         raise _error(path, f"unknown `policy` {policy!r}.", "Use expand, split or strict.")
@@ -196,7 +201,7 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
         schema_path=schema_path,
         inputs=_resolve_inputs(path, inputs, Path(data_dir) if data_dir is not None else None),
         split=split_rule_from_dict(split_value, base=path.parent),
-        format=data.get("format"),
+        format=fmt,
         reader_options=reader_options,
         policy=policy,
         licence=data.get("licence"),

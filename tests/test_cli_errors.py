@@ -1,0 +1,85 @@
+"""Bad input at the command line: one message saying where, what and how to fix, the documented exit
+code, and never a Python traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dataset_builder.cli import EXIT_USAGE, app
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "corpora" / "sana-sample" / "schema.yaml"
+ANERCORP_SCHEMA = REPO / "corpora" / "recipes" / "schemas" / "anercorp.yaml"
+
+runner = CliRunner()
+
+TEXT = "وأكمل الرئيس بوتين أن القضية الرئيسية هي الإرهاب الدولي."
+
+
+def _document(doc_id: str) -> str:
+    start = TEXT.index("بوتين")
+    span = {"id": "T1", "layer": "entities", "start": start, "end": start + 5, "label": "PERS", "text": "بوتين"}
+    return json.dumps({"id": doc_id, "text": TEXT, "spans": [span], "links": []}, ensure_ascii=False)
+
+
+@pytest.fixture
+def news(tmp_path: Path) -> Path:
+    path = tmp_path / "news.jsonl"
+    path.write_text(_document("n1") + "\n" + _document("n2") + "\n", encoding="utf-8")
+    return path
+
+
+def _recipe(tmp_path: Path, body: str, *, schema: Path = SCHEMA, inputs: str = "news.jsonl") -> Path:
+    path = tmp_path / "recipe.yaml"
+    path.write_text(f"name: news\nversion: 1.0.0\nschema: {schema}\ninputs: [{inputs}]\n{body}", encoding="utf-8")
+    return path
+
+
+def _assert_clean_usage_error(result, *phrases: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    assert "Fix:" in result.output
+    for phrase in phrases:
+        assert phrase in result.output
+
+
+def test_unknown_format_option_is_a_usage_error(tmp_path: Path, news: Path) -> None:
+    build = runner.invoke(app, ["build", "-i", str(news), "--schema", str(SCHEMA), "--name", "news", "--version",
+                                "0.1.0", "--format", "jsonlines", "--out", str(tmp_path / "out"), "--no-progress"])
+    _assert_clean_usage_error(build, f"{news}: error[format-unknown]", "'jsonlines'", "jsonl, brat")
+    assert not (tmp_path / "out" / "news" / "0.1.0").exists()
+    validate = runner.invoke(app, ["validate", str(news), "--schema", str(SCHEMA), "--format", "jsonlines"])
+    _assert_clean_usage_error(validate, "error[format-unknown]", "'jsonlines'")
+
+
+def test_unknown_format_in_a_recipe_names_the_recipe(tmp_path: Path, news: Path) -> None:
+    recipe = _recipe(tmp_path, "format: jsonlines\n")
+    result = runner.invoke(app, ["build", str(recipe), "--out", str(tmp_path / "out"), "--no-progress"])
+    _assert_clean_usage_error(result, f"{recipe}: error[recipe-invalid]", "unknown `format` 'jsonlines'")
+
+
+def test_reader_option_the_reader_does_not_take(tmp_path: Path, news: Path) -> None:
+    recipe = _recipe(tmp_path, "reader_options: {sentences_per_doc: 25}\n")
+    result = runner.invoke(app, ["build", str(recipe), "--out", str(tmp_path / "out"), "--no-progress"])
+    _assert_clean_usage_error(result, "error[reader-option-unknown]", "'sentences_per_doc'", "jsonl reader")
+    assert not (tmp_path / "out" / "news" / "1.0.0").exists()
+
+
+def test_label_map_with_a_reader_that_cannot_apply_it(tmp_path: Path, news: Path) -> None:
+    recipe = _recipe(tmp_path, "label_map: newsfane-to-anercorp\n")
+    result = runner.invoke(app, ["build", str(recipe), "--out", str(tmp_path / "out"), "--no-progress"])
+    _assert_clean_usage_error(result, "error[reader-option-unknown]", "'label_map'", "`label_map:`")
+
+
+def test_reader_option_with_a_value_the_reader_refuses(tmp_path: Path) -> None:
+    conll = tmp_path / "news.conll"
+    conll.write_text("بوتين B-PERS\nفي O\nموسكو B-LOC\n", encoding="utf-8")
+    recipe = _recipe(tmp_path, "reader_options: {scheme: IOB3}\n", schema=ANERCORP_SCHEMA, inputs="news.conll")
+    result = runner.invoke(app, ["build", str(recipe), "--out", str(tmp_path / "out"), "--no-progress"])
+    _assert_clean_usage_error(result, f"{conll}: error[reader-option-invalid]", "scheme='IOB3'", "IOB2")
+    assert not (tmp_path / "out" / "news" / "1.0.0").exists()
