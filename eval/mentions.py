@@ -98,7 +98,8 @@ class UnalignedMention:
             f"unaligned-{self.reason}",
             f"{self.layer} mention #{self.index} {self.text!r} ({self.label}) was not placed on the text: "
             f"{self.detail or self.reason}.",
-            "Check the mention against the document text; unaligned predictions count as errors, not matches.",
+            "Check the mention against the document text. A mention that is not placed is not scored (it "
+            "counts neither as a match nor as a false positive), so it is listed here instead.",
             Severity.WARNING, self.path, self.line, self.doc_id,
         )
 

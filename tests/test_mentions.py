@@ -161,6 +161,8 @@ def test_malformed_and_empty_mentions_are_reported_not_dropped() -> None:
     assert result.mentions[0].layer == "speakers"
     problem = result.unaligned[2].to_problem()
     assert problem.doc_id == "d" and problem.code == "unaligned-empty-text" and problem.fix
+    # The fix says what happens to the mention: evaluate() leaves it out of the scores.
+    assert "not scored" in problem.fix and "count as errors" not in problem.fix
 
 
 def test_nearest_occurrence_prefers_the_one_before_the_anchor() -> None:
@@ -189,3 +191,20 @@ def test_any_run_of_words_from_the_article_aligns_to_an_equal_span(data: st.Data
     result = align_mentions(text, [{"text": query, "label": "X"}], doc_id="d")
     (m,) = result.mentions
     assert normalize_text(m.text).split() == normalize_text(query).split()
+
+
+def test_an_unplaced_mention_is_reported_and_left_out_of_the_scores_as_its_problem_says(tmp_path: Path) -> None:
+    from dataset_builder.model import Document, Span
+    from eval import evaluate, load_predictions
+
+    start = DISCUSSED.index("بوتين")
+    doc = Document("d", DISCUSSED, spans=(Span("T1", "entities", start, start + len("بوتين"), "PERS"),))
+    path = tmp_path / "llm.jsonl"
+    path.write_text('{"id": "d", "mentions": [{"text": "بوتين", "label": "PERS"}, '
+                    '{"text": "دونالد ترامب", "label": "PERS"}]}\n', encoding="utf-8")
+    result = evaluate([doc], load_predictions(path, documents={"d": doc}), modes=("strict",), bootstrap=0)
+    micro = result.score("entities", "strict").micro
+    assert (micro.tp, micro.fp, result.score("entities", "strict").n_pred) == (1, 0, 1)
+    (problem,) = [p for p in result.problems if p.code.startswith("unaligned-")]
+    assert (problem.path, problem.line, problem.doc_id) == (str(path), 1, "d")
+    assert "دونالد ترامب" in problem.message and "not scored" in problem.fix
