@@ -168,11 +168,16 @@ def eval_command(
 
 
 def _fast_conlleval(path: Path, scheme: str, output: Path | None, *, compat: bool) -> None:
-    from eval.conlleval import run_conlleval_file
+    from eval.conlleval import ConllevalInputError, read_conlleval, run_conlleval_file
 
     try:
         report = run_conlleval_file(path, scheme=scheme, compat=compat)  # type: ignore[arg-type]
+    except ConllevalInputError as exc:
+        raise _usage_error(str(exc)) from None  # already located as path:line
     except (OSError, ValueError) as exc:
+        if isinstance(exc, ValueError) and not compat:
+            # An unreadable tag: read the file again (only on this error path) to name its line.
+            _check_conll_tags(read_conlleval(path), path, scheme=scheme, decoder="lenient")
         raise _usage_error(f"{path}: {exc}") from None
     except Exception as exc:
         problem = getattr(exc, "problem", None)
@@ -248,7 +253,7 @@ def _evaluate_conll(path: Path, *, scheme: str, decoder: str, modes: tuple[str, 
     from eval.predictions import source_hash
 
     try:
-        y_true, y_pred = _conll_tag_sequences(path)
+        y_true, y_pred = _conll_tag_sequences(path, scheme=scheme, decoder=decoder)
         return evaluate_tags(y_true, y_pred, scheme=scheme, decoder=decoder, modes=modes,  # type: ignore[arg-type]
                              label_map=label_map, ignore_labels=ignore, bootstrap=bootstrap, seed=seed,
                              source={"source": str(path), "hash": source_hash(path)})
@@ -256,18 +261,50 @@ def _evaluate_conll(path: Path, *, scheme: str, decoder: str, modes: tuple[str, 
         raise _input_error(exc) from None
 
 
-def _conll_tag_sequences(path: Path) -> tuple[list[list[str]], list[list[str]]]:
-    """Gold and predicted tags per sentence of a conlleval file (read by :mod:`eval.conlleval`)."""
+def _conll_tag_sequences(path: Path, *, scheme: str, decoder: str) -> tuple[list[list[str]], list[list[str]]]:
+    """Gold and predicted tags per sentence of a conlleval file (read by :mod:`eval.conlleval`).
+
+    A tag the decoder cannot read is a usage error at its line, checked here because the tag
+    sequences below no longer know where in the file a tag came from.
+    """
     import numpy as np
 
     from eval.conlleval import read_conlleval
 
+    data = read_conlleval(path)
+    _check_conll_tags(data, path, scheme=scheme, decoder=decoder)
     sequences = []
-    for encoded in read_conlleval(path).sentences():
+    for encoded in data.sentences():
         tags = np.asarray(encoded.vocab, dtype=object)[encoded.ids].tolist()
         bounds = encoded.offsets.tolist()
         sequences.append([tags[a:b] for a, b in itertools.pairwise(bounds)])
     return sequences[0], sequences[1]
+
+
+def _check_conll_tags(data: Any, path: Path, *, scheme: str, decoder: str) -> None:
+    """Exit with the first line whose gold or predicted tag ``scheme``/``decoder`` cannot read."""
+    import numpy as np
+
+    from eval.bio import chunks
+
+    tokens = ~(data.is_break | data.is_docstart)
+    unreadable = []
+    for tag_id in np.unique(np.concatenate([data.gold[tokens], data.pred[tokens]])).tolist():
+        try:
+            chunks([data.vocab[tag_id]], scheme=scheme, decoder=decoder)  # type: ignore[arg-type]
+        except ValueError:
+            unreadable.append(tag_id)
+    if not unreadable:
+        return
+    bad_gold, bad_pred = np.isin(data.gold, unreadable) & tokens, np.isin(data.pred, unreadable) & tokens
+    row = int(np.flatnonzero(bad_gold | bad_pred)[0])
+    column, tag_id = ("gold", data.gold[row]) if bad_gold[row] else ("predicted", data.pred[row])
+    raise _usage_error(
+        f"{path}:{row + 1}: the {column} tag {data.vocab[tag_id]!r} cannot be read as a tag of scheme {scheme} "
+        f"by the {decoder} decoder ({len(unreadable)} unreadable tag(s) in the file).",
+        "A tag is O, or a prefix (B- I- E- S-, or B- I- L- U- for BILOU) and a type such as B-PERS: correct the "
+        "tag or pass the --scheme the file is written in. `--format conlleval --conlleval-compat` reads any tag "
+        "as conlleval.pl does.")
 
 
 def _evaluate_gold(gold: str, pred: Path, *, split: str, config: str, revision: str | None, modes: tuple[str, ...],

@@ -297,6 +297,35 @@ def test_usage_errors_exit_2_with_a_fix(tmp_path: Path, built: Path) -> None:
         assert "Traceback" not in result.output
 
 
+def test_bad_conll_lines_are_named_by_file_and_line_on_every_path(tmp_path: Path) -> None:
+    # Line 9 (وبوتين) gets a predicted tag no IOB2 reader knows; line 6 (موسكو) a gold S- tag that
+    # only the strict decoder refuses under IOB2.
+    lines = SMALL_CONLL.splitlines()
+    lines[8] = "وبوتين B-PERS Q-PERS"
+    bad_tag = tmp_path / "bad-tag.conll"
+    bad_tag.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for extra in ([], ["--format", "markdown"], ["--format", "conlleval", "--scheme", "IOBES"]):
+        result = invoke("eval", "--pred", bad_tag, "--bootstrap", "0", *extra)
+        assert result.exit_code == EXIT_USAGE, (extra, result.output)
+        assert f"{bad_tag}:9: the predicted tag 'Q-PERS'" in result.stderr, (extra, result.stderr)
+        assert "Fix:" in result.stderr and "Traceback" not in result.output
+    lines = SMALL_CONLL.splitlines()
+    lines[5] = "موسكو S-LOC B-ORG"
+    strict_only = tmp_path / "s-tag.conll"
+    strict_only.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert invoke("eval", "--pred", strict_only, "--bootstrap", "0").exit_code == 0
+    refused = invoke("eval", "--pred", strict_only, "--bootstrap", "0", "--decoder", "strict")
+    assert refused.exit_code == EXIT_USAGE
+    assert f"{strict_only}:6: the gold tag 'S-LOC' cannot be read as a tag of scheme IOB2 by the strict" \
+        in refused.stderr
+
+    short = tmp_path / "short.conll"
+    short.write_text(SMALL_CONLL.replace("في O O", "في O"), encoding="utf-8")
+    result = invoke("eval", "--pred", short, "--format", "conlleval")
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr.startswith(f"error: {short}:5: this line has 2 columns")  # the path once, with the line
+
+
 def test_help_teaches_by_example() -> None:
     for command in ("eval", "compare"):
         result = invoke(command, "--help")
