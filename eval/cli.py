@@ -162,7 +162,12 @@ def eval_command(
     except ValueError as exc:
         raise _usage_error(str(exc)) from None
     _write(text, output)
-    if fmt != "table" and result.problems:
+    if fmt == "conlleval" and result.problems:
+        # conlleval.pl's layout has no place for them, so they all go to stderr.
+        typer.echo(f"{len(result.problems)} problem(s) with the input:", err=True)
+        for problem in result.problems:
+            typer.echo(f"  {problem}", err=True)
+    elif fmt != "table" and result.problems:
         typer.echo(f"{len(result.problems)} problem(s) with the input are listed in the report; first: "
                    f"{result.problems[0]}", err=True)
 

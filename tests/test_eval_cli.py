@@ -254,6 +254,22 @@ def test_eval_against_a_built_dataset_then_compare(built: Path, tmp_path: Path) 
     assert 'dir="rtl" lang="ar"' in html_out.read_text(encoding="utf-8")
 
 
+def test_conlleval_report_of_document_gold_lists_every_problem_on_stderr(built: Path, tmp_path: Path) -> None:
+    pred = _write_predictions(tmp_path / "p.jsonl", every=3)
+    with pred.open("a", encoding="utf-8") as handle:  # a document the gold split does not hold
+        handle.write(json.dumps({"id": "elsewhere", "spans": [{"start": 0, "end": 3, "label": "PERS"}]}) + "\n")
+    out = tmp_path / "report.txt"
+    result = invoke("eval", "--gold", built, "--pred", pred, "--format", "conlleval", "--output", out)
+    assert result.exit_code == 0, result.output
+    report = out.read_text(encoding="utf-8")
+    assert report.startswith("# layer entities\nprocessed 1 documents") and "elsewhere" not in report
+    table = invoke("eval", "--gold", built, "--pred", pred, "--bootstrap", "0")
+    problems = table.stdout.split("problem(s) with the input:\n", 1)[1].splitlines()
+    assert len(problems) >= 2 and any("'elsewhere'" in line for line in problems)
+    for line in problems:  # the same list as the table report's, none left out
+        assert line in result.stderr.splitlines(), line
+
+
 def test_compare_refuses_runs_on_different_data(built: Path, tmp_path: Path) -> None:
     pred = _write_predictions(tmp_path / "p.jsonl", every=3)
     out = tmp_path / "run.json"
