@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import regex
 
+from dataset_builder.manifest import read_manifest
 from dataset_builder.problems import InputError, Problem, Severity
 from dataset_builder.text.clitics import FUSED_ARTICLE, PROCLITIC_LETTERS, SEGMENTED_FUSED_ARTICLE, split_proclitics
 
@@ -693,15 +694,15 @@ def load_units(version_dir: str | Path, level: Level = "sentence", *, name: str 
     import pyarrow as pa
 
     version_dir = Path(version_dir)
-    manifest_path = version_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise InputError(Problem("not-a-version", "no manifest.json here: not a built version directory.",
-                                 "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(version_dir)))
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_manifest(version_dir)
     identity = {"name": name or manifest["name"], "version": manifest.get("version"),
                 "fingerprint": manifest.get("fingerprint"), "path": str(version_dir)}
     config = "tokens" if level == "sentence" else "documents"
     config_dir = version_dir / config
+    damaged = "Rebuild the version with `akhbar build --force`."
+    if not (config_dir / "dataset_dict.json").is_file():
+        raise InputError(Problem("not-a-version", f"the {config} config is missing ({config}/dataset_dict.json).",
+                                 damaged, path=str(version_dir)))
     available = json.loads((config_dir / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
     wanted = list(splits) if splits else available
     missing = [s for s in wanted if s not in available]
@@ -711,7 +712,11 @@ def load_units(version_dir: str | Path, level: Level = "sentence", *, name: str 
     units: list[AuditUnit] = []
     columns = ["doc_id", "sentence_index", "tokens"] if level == "sentence" else ["id", "text"]
     for split in wanted:
-        for shard in sorted((config_dir / split).glob("data-*.arrow")):
+        shards = sorted((config_dir / split).glob("data-*.arrow"))
+        if not shards:  # a split without data would silently audit as clean
+            raise InputError(Problem("not-a-version", f"split {split!r} of the {config} config has no data files "
+                                     f"({config}/{split}/data-*.arrow).", damaged, path=str(version_dir)))
+        for shard in shards:
             with pa.memory_map(str(shard)) as source:
                 table = pa.ipc.open_stream(source).read_all().select(columns)
             if level == "sentence":
@@ -753,8 +758,7 @@ def audit(version_dirs: Sequence[str | Path], *, level: Level = "sentence", thre
     identities: list[dict[str, Any]] = []
     seen: Counter[str] = Counter()
     for version_dir in version_dirs:
-        manifest_path = Path(version_dir) / "manifest.json"
-        name = json.loads(manifest_path.read_text(encoding="utf-8"))["name"] if manifest_path.is_file() else None
+        name = read_manifest(version_dir)["name"]
         label = name
         if name is not None and seen[name]:
             label = f"{name}@{Path(version_dir).name}"

@@ -244,15 +244,12 @@ def card(
 
     from dataset_builder.card import CardOptions, bundled_card_options, write_card
     from dataset_builder.croissant import write_croissant
+    from dataset_builder.manifest import read_manifest
     from dataset_builder.recipe import load_recipe
     from dataset_builder.schema import load_schema
 
     try:
-        manifest_path = version_dir / "manifest.json"
-        if not manifest_path.is_file():
-            raise InputError(Problem("not-a-version", "no manifest.json here: not a built version directory.",
-                                     "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(version_dir)))
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = read_manifest(version_dir)
         options = CardOptions()
         if schema is not None:
             loaded_schema = load_schema(schema)
@@ -358,11 +355,9 @@ def inspect(
 
 def _summary_from_dir(version_dir: Path) -> dict[str, Any]:
     """Manifest + build report + rejects of a version directory, as one JSON-able dict."""
-    manifest_path = version_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise InputError(Problem("not-a-version", "no manifest.json here: not a built version directory.",
-                                 "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(version_dir)))
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    from dataset_builder.manifest import read_manifest
+
+    manifest = read_manifest(version_dir)
     report_path = version_dir / "build-report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
     rejects = []

@@ -446,7 +446,11 @@ class _OpenVersion:
         from datasets import load_from_disk
 
         self.info = info
-        self.dataset_dict: datasets.DatasetDict = load_from_disk(str(Path(info.path) / "documents"))
+        try:
+            self.dataset_dict: datasets.DatasetDict = load_from_disk(str(Path(info.path) / "documents"))
+        except FileNotFoundError as exc:
+            raise InputError(Problem("not-a-version", f"the documents config is incomplete: {exc}",
+                                     "Rebuild the version with `akhbar build --force`.", path=info.path)) from None
         self.rows = {split: ds.with_format("arrow") for split, ds in self.dataset_dict.items()}
         self.index: dict[str, tuple[str, int]] = {}
         for split, rows in self.rows.items():

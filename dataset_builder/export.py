@@ -42,7 +42,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dataset_builder.manifest import sha256_file
+from dataset_builder.manifest import read_manifest, sha256_file
 from dataset_builder.problems import InputError, Problem
 
 if TYPE_CHECKING:
@@ -313,13 +313,7 @@ def export(
         ``out_dir`` is not empty and ``force`` is False.
     """
     version_dir, out_dir = Path(version_dir), Path(out_dir)
-    manifest_path = version_dir / MANIFEST_FILE
-    if not manifest_path.is_file():
-        raise InputError(Problem(
-            "not-a-version", "no manifest.json here: not a built version directory.",
-            "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(version_dir),
-        ))
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_manifest(version_dir)
     card = check_card(version_dir / CARD_FILE, manifest)
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
         raise ExportExistsError(Problem(

@@ -38,6 +38,7 @@ from typing import Any
 
 from dataset_builder.features import canonical_json
 from dataset_builder.model import Document, Unreadable
+from dataset_builder.problems import InputError, Problem
 
 __all__ = [
     "FINGERPRINT_PREFIX",
@@ -201,9 +202,35 @@ class Manifest:
 
 
 
-def read_manifest(version_dir: Path) -> dict[str, Any]:
-    """The manifest of a built version (``<version_dir>/manifest.json``), as a dict."""
-    return json.loads((Path(version_dir) / "manifest.json").read_text(encoding="utf-8"))
+def read_manifest(version_dir: str | Path) -> dict[str, Any]:
+    """The manifest of a built version (``<version_dir>/manifest.json``), as a dict.
+
+    Raises
+    ------
+    InputError
+        ``not-a-version`` when the manifest is missing, is not a JSON object, or lacks
+        ``name``, ``version`` or ``fingerprint`` (the folder is not a built version, or is damaged).
+    """
+    version_dir = Path(version_dir)
+    path = version_dir / "manifest.json"
+    rebuild = "Pass OUT/NAME/VERSION as written by `akhbar build` (rebuild it with --force if it is damaged)."
+    if not path.is_file():
+        raise InputError(Problem("not-a-version", "no manifest.json here: not a built version directory.",
+                                 "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(version_dir)))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        raise InputError(Problem("not-a-version", f"manifest.json is not valid UTF-8 JSON ({exc}).", rebuild,
+                                 path=str(path), line=line)) from None
+    if not isinstance(manifest, dict):
+        raise InputError(Problem("not-a-version", f"manifest.json holds a JSON {type(manifest).__name__}, "
+                                 "not the manifest object.", rebuild, path=str(path)))
+    missing = [key for key in ("name", "version", "fingerprint") if not isinstance(manifest.get(key), str)]
+    if missing:
+        raise InputError(Problem("not-a-version", f"manifest.json has no {', '.join(map(repr, missing))}.",
+                                 rebuild, path=str(path)))
+    return manifest
 
 
 def write_json_file(path: Path, value: Any) -> None:

@@ -4,6 +4,7 @@ code, and never a Python traceback."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,46 @@ def test_reader_option_with_a_value_the_reader_refuses(tmp_path: Path) -> None:
     result = runner.invoke(app, ["build", str(recipe), "--out", str(tmp_path / "out"), "--no-progress"])
     _assert_clean_usage_error(result, f"{conll}: error[reader-option-invalid]", "scheme='IOB3'", "IOB2")
     assert not (tmp_path / "out" / "news" / "1.0.0").exists()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small built version (two documents, hash split train/test)."""
+    root = tmp_path_factory.mktemp("built")
+    news = root / "news.jsonl"
+    news.write_text(_document("n1") + "\n" + _document("n2") + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["build", "-i", str(news), "--schema", str(SCHEMA), "--name", "news", "--version",
+                                 "0.1.0", "--split", "train=0.5,test=0.5", "--out", str(root / "out"),
+                                 "--no-progress"])
+    assert result.exit_code == 0, result.output
+    return root / "out" / "news" / "0.1.0"
+
+
+def _damaged_copy(built: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "news" / "0.1.0"
+    shutil.copytree(built, copy)
+    return copy
+
+
+@pytest.mark.parametrize(("manifest", "says"), [
+    ("{broken", "not valid UTF-8 JSON"),
+    ("[]", "holds a JSON list"),
+    ('{"splits": {}}', "has no 'name', 'version', 'fingerprint'"),
+])
+@pytest.mark.parametrize("command", [["inspect"], ["card"], ["audit"], ["export", "--out", "EXPORT"]])
+def test_a_damaged_manifest_is_named_not_a_traceback(built: Path, tmp_path: Path, manifest: str, says: str,
+                                                     command: list[str]) -> None:
+    version_dir = _damaged_copy(built, tmp_path)
+    (version_dir / "manifest.json").write_text(manifest, encoding="utf-8")
+    args = [str(tmp_path / "export") if arg == "EXPORT" else arg for arg in command]
+    result = runner.invoke(app, [args[0], str(version_dir), *args[1:]])
+    _assert_clean_usage_error(result, f"{version_dir / 'manifest.json'}", "error[not-a-version]", says)
+
+
+@pytest.mark.parametrize("command", ["audit", "diff"])
+def test_a_version_missing_a_split_is_named_not_a_traceback(built: Path, tmp_path: Path, command: str) -> None:
+    version_dir = _damaged_copy(built, tmp_path)
+    for config in ("documents", "tokens"):
+        shutil.rmtree(version_dir / config / "train")
+    result = runner.invoke(app, [command, str(version_dir)])
+    _assert_clean_usage_error(result, f"{version_dir}: error[not-a-version]", "train", "akhbar build --force")
