@@ -1,0 +1,154 @@
+"""The documentation against the code: every page is listed, every link, path, dotted name and CLI
+option it mentions exists, and the examples it shows give what it says they give."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+import typer
+
+from dataset_builder.cli import app
+from dataset_builder.readers import READERS, read
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = sorted((REPO / "docs").glob("*.md"))
+PAGES = [REPO / "README.md", *DOCS, *sorted((REPO / "corpora").glob("*/README.md"))]
+
+# `text` in backticks, and fenced blocks with their language.
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+TOP_LEVEL = ("dataset_builder/", "eval/", "corpora/", "tests/", "examples/", "benchmarks/", "cards/", "docs/")
+
+
+def _page_id(path: Path) -> str:
+    return str(path.relative_to(REPO))
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _prose(text: str) -> str:
+    """The page without its fenced blocks (sample output and code may quote anything)."""
+    return FENCE.sub("", text)
+
+
+def _commands(text: str) -> list[str]:
+    """Every `akhbar ...` command of the page's bash blocks and inline code, continuation lines joined."""
+    commands: list[str] = []
+    for language, body in FENCE.findall(text):
+        if language != "bash":
+            continue
+        for line in body.replace("\\\n", " ").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("akhbar "):
+                commands.append(line)
+    commands += [code for code in INLINE_CODE.findall(_prose(text)) if code.startswith("akhbar ")]
+    return commands
+
+
+def _cli_options() -> dict[str, set[str]]:
+    """Option names of each `akhbar` subcommand, from the Click command typer builds."""
+    group = typer.main.get_command(app)
+    return {
+        name: {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+        for name, command in group.commands.items()
+    }
+
+
+def test_readme_lists_every_page_of_docs() -> None:
+    listed = set(LINK.findall(_text(REPO / "README.md")))
+    missing = [_page_id(page) for page in DOCS if _page_id(page) not in listed]
+    assert not missing, f"README.md's documentation table does not list {missing}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_relative_links_point_at_files(page: Path) -> None:
+    broken = []
+    for target in LINK.findall(_text(page)):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue
+        if not (page.parent / target.split("#", 1)[0]).exists():
+            broken.append(target)
+    assert not broken, f"{_page_id(page)}: links to missing files {broken}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_repository_paths_exist(page: Path) -> None:
+    missing = []
+    for code in INLINE_CODE.findall(_prose(_text(page))):
+        path = code.split(":", 1)[0].rstrip("/")  # `dataset_builder/split.py: BlockSplit`
+        if not path.startswith(TOP_LEVEL) or re.search(r"[*<>{}$ ]|NNNNN", path):
+            continue  # globs, placeholders and sentences are not paths
+        if not (REPO / path).exists():
+            missing.append(code)
+    assert not missing, f"{_page_id(page)}: names paths that do not exist: {missing}"
+
+
+def _resolve(dotted: str) -> object:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[cut:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ModuleNotFoundError(dotted)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_dotted_names_resolve(page: Path) -> None:
+    unresolved = []
+    for code in INLINE_CODE.findall(_prose(_text(page))):
+        match = re.match(r"((?:dataset_builder|eval)(?:\.\w+)+)(?:\(.*\)?)?(?: -> .*)?$", code)
+        if match is None:
+            continue
+        try:
+            _resolve(match.group(1))
+        except (ImportError, AttributeError) as exc:
+            unresolved.append(f"{match.group(1)} ({exc})")
+    assert not unresolved, f"{_page_id(page)}: names that do not exist: {unresolved}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_cli_commands_and_options_exist(page: Path) -> None:
+    options = _cli_options()
+    wrong = []
+    for command in _commands(_text(page)):
+        words = command.split()
+        name = words[1] if len(words) > 1 and not words[1].startswith("-") else "build"
+        if name not in options:
+            wrong.append(f"{command!r}: no command {name!r}")
+            continue
+        for word in words:
+            option = word.split("=", 1)[0]
+            if option.startswith("--") and option not in options[name] | {"--help"}:
+                wrong.append(f"{command!r}: akhbar {name} has no option {option}")
+    assert not wrong, f"{_page_id(page)}: {wrong}"
+
+
+def test_formats_page_documents_every_reader() -> None:
+    page = _text(REPO / "docs" / "formats.md")
+    undocumented = [fmt for fmt, (_, function) in READERS.items()
+                    if f"`{function}`" not in page or f"(`{fmt}`)" not in page]
+    assert not undocumented, f"docs/formats.md has no section (with its reader function) for {undocumented}"
+
+
+def test_conll_example_of_the_formats_page_reads_as_stated(tmp_path: Path) -> None:
+    section = _text(REPO / "docs" / "formats.md").split("## CoNLL", 1)[1]
+    example = FENCE.search(section)
+    assert example is not None and example.group(1) == "text"
+    path = tmp_path / "example.conll"
+    path.write_text(example.group(2), encoding="utf-8")
+    (document,) = read(path)
+    stated_text = re.search(r"becomes `([^`]+)`", section)
+    assert stated_text is not None
+    assert document.text == stated_text.group(1).replace("\\n", "\n")
+    stated_spans = re.findall(r"`\[(\d+), (\d+)\) (\w+)`", section)
+    assert [(s.start, s.end, s.label) for s in document.spans] == [(int(a), int(b), c) for a, b, c in stated_spans]
