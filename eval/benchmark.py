@@ -113,9 +113,10 @@ class Leaderboard:
     def to_markdown(self) -> str:
         """A Markdown table: one row per model, P/R/F1 in percent with their intervals."""
         s = self.settings
+        intervals = (f"{100 * s['confidence']:g}% bootstrap intervals over documents ({s['bootstrap']} resamples, "
+                     f"seed {s['seed']})" if s["bootstrap"] else "no bootstrap intervals")
         lines = [
-            f"Strict matching, micro average; {100 * s['confidence']:g}% bootstrap intervals over documents "
-            f"({s['bootstrap']} resamples, seed {s['seed']}); layer `{s['layer']}`.",
+            f"Strict matching, micro average; {intervals}; layer `{s['layer']}`.",
             "",
             "| model | dataset | version | fingerprint | split | trained on | P | R | F1 | gold | pred | fit s | "
             "predict s |",
@@ -428,6 +429,11 @@ def benchmark_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(board.to_markdown(), nl=False)
+    problems = [(name, problem) for name, result in board.results.items() for problem in result.problems]
+    if problems:  # spans a model got wrong and what kept intervals out: never only inside --out files
+        typer.echo(f"{len(problems)} problem(s):", err=True)
+        for name, problem in problems:
+            typer.echo(f"  {name}: {problem}", err=True)
     if out is not None:
         typer.echo(f"wrote {out}/leaderboard.md, leaderboard.json and per-model results", err=True)
 

@@ -86,6 +86,30 @@ def test_cli_usage_errors_name_the_problem(slice_dataset: Path, tmp_path: Path) 
     assert split.exit_code == 2 and "split 'dev'" in split.output
 
 
+def test_cli_prints_every_problem_of_every_model_and_says_when_there_are_no_intervals(
+        slice_dataset: Path, tmp_path: Path) -> None:
+    from dataset_builder.pipeline import build
+    from dataset_builder.schema import load_schema
+    from dataset_builder.split import HashSplit
+
+    corpus = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample"
+    build([corpus / "sana-sample.jsonl"], schema=load_schema(corpus / "schema.yaml"), name="sana-sample",
+          version="1.0.0", out_dir=tmp_path, split=HashSplit((("test", 1.0),)), progress=False)
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+    register(app)
+    # Scored on the one SANA article: the bootstrap has a single document, so there are no intervals.
+    result = runner.invoke(app, ["--dataset", str(tmp_path / "sana-sample" / "1.0.0"), "--train-dataset",
+                                 str(slice_dataset), "--model", "gazetteer", "--model", "linear"])
+    assert result.exit_code == 0, result.output
+    assert "4 problem(s):" in result.stderr  # per model: no intervals, and no speaker links predicted
+    for name in ("gazetteer", "linear"):
+        assert f"  {name}: <input>: info[bootstrap-too-few-units]" in result.stderr
+        assert f"  {name}: <input>: info[prediction-no-links]" in result.stderr
+    plain = runner.invoke(app, ["--dataset", str(slice_dataset), "--model", "gazetteer", "--bootstrap", "0"])
+    assert plain.exit_code == 0, plain.output
+    assert plain.stdout.startswith("Strict matching, micro average; no bootstrap intervals; layer `entities`.")
+
+
 def test_training_on_the_scored_split_with_exclusion_leaves_nothing(slice_dataset: Path) -> None:
     with pytest.raises(ValueError, match="nothing is left to train on"):
         run_benchmark(slice_dataset, ["gazetteer"], train_split="test", exclude_overlap=True, bootstrap=0)
