@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import importlib
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import typer
 
-from dataset_builder.cli import app
+from dataset_builder.card import bundled_card_options
+from dataset_builder.cli import app, default_recipe
+from dataset_builder.pipeline import build
 from dataset_builder.readers import READERS, read
+from dataset_builder.recipe import load_recipe
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = sorted((REPO / "docs").glob("*.md"))
@@ -152,3 +156,28 @@ def test_conll_example_of_the_formats_page_reads_as_stated(tmp_path: Path) -> No
     assert document.text == stated_text.group(1).replace("\\n", "\n")
     stated_spans = re.findall(r"`\[(\d+), (\d+)\) (\w+)`", section)
     assert [(s.start, s.end, s.label) for s in document.spans] == [(int(a), int(b), c) for a, b, c in stated_spans]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder laid out as the docs assume: `akhbar build` done (out/sana-sample/1.0.0), the
+    repository's tests/ beside it, and a predictions file named as in docs/evaluation.md."""
+    root = tmp_path_factory.mktemp("docs-workspace")
+    recipe = load_recipe(default_recipe())
+    build(**recipe.build_kwargs(), out_dir=root / "out", progress=False, card=bundled_card_options())
+    (root / "tests").symlink_to(REPO / "tests", target_is_directory=True)
+    shutil.copy(REPO / "tests" / "fixtures" / "predictions" / "llm-sana.jsonl", root / "run-b.jsonl")
+    return root
+
+
+def _python_blocks(page: Path) -> list[str]:
+    return [body for language, body in FENCE.findall(_text(page)) if language == "python"]
+
+
+@pytest.mark.parametrize(("page", "index"), [("README.md", 0), ("docs/evaluation.md", 0)])
+def test_python_examples_run_as_written(page: str, index: int, workspace: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The block runs without an exception where the docs say it runs (after `akhbar build`)."""
+    source = _python_blocks(REPO / page)[index]
+    monkeypatch.chdir(workspace)
+    exec(compile(source, f"{page}[python block {index}]", "exec"), {"__name__": "__docs__"})
