@@ -555,7 +555,7 @@ def read_inputs(paths: Sequence[Path], fmt: str | None = None,
     InputError
         ``format-unknown`` for a format no reader handles; ``reader-option-unknown`` for an option
         the reader does not take (at once); ``reader-option-invalid`` when the reader refuses an
-        option's value (while reading).
+        option's value, and ``input-empty`` when a path yields no record at all (while reading).
     """
     import inspect
 
@@ -587,20 +587,33 @@ def read_inputs(paths: Sequence[Path], fmt: str | None = None,
 
 def _reading(path: Path, name: str, reader: Callable[..., Iterator[Document | Unreadable]],
              options: Mapping[str, Any]) -> Iterator[Document | Unreadable]:
-    # Readers check their options' values lazily, when reading starts; only exceptions raised inside
-    # the reader land here (the consumer's own errors are never thrown into this generator). Without
-    # options such an exception is a reader bug, and keeps its traceback.
-    if not options:
-        yield from reader(path)
-        return
-    try:
-        yield from reader(path, **options)
-    except (ValueError, TypeError) as exc:
-        shown = ", ".join(f"{key}={value!r}" for key, value in options.items())
+    # A reader checks its options' values when called or when reading starts, so a refused value
+    # surfaces from either; without options such an exception is a reader bug and keeps its traceback.
+    records: Iterator[Document | Unreadable] | None = None
+    count = 0
+    while True:
+        try:
+            if records is None:
+                records = iter(reader(path, **options))
+            item = next(records)
+        except StopIteration:
+            break
+        except (ValueError, TypeError) as exc:
+            if not options:
+                raise
+            shown = ", ".join(f"{key}={value!r}" for key, value in options.items())
+            raise InputError(Problem(
+                "reader-option-invalid", f"the {name} reader refused its options ({shown}): {exc}",
+                "Fix the option's value in the recipe's reader_options (docs/formats.md lists each reader's "
+                "options).", path=str(path))) from exc
+        count += 1
+        yield item
+    if not count:  # an empty file, or a folder without files of the format: most likely the wrong path
         raise InputError(Problem(
-            "reader-option-invalid", f"the {name} reader refused its options ({shown}): {exc}",
-            "Fix the option's value in the recipe's reader_options (docs/formats.md lists each reader's options).",
-            path=str(path))) from exc
+            "input-empty", f"the input holds no record to read as {name}.",
+            "Check the path (a folder is read one level deep: .jsonl files for jsonl, .txt for article and "
+            "conll, .ann/.txt pairs for brat, .json for labelstudio), or choose the reader with --format.",
+            path=str(path)))
 
 
 def build_documents(

@@ -127,3 +127,18 @@ def test_a_version_missing_a_split_is_named_not_a_traceback(built: Path, tmp_pat
         shutil.rmtree(version_dir / config / "train")
     result = runner.invoke(app, [command, str(version_dir)])
     _assert_clean_usage_error(result, f"{version_dir}: error[not-a-version]", "train", "akhbar build --force")
+
+
+def test_an_empty_input_is_an_input_error_not_an_empty_dataset(tmp_path: Path, news: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    out = tmp_path / "out"
+    build = runner.invoke(app, ["build", "-i", str(news), "-i", str(empty), "--schema", str(SCHEMA), "--name", "news",
+                                "--version", "0.1.0", "--out", str(out), "--no-progress"])
+    _assert_clean_usage_error(build, f"{empty}: error[input-empty]", "as jsonl")
+    assert not (out / "news" / "0.1.0").exists()
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    validate = runner.invoke(app, ["validate", str(folder), "--schema", str(SCHEMA)])
+    _assert_clean_usage_error(validate, f"{folder}: error[input-empty]", "--format")
