@@ -73,6 +73,7 @@ __all__ = [
     "analyse_text",
     "build",
     "build_documents",
+    "check_name",
     "check_version",
     "read_inputs",
 ]
@@ -110,6 +111,14 @@ def check_version(version: str) -> str:
             )
         )
     return version
+
+
+def check_name(name: str) -> str:
+    """Return ``name`` if it can be a dataset name (it becomes a folder name), else raise InputError."""
+    if not re.match(r"^[\w][\w.-]*$", name):
+        raise InputError(Problem("name-invalid", f"{name!r} cannot be a dataset name (used as a folder name).",
+                                 "Use letters, digits, '.', '_' and '-', e.g. sana-sample."))
+    return name
 
 
 # --------------------------------------------------------------------------------------------
@@ -648,9 +657,7 @@ def build_documents(
     if policy not in POLICIES:
         raise InputError(Problem("policy-invalid", f"unknown projection policy {policy!r}.",
                                  f"Use one of: {', '.join(POLICIES)}."))
-    if not re.match(r"^[\w][\w.-]*$", name):
-        raise InputError(Problem("name-invalid", f"{name!r} cannot be a dataset name (used as a folder name).",
-                                 "Use letters, digits, '.', '_' and '-', e.g. sana-sample."))
+    check_name(name)
     previous_dir = None
     if previous is not None:  # what can be refused before building: another dataset, a version not above
         from dataset_builder.versioning import check_previous, resolve_previous

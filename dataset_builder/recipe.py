@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from dataset_builder.audit import AuditPolicy
-from dataset_builder.problems import InputError, Problem
+from dataset_builder.problems import InputError, Location, Problem
 from dataset_builder.readers import READERS
 from dataset_builder.schema import Schema, load_schema
 from dataset_builder.split import SplitRule, split_rule_from_dict
@@ -193,6 +193,14 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
                          "`previous: ../out/my-news/1.0.0`.")
         if not re.match(r"^\d+\.\d+\.\d+$", previous):
             previous = str(path.parent / previous)
+    from dataset_builder.pipeline import check_name, check_version  # lazily: the pipeline imports the writer
+
+    try:
+        check_name(str(data["name"]))
+        check_version(str(data["version"]))
+        split = split_rule_from_dict(split_value, base=path.parent)
+    except InputError as exc:  # say which file holds the bad value (a split file's own errors keep its path)
+        raise InputError(exc.problem.at(Location(str(path)))) from None
     return Recipe(
         path=path,
         name=str(data["name"]),
@@ -200,7 +208,7 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
         schema=load_schema(schema_path),
         schema_path=schema_path,
         inputs=_resolve_inputs(path, inputs, Path(data_dir) if data_dir is not None else None),
-        split=split_rule_from_dict(split_value, base=path.parent),
+        split=split,
         format=fmt,
         reader_options=reader_options,
         policy=policy,

@@ -142,3 +142,16 @@ def test_an_empty_input_is_an_input_error_not_an_empty_dataset(tmp_path: Path, n
     folder.mkdir()
     validate = runner.invoke(app, ["validate", str(folder), "--schema", str(SCHEMA)])
     _assert_clean_usage_error(validate, f"{folder}: error[input-empty]", "--format")
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    (("version: 1.0.0", "version: '1.0'"), "version-invalid"),
+    (("name: news", "name: ../news"), "name-invalid"),
+    (("inputs:", "split: {train: 0.5, test: 0.2}\ninputs:"), "split-invalid"),
+])
+def test_a_bad_value_in_a_recipe_names_the_recipe(tmp_path: Path, news: Path, change: tuple[str, str],
+                                                  code: str) -> None:
+    recipe = _recipe(tmp_path, "")
+    recipe.write_text(recipe.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
+    result = runner.invoke(app, ["build", str(recipe), "--out", str(tmp_path / "out"), "--no-progress"])
+    _assert_clean_usage_error(result, f"{recipe}: error[{code}]")
