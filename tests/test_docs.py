@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from typer.testing import CliRunner
 
 from dataset_builder.card import bundled_card_options
 from dataset_builder.cli import app, default_recipe
@@ -186,3 +187,32 @@ def test_python_examples_run_as_written(page: str, index: int, workspace: Path) 
     run = subprocess.run([sys.executable, "-c", source], cwd=workspace, env=env, capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, f"{page}, python block {index}:\n{run.stderr[-3000:]}"
+
+
+def test_publishing_dry_run_sample_is_what_a_dry_run_prints(workspace: Path, tmp_path: Path) -> None:
+    """docs/publishing.md shows `akhbar push --dry-run` of the bundled corpus: same lines, and the same
+    size and sha256 for the card and the manifest (Parquet bytes, and croissant.json which lists their
+    hashes, depend on the pyarrow version)."""
+    export_dir = tmp_path / "hub"
+    runner = CliRunner()
+    version_dir = workspace / "out" / "sana-sample" / "1.0.0"
+    exported = runner.invoke(app, ["export", str(version_dir), "--out", str(export_dir)])
+    assert exported.exit_code == 0, exported.output
+    pushed = runner.invoke(app, ["push", str(export_dir), "--repo-id", "ORG/NAME", "--dry-run"])
+    assert pushed.exit_code == 0, pushed.output
+    page = _text(REPO / "docs" / "publishing.md").split("### Dry run", 1)[1]
+    sample = FENCE.search(page)
+    assert sample is not None
+
+    def lines(text: str) -> list[str]:
+        kept = []
+        for line in text.strip().splitlines():
+            if line.rstrip().endswith((".parquet", "croissant.json")):
+                line = re.sub(r"[\d,]+ B  sha256:[0-9a-f]{64}", "<size> B  sha256:<hash>", line)
+            kept.append(line.rstrip())
+        return kept
+
+    assert lines(sample.group(2)) == lines(pushed.stdout), (
+        "docs/publishing.md's dry-run sample is stale: paste the output of `akhbar build && akhbar export "
+        "out/sana-sample/1.0.0 --out out/hub/sana-sample && akhbar push out/hub/sana-sample --repo-id ORG/NAME "
+        "--dry-run` into its ### Dry run section")
