@@ -202,11 +202,14 @@ class FileSplit(SplitRule):
         if not self._missing:
             return []
         shown = ", ".join(self._missing[:50]) + (" ..." if len(self._missing) > 50 else "")
+        is_json = bool(self.source and self.source.lower().endswith(".json"))
+        add = ('`"<doc_id>": "<split>"` for each of them to the split file\'s JSON object' if is_json
+               else "a line `<doc_id><TAB><split>` for each of them to the split file")
         return [
             Problem(
                 "split-file-missing-ids",
-                f"{len(self._missing)} document id(s) are not in the split file: {shown}",
-                "Add a line `<doc_id><TAB><split>` for each of them to the split file, "
+                f"{len(self._missing)} document id(s) are not in the split file: {shown}.",
+                f"Add {add}, "
                 "or use a hash split (--split train=0.8,validation=0.1,test=0.1).",
                 path=self.source,
             )

@@ -155,3 +155,18 @@ def test_a_bad_value_in_a_recipe_names_the_recipe(tmp_path: Path, news: Path, ch
     recipe.write_text(recipe.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
     result = runner.invoke(app, ["build", str(recipe), "--out", str(tmp_path / "out"), "--no-progress"])
     _assert_clean_usage_error(result, f"{recipe}: error[{code}]")
+
+
+@pytest.mark.parametrize(("name", "content", "fix"), [
+    ("splits.tsv", "other\ttest\n", "a line `<doc_id><TAB><split>`"),
+    ("splits.json", '{"other": "test"}', '`"<doc_id>": "<split>"`'),
+])
+def test_split_file_missing_ids_says_how_to_add_them_in_its_own_syntax(tmp_path: Path, news: Path, name: str,
+                                                                      content: str, fix: str) -> None:
+    split_file = tmp_path / name
+    split_file.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["build", "-i", str(news), "--schema", str(SCHEMA), "--name", "news", "--version",
+                                 "0.1.0", "--split-file", str(split_file), "--out", str(tmp_path / "out"),
+                                 "--no-progress"])
+    _assert_clean_usage_error(result, f"{split_file}: error[split-file-missing-ids]", "n1, n2.", f"Fix: Add {fix}")
+    assert not (tmp_path / "out" / "news" / "0.1.0").exists()
