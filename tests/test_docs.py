@@ -20,8 +20,11 @@ from dataset_builder.cli import app, default_recipe
 from dataset_builder.pipeline import build
 from dataset_builder.readers import READERS, read
 from dataset_builder.recipe import load_recipe
+from eval.baselines._words import learn_clitic_convention
+from eval.gold import load_gold
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
 DOCS = sorted((REPO / "docs").glob("*.md"))
 PAGES = [REPO / "README.md", *DOCS, *sorted((REPO / "corpora").glob("*/README.md"))]
 
@@ -182,9 +185,13 @@ def _python_blocks(page: Path) -> list[str]:
 def test_python_examples_run_as_written(page: str, index: int, workspace: Path) -> None:
     """The block runs without an exception where the docs say it runs (after `akhbar build`), in a
     fresh interpreter as a reader would run it."""
+    _run_python_block(page, index, workspace)
+
+
+def _run_python_block(page: str, index: int, cwd: Path) -> None:
     source = _python_blocks(REPO / page)[index]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}
-    run = subprocess.run([sys.executable, "-c", source], cwd=workspace, env=env, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-c", source], cwd=cwd, env=env, capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, f"{page}, python block {index}:\n{run.stderr[-3000:]}"
 
@@ -216,3 +223,33 @@ def test_publishing_dry_run_sample_is_what_a_dry_run_prints(workspace: Path, tmp
         "docs/publishing.md's dry-run sample is stale: paste the output of `akhbar build && akhbar export "
         "out/sana-sample/1.0.0 --out out/hub/sana-sample && akhbar push out/hub/sana-sample --repo-id ORG/NAME "
         "--dry-run` into its ### Dry run section")
+
+
+def _clitic_evidence_of_the_baselines_page(corpus: str) -> tuple[int, int]:
+    page = " ".join(_text(REPO / "docs" / "baselines.md").split())
+    stated = re.search(re.escape(corpus) + r" (\d+) : (\d+) ->", page)
+    assert stated is not None, f"docs/baselines.md states no clitic evidence for {corpus!r}"
+    return int(stated.group(1)), int(stated.group(2))
+
+
+def test_clitic_evidence_stated_for_the_sana_article() -> None:
+    (document,) = read(REPO / "corpora" / "sana-sample" / "sana-sample.jsonl")
+    convention, evidence = learn_clitic_convention([document], "entities")
+    assert convention == "exclude"
+    assert _clitic_evidence_of_the_baselines_page("the SANA article") == (evidence["exclude"], evidence["include"])
+
+
+@pytest.mark.slow
+def test_baselines_page_on_newsfane(tmp_path: Path) -> None:
+    """docs/baselines.md on NewsFANE Gold built by its recipe: the stated clitic evidence, and the
+    gazetteer and linear examples run as written (the linear one after the gazetteer one)."""
+    if not (SHARED / "corpora" / "newsfane-gold").is_dir():
+        pytest.skip(f"{SHARED / 'corpora'} is absent (the shared corpora are not next to the repository)")
+    recipe = load_recipe(REPO / "corpora" / "recipes" / "newsfane-gold.yaml", data_dir=SHARED / "corpora")
+    report = build(**recipe.build_kwargs(), out_dir=tmp_path / "out", progress=False)
+    convention, evidence = learn_clitic_convention(load_gold(report.version_dir, split="train").documents, "entities")
+    assert convention == "include"
+    assert _clitic_evidence_of_the_baselines_page("NewsFANE Gold's train split") == (
+        evidence["exclude"], evidence["include"])
+    for index in (0, 1):
+        _run_python_block("docs/baselines.md", index, tmp_path)
