@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from dataset_builder.card import bundled_card_options
 from dataset_builder.cli import app, default_recipe
+from dataset_builder.model import Span
 from dataset_builder.pipeline import build
 from dataset_builder.readers import READERS, read
 from dataset_builder.recipe import load_recipe
@@ -253,3 +254,22 @@ def test_baselines_page_on_newsfane(tmp_path: Path) -> None:
         evidence["exclude"], evidence["include"])
     for index in (0, 1):
         _run_python_block("docs/baselines.md", index, tmp_path)
+
+
+def test_sana_sample_readme_lists_its_files_and_nesting() -> None:
+    corpus = REPO / "corpora" / "sana-sample"
+    page = _text(corpus / "README.md")
+    files_section = page.split("## Files", 1)[1].split("\n## ", 1)[0]
+    listed = {Path(name).parts[0] for name in re.findall(r"^\| `([^`]+)` \|", files_section, re.MULTILINE)}
+    assert listed == {path.name for path in corpus.iterdir()}
+
+    (document,) = read(corpus / "sana-sample.jsonl")
+    entities = document.layer("entities")
+
+    def depth(span: Span) -> int:
+        return 1 + max((depth(o) for o in entities if o is not span and o.start <= span.start and span.end <= o.end
+                        and o.end - o.start > span.end - span.start), default=0)
+
+    deepest = max(depth(span) for span in entities)
+    stated = {int(n) for n in re.findall(r"(?:deepest\s+nesting\s+is|article\s+needs)\s+(\d+)", page)}
+    assert stated == {deepest}, f"corpora/sana-sample/README.md states nesting depth {stated}, the data has {deepest}"
