@@ -273,3 +273,20 @@ def test_sana_sample_readme_lists_its_files_and_nesting() -> None:
     deepest = max(depth(span) for span in entities)
     stated = {int(n) for n in re.findall(r"(?:deepest\s+nesting\s+is|article\s+needs)\s+(\d+)", page)}
     assert stated == {deepest}, f"corpora/sana-sample/README.md states nesting depth {stated}, the data has {deepest}"
+
+
+@pytest.mark.slow
+def test_cards_page_card_command_for_a_shared_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `akhbar card` example of docs/cards.md for the Wojood sample, as written (its --out
+    redirected): it writes the same card as the build did."""
+    if not (SHARED / "corpora" / "wojood-sample").is_dir():
+        pytest.skip(f"{SHARED / 'corpora'} is absent (the shared corpora are not next to the repository)")
+    (command,) = [c for c in _commands(_text(REPO / "docs" / "cards.md")) if "wojood-sample" in c]
+    recipe = load_recipe(REPO / "corpora" / "recipes" / "wojood-sample.yaml", data_dir=SHARED / "corpora")
+    report = build(**recipe.build_kwargs(), out_dir=tmp_path / "out", progress=False)
+    (tmp_path / "corpora").symlink_to(REPO / "corpora", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    args = [str(tmp_path / "card") if word == "/tmp/card" else word for word in command.split()[1:]]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "card" / "README.md").read_bytes() == (report.version_dir / "README.md").read_bytes()
