@@ -178,6 +178,18 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _assert_readme_names_every_file_of(version_dir: Path) -> None:
+    readme = _text(REPO / "README.md")
+    section = readme.split("## What the dataset looks like", 1)[1].split("\n## ", 1)[0]
+    named = {name.rstrip("/") for name in INLINE_CODE.findall(section)}
+    built = {path.name for path in version_dir.iterdir()}
+    assert built <= named, f"README.md does not name {sorted(built - named)} of a built version"
+
+
+def test_readme_names_every_file_of_a_built_version(workspace: Path) -> None:
+    _assert_readme_names_every_file_of(workspace / "out" / "sana-sample" / "1.0.0")
+
+
 def _python_blocks(page: Path) -> list[str]:
     return [body for language, body in FENCE.findall(_text(page)) if language == "python"]
 
@@ -254,6 +266,7 @@ def test_baselines_page_on_newsfane(tmp_path: Path) -> None:
         evidence["exclude"], evidence["include"])
     for index in (0, 1):
         _run_python_block("docs/baselines.md", index, tmp_path)
+    _assert_readme_names_every_file_of(report.version_dir)  # with the audit.json of the recipe's audit
 
 
 def test_sana_sample_readme_lists_its_files_and_nesting() -> None:
