@@ -18,6 +18,8 @@ Stages, in the order data flows: ``gold``/``predictions`` (inputs) -> ``align`` 
 from __future__ import annotations
 
 import importlib
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from eval.types import MATCH_MODES, AlignedPair, ErrorClass, LabelScore, MatchMode, Mention, ScoreReport
@@ -99,6 +101,29 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+#: Public functions named like the module that defines them.
+_NAMED_LIKE_THEIR_MODULE = frozenset({"align", "evaluate", "score"})
+
+
+class _Package(ModuleType):
+    """The ``eval`` package, whose ``evaluate``, ``align`` and ``score`` stay the functions.
+
+    Python binds a submodule as an attribute of its package when the submodule is first imported.
+    Without this, ``from eval.evaluate import EvalResult`` (or anything importing ``eval.evaluate``)
+    followed by ``from eval import evaluate`` would give the module, not the function. Submodules
+    are still imported as usual (``from eval.evaluate import EvalResult``); only the package
+    attribute is the function.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _NAMED_LIKE_THEIR_MODULE and isinstance(value, ModuleType) and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
