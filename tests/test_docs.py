@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from dataset_builder.card import bundled_card_options
 from dataset_builder.cli import app, default_recipe
+from dataset_builder.export import export
 from dataset_builder.model import Span
 from dataset_builder.pipeline import build
 from dataset_builder.readers import READERS, read
@@ -168,12 +169,15 @@ def test_conll_example_of_the_formats_page_reads_as_stated(tmp_path: Path) -> No
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder laid out as the docs assume: `akhbar build` done (out/sana-sample/1.0.0), the
-    repository's tests/ beside it, and a predictions file named as in docs/evaluation.md."""
+    """A folder laid out as the docs assume: `akhbar build` and `akhbar export` done
+    (out/sana-sample/1.0.0, out/hub/sana-sample), the repository's tests/, docs/ and corpora/
+    beside them, and a predictions file named as in docs/evaluation.md."""
     root = tmp_path_factory.mktemp("docs-workspace")
     recipe = load_recipe(default_recipe())
     build(**recipe.build_kwargs(), out_dir=root / "out", progress=False, card=bundled_card_options())
-    (root / "tests").symlink_to(REPO / "tests", target_is_directory=True)
+    export(root / "out" / "sana-sample" / "1.0.0", root / "out" / "hub" / "sana-sample")
+    for folder in ("tests", "docs", "corpora"):
+        (root / folder).symlink_to(REPO / folder, target_is_directory=True)
     shutil.copy(REPO / "tests" / "fixtures" / "predictions" / "llm-sana.jsonl", root / "run-b.jsonl")
     return root
 
@@ -194,11 +198,13 @@ def _python_blocks(page: Path) -> list[str]:
     return [body for language, body in FENCE.findall(_text(page)) if language == "python"]
 
 
-@pytest.mark.parametrize(("page", "index"), [("README.md", 0), ("docs/evaluation.md", 0)])
-def test_python_examples_run_as_written(page: str, index: int, workspace: Path) -> None:
+@pytest.mark.parametrize(("page", "index"), [("README.md", 0), ("docs/evaluation.md", 0), ("docs/cards.md", 1)])
+def test_python_examples_run_as_written(page: str, index: int, workspace: Path, tmp_path: Path) -> None:
     """The block runs without an exception where the docs say it runs (after `akhbar build`), in a
-    fresh interpreter as a reader would run it."""
-    _run_python_block(page, index, workspace)
+    fresh interpreter as a reader would run it (on a copy: some examples rewrite files)."""
+    copy = tmp_path / "workspace"
+    shutil.copytree(workspace, copy, symlinks=True)
+    _run_python_block(page, index, copy)
 
 
 def _run_python_block(page: str, index: int, cwd: Path) -> None:
