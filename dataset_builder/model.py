@@ -101,11 +101,17 @@ def _span_order(span: Span) -> tuple[int, int, str]:
 class Unreadable:
     """A record a reader could not turn into a document at all (e.g. a malformed JSON line).
 
-    It is still counted as read, and rejected, so that counts reconcile.
+    It is still counted as read, and rejected, so that counts reconcile. ``spans_seen`` and
+    ``links_seen`` are the span and link records the record held, where the reader could count them
+    (e.g. a JSONL document whose ``spans`` array parsed but one span is ill-typed): they are counted
+    as read and rejected too.
     """
 
     location: Location
     problems: tuple[Problem, ...]
     doc_id: str | None = None
+    spans_seen: int = 0
+    links_seen: int = 0
+
 
 __all__ = ["Document", "Link", "Location", "Metadata", "Problem", "Span", "Unreadable"]

@@ -843,7 +843,9 @@ class _BuildRun:
                     Problem("unreadable", "the record could not be read.", "See the reader's documentation.",
                             path=item.location.path, line=item.location.line)
                 ]
-                self._reject(item.location, item.doc_id, problems, 0, 0)
+                self.report.spans.read += item.spans_seen
+                self.report.links.read += item.links_seen
+                self._reject(item.location, item.doc_id, problems, item.spans_seen, item.links_seen)
                 continue
             doc = item
             self.report.spans.read += len(doc.spans)

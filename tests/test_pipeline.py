@@ -226,6 +226,28 @@ def test_rejects_reconcile_with_counts(tmp_path: Path) -> None:
     assert sorted(i for split in written.values() for i in split["id"]) == sorted(d.id for d in good)
 
 
+def test_spans_of_an_unreadable_jsonl_document_are_counted_as_read_and_rejected(tmp_path: Path) -> None:
+    from dataset_builder.readers.jsonl import document_to_json, read_jsonl
+
+    good = _doc("ok")
+    broken = document_to_json(_doc("broken"))
+    broken["spans"][1]["start"] = "12"  # ill-typed: the whole line is unreadable
+    broken["links"] = [{"id": "L1", "type": "speaker", "from": "T1", "to": "T2"}]
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(document_to_json(good), ensure_ascii=False) + "\n"
+                      + json.dumps(broken, ensure_ascii=False) + "\n" + '{"id": "x", "text": ' + "\n",
+                      encoding="utf-8")
+    items = list(read_jsonl(source))
+    assert [type(i).__name__ for i in items] == ["Document", "Unreadable", "Unreadable"]
+    assert (items[1].spans_seen, items[1].links_seen) == (len(broken["spans"]), 1)
+    assert (items[2].spans_seen, items[2].links_seen) == (0, 0)  # not JSON: nothing can be counted
+    report = _build(items, tmp_path)
+    assert (report.documents.read, report.documents.written, report.documents.rejected) == (3, 1, 2)
+    assert report.spans.read == len(good.spans) + len(broken["spans"]) == report.spans.written + report.spans.rejected
+    assert report.spans.rejected == len(broken["spans"])
+    assert (report.links.read, report.links.rejected) == (len(good.links) + 1, 1)
+
+
 def test_strict_stops_at_the_first_error_and_publishes_nothing(tmp_path: Path) -> None:
     bad = Document("bad", "نص", spans=(Span("T1", "entities", 0, 9, "PERS"),), location=Location("in.jsonl", 7))
     with pytest.raises(InputError) as info:

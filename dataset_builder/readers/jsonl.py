@@ -98,7 +98,13 @@ def _read_file(path: Path) -> Iterator[Document | Unreadable]:
             try:
                 yield document_from_json(obj, location)
             except InputError as exc:
-                yield Unreadable(location, (exc.problem,), doc_id)
+                yield Unreadable(location, (exc.problem,), doc_id, _records(obj, "spans"), _records(obj, "links"))
+
+
+def _records(obj: Any, key: str) -> int:
+    """How many span or link records an unreadable document held (0 when the array itself is unusable)."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return len(value) if isinstance(value, list) else 0
 
 
 def document_from_json(obj: Any, location: Location | None = None) -> Document:
