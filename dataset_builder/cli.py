@@ -245,7 +245,7 @@ def card(
     from dataset_builder.card import CardOptions, bundled_card_options, write_card
     from dataset_builder.croissant import write_croissant
     from dataset_builder.manifest import read_manifest
-    from dataset_builder.recipe import load_recipe
+    from dataset_builder.recipe import load_recipe, recipe_schema
     from dataset_builder.schema import load_schema
 
     try:
@@ -254,7 +254,7 @@ def card(
         if schema is not None:
             loaded_schema = load_schema(schema)
         elif recipe is not None:
-            loaded_schema = load_recipe(recipe).schema
+            loaded_schema = recipe_schema(recipe)
             options = bundled_card_options() if _is_bundled_recipe(recipe) else options
         else:
             bundled = load_recipe(default_recipe())

@@ -113,6 +113,11 @@ def check_version(version: str) -> str:
     return version
 
 
+def _next_patch(version: str) -> str:
+    major, minor, patch = (int(part) for part in version.split("-")[0].split("+")[0].split("."))
+    return f"{major}.{minor}.{patch + 1}"
+
+
 def check_name(name: str) -> str:
     """Return ``name`` if it can be a dataset name (it becomes a folder name), else raise InputError."""
     if not re.match(r"^[\w][\w.-]*$", name):
@@ -670,7 +675,8 @@ def build_documents(
     if final_dir.exists() and not force:
         raise VersionExistsError(
             Problem("version-exists", f"version {version} of {name} already exists.",
-                    "Bump the version (e.g. 1.0.1), or pass --force to replace it.", path=str(final_dir))
+                    f"Bump the version (e.g. {_next_patch(version)}), or pass --force to replace it.",
+                    path=str(final_dir))
         )
     name_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale(name_dir)

@@ -127,6 +127,30 @@ def _resolve_inputs(recipe_path: Path, entries: list[Any], data_dir: Path | None
     return tuple(resolved)
 
 
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _error(path, "the recipe file does not exist.", "Pass the path of a recipe.yaml.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(Problem("recipe-invalid", f"not valid YAML: {exc}", "Fix the YAML syntax.",
+                                 path=str(path), line=mark.line + 1 if mark else None)) from None
+    if not isinstance(data, dict):
+        raise _error(path, "the recipe must be a mapping.", "Start the file with `name:`.")
+    return data
+
+
+def recipe_schema(path: str | Path) -> Schema:
+    """The schema a recipe names, without resolving its inputs: for commands that need only the schema
+    (``akhbar card``), so a recipe whose inputs live under ``${data_dir}`` works without ``--data-dir``."""
+    path = Path(path)
+    data = _read_yaml(path)
+    if not data.get("schema"):
+        raise _error(path, "`schema` is missing.", "Add `schema:` to the recipe.")
+    return load_schema(path.parent / str(data["schema"]))
+
+
 def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Recipe:
     """Read and check a recipe YAML file.
 
@@ -143,16 +167,7 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
         With the recipe path, what is wrong and how to fix it (unknown keys included).
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _error(path, "the recipe file does not exist.", "Pass the path of a recipe.yaml.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(Problem("recipe-invalid", f"not valid YAML: {exc}", "Fix the YAML syntax.",
-                                 path=str(path), line=mark.line + 1 if mark else None)) from None
-    if not isinstance(data, dict):
-        raise _error(path, "the recipe must be a mapping.", "Start the file with `name:`.")
+    data = _read_yaml(path)
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise _error(path, f"unknown key(s): {', '.join(unknown)}.", f"Use only: {', '.join(sorted(_KEYS))}.")

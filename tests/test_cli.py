@@ -69,6 +69,7 @@ def test_build_without_arguments_builds_the_bundled_corpus(tmp_path: Path, monke
     again = runner.invoke(app, ["build", "--no-progress"])
     assert again.exit_code == EXIT_REFUSED
     assert "already exists" in again.output and "--force" in again.output
+    assert "e.g. 1.0.1" in again.output  # the next patch version of the one that exists
     forced = runner.invoke(app, ["build", "--no-progress", "--force"])
     assert forced.exit_code == EXIT_OK
     assert manifest["fingerprint"] in forced.output  # same inputs, same fingerprint
@@ -162,3 +163,20 @@ def test_real_akhbar_process(tmp_path: Path, news_jsonl: Path) -> None:
                               "--version", "1.2.3", "--out", str(tmp_path / "out"), "--no-progress"],
                              capture_output=True, text=True, cwd=tmp_path)
     assert refused.returncode == EXIT_REFUSED and "version-exists" in refused.stderr
+
+
+def test_card_reads_the_schema_of_a_recipe_whose_inputs_live_in_the_data_dir(tmp_path: Path) -> None:
+    # corpora/recipes/*.yaml name their inputs as ${data_dir}/...: `akhbar card` needs only the schema.
+    recipe = REPO / "corpora" / "recipes" / "wojood-sample.yaml"
+    assert "${data_dir}" in recipe.read_text(encoding="utf-8")
+    slice_dir = REPO / "tests" / "fixtures" / "corpora" / "wojood-sample"
+    built = runner.invoke(app, ["build", "--input", str(next(slice_dir.glob("*.txt"))), "--format", "conll",
+                                "--schema", str(REPO / "corpora" / "recipes" / "schemas" / "wojood.yaml"),
+                                "--name", "wojood-slice", "--version", "0.1.0", "--split", "test=1.0",
+                                "--out", str(tmp_path / "out"), "--no-progress"])
+    assert built.exit_code == EXIT_OK, built.output
+    version = tmp_path / "out" / "wojood-slice" / "0.1.0"
+    card = runner.invoke(app, ["card", str(version), "--recipe", str(recipe), "--out", str(tmp_path / "card")])
+    assert card.exit_code == EXIT_OK, card.output
+    assert "data_dir" not in card.output
+    assert "| `NORP` |" in (tmp_path / "card" / "README.md").read_text(encoding="utf-8")

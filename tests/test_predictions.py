@@ -183,6 +183,10 @@ def test_conll_gold_and_predicted_columns() -> None:
     assert ("1", 9, 11, "PERS", "بشار الأسد") in gold & predicted
     assert ("1", 11, 13, "PERS", "وفلاديمير بوتين") in gold and ("1", 12, 13, "PERS", "بوتين") in predicted
     assert {m.doc_id for m in pred.gold} == {"0", "1"}
+    # It is conlleval input too: every line has the same columns, -DOCSTART- line included.
+    from eval.conlleval import run_conlleval_file
+
+    assert run_conlleval_file(path).startswith("processed 23 tokens with 10 phrases; found: 8 phrases; correct: 5.")
 
 
 def test_conll_bad_lines_are_located(tmp_path: Path) -> None:
