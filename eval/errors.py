@@ -5,6 +5,12 @@ own for boundaries that differ only by attached proclitics such as و ب ل ف �
 is decided once, by :func:`eval.align.align`; this module lists the pairs that are not correct with
 where they are (document id, character or token offsets) and what they say (labels, surface text),
 builds the label confusion matrix, and scores each document on its own.
+
+Predictions that could not be placed on the text (an offset-free mention the document does not
+contain, see :mod:`eval.mentions`) enter as :class:`UnplacedPrediction`: they have a document, a
+layer and a label but no offsets, so they are never aligned; :func:`evaluate` scores each as a
+spurious prediction of its label, and the functions here list them as ``spurious`` errors without
+offsets (``reason`` says why) and count them in the ``∅`` row of the confusion matrix.
 """
 
 from __future__ import annotations
@@ -44,14 +50,65 @@ ERROR_DESCRIPTIONS: Mapping[ErrorClass, str] = {
 }
 
 
+#: ``reason`` of the error record of a prediction that could not be placed on the text.
+UNPLACED_REASON = "not placed in the text"
+
+#: Reasons of :class:`eval.mentions.UnalignedMention` that leave a usable prediction (a label and a
+#: string the text does not support); ``malformed`` and ``empty-text`` assert nothing to score.
+SCORABLE_UNALIGNED_REASONS: frozenset[str] = frozenset({"not-found", "inside-word", "occurrences-exhausted"})
+
+
+@dataclass(frozen=True, slots=True)
+class UnplacedPrediction:
+    """A predicted mention with a document, a layer and a label that could not be placed on the text.
+
+    The system asserted a mention the text does not support (a hallucinated name, a string found only
+    inside other words, one occurrence too many), so it is a spurious prediction; having no offsets,
+    it is kept apart from aligned pairs and scored as one more false positive of ``label`` in ``doc_id``.
+
+    Attributes
+    ----------
+    doc_id, layer, label, text : str
+        Where it was predicted and what it said.
+    why : str
+        The alignment reason (``not-found``, ``inside-word`` or ``occurrences-exhausted``).
+    """
+
+    doc_id: str
+    layer: str
+    label: str
+    text: str
+    why: str = "not-found"
+
+    @classmethod
+    def from_unaligned(cls, unaligned: Any) -> UnplacedPrediction | None:
+        """The scorable form of an :class:`eval.mentions.UnalignedMention`, or ``None`` when it has no
+        label or document, or its reason (``malformed``, ``empty-text``) leaves nothing to score."""
+        label, doc_id, reason = (getattr(unaligned, name, None) for name in ("label", "doc_id", "reason"))
+        if not isinstance(label, str) or not isinstance(doc_id, str) or reason not in SCORABLE_UNALIGNED_REASONS:
+            return None
+        return cls(doc_id, str(getattr(unaligned, "layer", "entities")), label, str(unaligned.text), reason)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"doc_id": self.doc_id, "layer": self.layer, "label": self.label, "text": self.text, "why": self.why}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> UnplacedPrediction:
+        return cls(data["doc_id"], data["layer"], data["label"], data["text"], data.get("why", "not-found"))
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorRecord:
-    """One aligned pair that is not correct (or is, when correct pairs are asked for).
+    """One aligned pair that is not correct (or is, when correct pairs are asked for), or one
+    prediction that could not be placed on the text.
 
     Offsets are those of the mentions: characters into the document text, or token indices for
     tag sequences. ``gold_text``/``pred_text`` are the surface strings when known (from the
     mention, else from the document text). ``left_context``/``right_context`` hold up to
     ``context`` characters of text around the union of both spans.
+
+    A record of an :class:`UnplacedPrediction` is ``spurious`` with ``pred_label``/``pred_text``,
+    no offsets and no context (``placed`` is False), and ``reason`` = :data:`UNPLACED_REASON`.
     """
 
     error: ErrorClass
@@ -67,14 +124,22 @@ class ErrorRecord:
     pred_text: str | None = None
     left_context: str | None = None
     right_context: str | None = None
+    reason: str | None = None
 
     @property
-    def start(self) -> int:
-        return min(x for x in (self.gold_start, self.pred_start) if x is not None)
+    def placed(self) -> bool:
+        """Whether the record has offsets (False for a prediction not placed in the text)."""
+        return self.gold_start is not None or self.pred_start is not None
 
     @property
-    def end(self) -> int:
-        return max(x for x in (self.gold_end, self.pred_end) if x is not None)
+    def start(self) -> int | None:
+        """Start of the union of both spans; ``None`` when the record is not placed."""
+        return min((x for x in (self.gold_start, self.pred_start) if x is not None), default=None)
+
+    @property
+    def end(self) -> int | None:
+        """End of the union of both spans; ``None`` when the record is not placed."""
+        return max((x for x in (self.gold_end, self.pred_end) if x is not None), default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +171,7 @@ def error_records(
     *,
     include_correct: bool = False,
     context: int = 40,
+    unplaced: Iterable[UnplacedPrediction] = (),
 ) -> list[ErrorRecord]:
     """List the errors among aligned pairs, each with location, labels and text.
 
@@ -119,11 +185,15 @@ def error_records(
         Also list correct pairs (for a complete per-mention dump).
     context : int, default=40
         Characters of context kept on each side when the text is known.
+    unplaced : iterable of UnplacedPrediction, default=()
+        Predictions that could not be placed on the text; each is listed as ``spurious`` without
+        offsets, with ``reason`` :data:`UNPLACED_REASON`.
 
     Returns
     -------
     list of ErrorRecord
         Sorted by document id, then position, then class: the order a reader scans a report in.
+        Within a document, records without offsets come after the placed ones, in input order.
     """
     records: list[ErrorRecord] = []
     for pair in pairs:
@@ -147,8 +217,14 @@ def error_records(
             pred_label=pred.label if pred else None, pred_text=_surface(pred, texts),
             left_context=left, right_context=right,
         ))
+    records.extend(
+        ErrorRecord(error=ErrorClass.SPURIOUS, doc_id=u.doc_id, layer=u.layer, pred_label=u.label, pred_text=u.text,
+                    reason=UNPLACED_REASON)
+        for u in unplaced
+    )
     order = {cls: i for i, cls in enumerate((*ERROR_CLASSES, ErrorClass.CORRECT))}
-    records.sort(key=lambda r: (r.layer, _natural(r.doc_id), r.start, r.end, order[r.error]))
+    # sort is stable: unplaced records keep their input order after the placed ones of their document
+    records.sort(key=lambda r: (r.layer, _natural(r.doc_id), not r.placed, r.start or 0, r.end or 0, order[r.error]))
     return records
 
 
@@ -165,14 +241,16 @@ def errors_by_class(records: Iterable[ErrorRecord]) -> dict[ErrorClass, list[Err
     return grouped
 
 
-def error_counts(pairs: Iterable[AlignedPair]) -> dict[str, int]:
-    """How many pairs fall in each class (correct included), every class listed."""
+def error_counts(pairs: Iterable[AlignedPair], unplaced: Iterable[UnplacedPrediction] = ()) -> dict[str, int]:
+    """How many pairs fall in each class (correct included), every class listed; each unplaced
+    prediction counts as ``spurious``."""
     counts = Counter(pair.outcome for pair in pairs)
+    counts[ErrorClass.SPURIOUS] += sum(1 for _ in unplaced)
     return {cls.value: counts.get(cls, 0) for cls in (ErrorClass.CORRECT, *ERROR_CLASSES)}
 
 
 def confusion_matrix(
-    pairs: Iterable[AlignedPair], labels: Sequence[str] | None = None
+    pairs: Iterable[AlignedPair], labels: Sequence[str] | None = None, *, unplaced: Iterable[UnplacedPrediction] = ()
 ) -> tuple[np.ndarray, list[str]]:
     """Label confusion matrix of aligned pairs, with a row and a column for "no mention".
 
@@ -184,6 +262,8 @@ def confusion_matrix(
         predictions at ``(∅, predicted label)``. ``(∅, ∅)`` is always 0.
     labels : sequence of str, optional
         Label order; defaults to every label seen, sorted. :data:`NO_MENTION` is appended.
+    unplaced : iterable of UnplacedPrediction, default=()
+        Predictions not placed in the text; each counts at ``(∅, its label)``, like a spurious pair.
 
     Returns
     -------
@@ -198,6 +278,9 @@ def confusion_matrix(
     pairs = list(pairs)
     y_true = [pair.gold.label if pair.gold is not None else NO_MENTION for pair in pairs]
     y_pred = [pair.pred.label if pair.pred is not None else NO_MENTION for pair in pairs]
+    for prediction in unplaced:
+        y_true.append(NO_MENTION)
+        y_pred.append(prediction.label)
     if labels is None:
         labels = sorted((set(y_true) | set(y_pred)) - {NO_MENTION})
     elif NO_MENTION in labels:
@@ -206,7 +289,7 @@ def confusion_matrix(
     if unknown:
         raise ValueError(f"pairs carry labels {sorted(unknown)} that are not in `labels`; add them or map them.")
     axis = [*labels, NO_MENTION]
-    if not pairs:
+    if not y_true:
         import numpy as np
 
         return np.zeros((len(axis), len(axis)), dtype=np.int64), axis
@@ -253,6 +336,7 @@ def per_document_scores(
 
 
 __all__ = [
-    "ERROR_CLASSES", "ERROR_DESCRIPTIONS", "NO_MENTION", "ErrorRecord", "confusion_matrix", "error_counts",
-    "error_records", "errors_by_class", "per_document_scores",
+    "ERROR_CLASSES", "ERROR_DESCRIPTIONS", "NO_MENTION", "SCORABLE_UNALIGNED_REASONS", "UNPLACED_REASON",
+    "ErrorRecord", "UnplacedPrediction", "confusion_matrix", "error_counts", "error_records", "errors_by_class",
+    "per_document_scores",
 ]

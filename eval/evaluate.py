@@ -17,15 +17,16 @@ import hashlib
 import json
 import math
 import platform
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dataset_builder.model import Document
 from dataset_builder.problems import Problem, Severity
-from eval.errors import ErrorRecord, confusion_matrix, error_counts, error_records
+from eval.errors import ErrorRecord, UnplacedPrediction, confusion_matrix, error_counts, error_records
 from eval.stats import ConfidenceInterval, UnitCounts, bootstrap_intervals, unit_counts
 from eval.types import MATCH_MODES, AlignedPair, ErrorClass, LabelScore, MatchMode, Mention, ScoreReport
 
@@ -39,6 +40,8 @@ RESULT_SCHEMA_VERSION = 1
 RESULT_KIND = "akhbar-eval-result"
 
 ZeroDivision = float | Literal["warn"]
+UnalignedPolicy = Literal["spurious", "ignore"]
+UNALIGNED_POLICIES: tuple[UnalignedPolicy, ...] = ("spurious", "ignore")
 
 
 # ---------------------------------------------------------------------------------------------- result
@@ -65,6 +68,10 @@ class LayerResult:
         Gold label (rows) against predicted label (columns), ``∅`` for no mention.
     pairs : list of AlignedPair
         The alignment itself (correct pairs included), for rendering documents.
+    unplaced : list of UnplacedPrediction
+        Predictions of this layer that could not be placed on the text and were scored as spurious
+        (``unaligned="spurious"``): counted in ``scores``, ``counts``, ``error_counts``, ``errors`` and
+        the ``∅`` row of ``confusion``, but absent from ``pairs`` since they have no offsets.
     """
 
     layer: str
@@ -75,6 +82,7 @@ class LayerResult:
     errors: list[ErrorRecord]
     confusion: tuple[list[list[int]], list[str]]
     pairs: list[AlignedPair] = field(default_factory=list)
+    unplaced: list[UnplacedPrediction] = field(default_factory=list)
 
     def per_document(self, mode: str = "strict", metric: str = "f1") -> dict[str, float]:
         """Micro metric of every unit (document or sentence) on its own."""
@@ -173,6 +181,7 @@ class EvalResult:
                     "errors": [record.to_dict() for record in layer.errors],
                     "confusion": {"labels": layer.confusion[1], "matrix": layer.confusion[0]},
                     "pairs": [_pair_to_json(pair) for pair in layer.pairs] if include_pairs else None,
+                    "unplaced": [prediction.to_dict() for prediction in layer.unplaced],
                 }
                 for name, layer in self.layers.items()
             },
@@ -209,6 +218,7 @@ class EvalResult:
                 errors=[ErrorRecord.from_dict(record) for record in raw["errors"]],
                 confusion=(raw["confusion"]["matrix"], raw["confusion"]["labels"]),
                 pairs=[_pair_from_json(pair) for pair in raw.get("pairs") or ()],
+                unplaced=[UnplacedPrediction.from_dict(u) for u in raw.get("unplaced") or ()],
             )
         provenance = Provenance(**data["provenance"])
         problems = [Problem(**{**p, "severity": Severity(p.get("severity", "error"))}) for p in data["problems"]]
@@ -373,6 +383,7 @@ class _PredictionInput:
     links: list[Any]
     info: dict[str, Any]
     problems: list[Problem]
+    unplaced: list[UnplacedPrediction] = field(default_factory=list)
 
 
 def _prediction_input(pred: Any, documents: Sequence[Document]) -> _PredictionInput:
@@ -391,11 +402,39 @@ def _prediction_input(pred: Any, documents: Sequence[Document]) -> _PredictionIn
         problems += list(getattr(pred, "problems", ()))
         info = {"hash": pred.source_hash, "format": getattr(pred, "fmt", None),
                 "source": getattr(pred, "path", None) or None, "unaligned": len(getattr(pred, "unaligned", ()))}
-        return _PredictionInput(list(pred.mentions), list(getattr(pred, "links", ())), info, problems)
+        links = list(getattr(pred, "links", ()))
+        unplaced = _unplaced_predictions(getattr(pred, "unaligned", ()), links)
+        return _PredictionInput(list(pred.mentions), links, info, problems, unplaced)
     mentions = list(pred)
     if any(not isinstance(m, Mention) for m in mentions):
         raise TypeError("pred must be Predictions, a Model (with .predict) or a sequence of eval.types.Mention.")
     return _PredictionInput(mentions, [], {"hash": _mentions_hash(mentions), "format": "mentions"}, [])
+
+
+def _unplaced_predictions(unaligned: Sequence[Any], links: Sequence[Any]) -> list[UnplacedPrediction]:
+    """The unaligned mentions that are predictions of their own, in a scorable form.
+
+    Left out: those without a label or document, ``malformed`` and ``empty-text`` ones (see
+    :meth:`UnplacedPrediction.from_unaligned`), and the unplaced *ends of links* (a quote's speaker
+    the text does not name): a placed speaker is a link end, not an entity prediction, so an unplaced
+    one is scored where it belongs, as a wrong link.
+    """
+    # The loader records a speaker it cannot place as an unaligned mention and as a link whose
+    # target is None, with id "q<quote index>" and the speaker's text. Consumed from the end
+    # because a line's speakers are recorded after its mentions.
+    link_ends = Counter((link.doc_id, getattr(link, "id", None), link.target_text) for link in links
+                        if getattr(link, "target", True) is None and getattr(link, "target_text", None) is not None)
+    kept: list[UnplacedPrediction] = []
+    for item in reversed(list(unaligned)):
+        key = (getattr(item, "doc_id", None), f"q{getattr(item, 'index', None)}", getattr(item, "text", None))
+        if link_ends[key] > 0:
+            link_ends[key] -= 1
+            continue
+        prediction = UnplacedPrediction.from_unaligned(item)
+        if prediction is not None:
+            kept.append(prediction)
+    kept.reverse()
+    return kept
 
 
 def _unaligned_problem(unaligned: Any) -> Problem:
@@ -417,6 +456,7 @@ def evaluate(
     seed: int = 0,
     zero_division: ZeroDivision = 0.0,
     confidence: float = 0.95,
+    unaligned: UnalignedPolicy = "spurious",
 ) -> EvalResult:
     """Evaluate predictions against gold documents under several matching modes.
 
@@ -448,12 +488,23 @@ def evaluate(
         Value of a metric whose denominator is zero, as in scikit-learn.
     confidence : float, default=0.95
         Level of the bootstrap intervals.
+    unaligned : {"spurious", "ignore"}, default="spurious"
+        What an offset-free predicted mention that could not be placed on its document's text counts
+        for (reasons ``not-found``, ``inside-word``, ``occurrences-exhausted``). ``spurious``: a false
+        positive of its label in every mode — the system asserted a mention the text does not support —
+        in the scores, the per-document counts, the error list (class ``spurious``, no offsets) and
+        the ``∅`` row of the confusion matrix. ``ignore``: not scored. Either way each one is listed
+        in ``problems``. Mentions that are ``malformed`` or have empty text are never scored (they
+        are error-level problems), nor is an unplaced link end (a speaker), which makes its link wrong.
 
     Returns
     -------
     EvalResult
     """
     from eval.gold import GoldSet, gold_from_documents
+
+    if unaligned not in UNALIGNED_POLICIES:
+        raise ValueError(f"unaligned={unaligned!r}; choose from {list(UNALIGNED_POLICIES)}.")
 
     gold_set = gold if isinstance(gold, GoldSet) else gold_from_documents(list(gold))
     documents = gold_set.documents
@@ -474,9 +525,11 @@ def evaluate(
             f"{len(foreign)} predicted mention(s) belong to {len(ids)} document id(s) not in the gold set "
             f"({', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}); they are not scored.",
             "Evaluate against the split the predictions were made for, or fix the document ids.",
-            Severity.WARNING, doc_id=ids[0],
+            Severity.ERROR, doc_id=ids[0],
         ))
     pred_mentions = [m for m in prediction.mentions if m.doc_id in known]
+    # Unplaced mentions of unknown documents are left out with them (the loader reports those ids).
+    unplaced = [u for u in prediction.unplaced if u.doc_id in known] if unaligned == "spurious" else []
 
     layer_names = tuple(layers) if layers is not None else gold_set.layers
     if not layer_names:
@@ -488,7 +541,7 @@ def evaluate(
         texts=gold_set.texts(), layers=layer_names, modes=modes, label_map=label_map,
         ignore_labels=ignore_labels, clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed,
         zero_division=zero_division, confidence=confidence, dataset=gold_set.dataset.to_dict(),
-        prediction_info=prediction.info, problems=problems,
+        prediction_info=prediction.info, problems=problems, unplaced=unplaced, unaligned=unaligned,
     )
     pred_links = [link for link in prediction.links if getattr(link, "doc_id", None) in known]
     links = _score_links(documents, pred_mentions, pred_links, modes, problems,
@@ -552,15 +605,17 @@ def _evaluate_mentions(
     dataset: dict[str, Any] | None,
     prediction_info: dict[str, Any],
     problems: list[Problem],
+    unplaced: Sequence[UnplacedPrediction] = (),
+    unaligned: UnalignedPolicy | None = None,
 ) -> _Core:
     from eval.align import align
-    from eval.score import score_pairs
 
     if bootstrap < 0:
         raise ValueError(f"bootstrap={bootstrap}; pass 0 to skip confidence intervals or a positive count.")
     resolved_map, map_info = _resolve_label_map(label_map)
     gold_mentions = _map(gold_mentions, resolved_map, ignore_labels)
     pred_mentions = _map(pred_mentions, resolved_map, ignore_labels)
+    unplaced = _map_unplaced(unplaced, resolved_map, ignore_labels)
 
     other_layers = sorted({m.layer for m in pred_mentions} - set(layers))
     if other_layers:
@@ -583,23 +638,27 @@ def _evaluate_mentions(
     for layer in layers:
         gold_layer = [m for m in gold_mentions if m.layer == layer]
         pred_layer = [m for m in pred_mentions if m.layer == layer]
+        unplaced_layer = [u for u in unplaced if u.layer == layer]
         pairs = align(gold_layer, pred_layer, clitic_tolerance=clitic_tolerance, texts=texts)
         scores: dict[str, ScoreReport] = {}
         counts: dict[str, UnitCounts] = {}
         intervals: dict[str, dict[str, dict[str, ConfidenceInterval]]] = {}
         for mode in modes:
-            report = score_pairs(pairs, mode, layer=layer, zero_division=zero_division)
+            report = _score_layer(pairs, unplaced_layer, mode, layer=layer, zero_division=zero_division)
             scores[mode] = report
-            counts[mode] = unit_counts(pairs, mode, layer=layer, units=units, labels=list(report.per_label))
+            counts[mode] = _add_unplaced(
+                unit_counts(pairs, mode, layer=layer, units=units, labels=list(report.per_label)), unplaced_layer)
             if bootstrap_now and counts[mode].labels:
                 intervals[mode] = bootstrap_intervals(
                     counts[mode], n_resamples=bootstrap, confidence=confidence, seed=seed,
                     zero_division=_float_zero_division(zero_division),
                 )
-        matrix, axis = confusion_matrix(pairs)
+        matrix, axis = confusion_matrix(pairs, unplaced=unplaced_layer)
         layer_results[layer] = LayerResult(
-            layer=layer, scores=scores, intervals=intervals, counts=counts, error_counts=error_counts(pairs),
-            errors=error_records(pairs, texts), confusion=(matrix.tolist(), axis), pairs=pairs,
+            layer=layer, scores=scores, intervals=intervals, counts=counts,
+            error_counts=error_counts(pairs, unplaced_layer),
+            errors=error_records(pairs, texts, unplaced=unplaced_layer), confusion=(matrix.tolist(), axis),
+            pairs=pairs, unplaced=unplaced_layer,
         )
 
     settings = {
@@ -608,12 +667,68 @@ def _evaluate_mentions(
         "zero_division": zero_division if not (isinstance(zero_division, float) and math.isnan(zero_division))
         else "nan",
     }
+    if unaligned is not None:
+        settings["unaligned"] = unaligned
     provenance = Provenance(
         dataset=dataset, gold_fingerprint=_gold_fingerprint(gold_mentions, units), predictions=prediction_info,
         settings=settings, akhbar_version=_akhbar_version(), environment=_environment(),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     return _Core(layer_results, tuple(units), unit_kind, provenance, texts)
+
+
+def _map_unplaced(unplaced: Sequence[UnplacedPrediction], label_map: Any,
+                  ignore_labels: Sequence[str]) -> list[UnplacedPrediction]:
+    """Relabel unplaced predictions as :func:`eval.labels.map_mentions` relabels mentions."""
+    ignored = frozenset(ignore_labels)
+    out = []
+    for prediction in unplaced:
+        label: str | None = prediction.label
+        if label_map is not None:
+            try:
+                label = label_map(prediction.label)
+            except KeyError:
+                raise ValueError(
+                    f"doc {prediction.doc_id}: the unplaced {prediction.layer} mention {prediction.text!r} has label "
+                    f"{prediction.label!r}, which is not in label map {label_map.name!r}. Add it to the map (map it "
+                    "to null to drop such mentions), or use unknown='keep' or unknown='drop'.") from None
+        if label is None or label in ignored:
+            continue
+        out.append(prediction if label == prediction.label else replace(prediction, label=label))
+    return out
+
+
+def _score_layer(pairs: Sequence[AlignedPair], unplaced: Sequence[UnplacedPrediction], mode: MatchMode, *,
+                 layer: str, zero_division: ZeroDivision) -> ScoreReport:
+    """:func:`eval.score.score_pairs`, with each unplaced prediction counted as a spurious prediction of
+    its label (no gold, no credit in any mode): exactly what an unmatched placed prediction counts."""
+    from eval.score import score_pairs
+
+    if not unplaced:
+        return score_pairs(pairs, mode, layer=layer, zero_division=zero_division)
+    import numpy as np
+
+    from eval.align import SPURIOUS
+    from eval.score import _pair_arrays, _score_pair_arrays
+
+    codes, gold_labels, pred_labels, _ = _pair_arrays(pairs, layer)
+    codes = np.concatenate([codes, np.full(len(unplaced), SPURIOUS, dtype=np.int8)])
+    gold_labels = [*gold_labels, *(None for _ in unplaced)]
+    pred_labels = [*pred_labels, *(u.label for u in unplaced)]
+    return _score_pair_arrays(codes, gold_labels, pred_labels, (mode,), layer, None, zero_division, {})[mode]
+
+
+def _add_unplaced(counts: UnitCounts, unplaced: Sequence[UnplacedPrediction]) -> UnitCounts:
+    """Per-unit counts with one more false positive (of its label, and micro) per unplaced prediction."""
+    if not unplaced:
+        return counts
+    row = {unit: i for i, unit in enumerate(counts.units)}
+    column = {label: j for j, label in enumerate(counts.labels)}
+    fp, micro = counts.fp.copy(), counts.micro.copy()  # type: ignore[union-attr]
+    for prediction in unplaced:
+        fp[row[prediction.doc_id], column[prediction.label]] += 1
+        micro[row[prediction.doc_id], 1] += 1
+    return UnitCounts(counts.units, counts.labels, counts.tp, fp, counts.fn, counts.mode, counts.layer, micro)
 
 
 def evaluate_tags(
@@ -680,4 +795,7 @@ def evaluate_tags(
                       tokens={"tokens": n_tokens, "correct": correct})
 
 
-__all__ = ["RESULT_SCHEMA_VERSION", "EvalResult", "LayerResult", "Provenance", "evaluate", "evaluate_tags"]
+__all__ = [
+    "RESULT_SCHEMA_VERSION", "UNALIGNED_POLICIES", "EvalResult", "LayerResult", "Provenance", "UnalignedPolicy",
+    "evaluate", "evaluate_tags",
+]

@@ -94,13 +94,19 @@ class UnalignedMention:
     line: int | None = None
 
     def to_problem(self) -> Problem:
+        """The problem to report: an error when the prediction is unusable (``malformed``, ``empty-text``:
+        never scored), else a warning (the mention is scored as a spurious prediction by default)."""
+        unusable = self.reason in ("malformed", "empty-text")
+        fix = ("Give each mention a non-empty string `text` and a string `label`; this one is not scored."
+               if unusable else
+               "Check the mention against the document text. The text does not support it, so evaluation "
+               "counts it as a false positive of its label (unaligned='spurious', the default) or leaves it "
+               "out of the scores (unaligned='ignore'); a quote's unplaced speaker makes its link wrong.")
         return Problem(
             f"unaligned-{self.reason}",
             f"{self.layer} mention #{self.index} {self.text!r} ({self.label}) was not placed on the text: "
             f"{self.detail or self.reason}.",
-            "Check the mention against the document text. A mention that is not placed is not scored (it "
-            "counts neither as a match nor as a false positive), so it is listed here instead.",
-            Severity.WARNING, self.path, self.line, self.doc_id,
+            fix, Severity.ERROR if unusable else Severity.WARNING, self.path, self.line, self.doc_id,
         )
 
 

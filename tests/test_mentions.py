@@ -193,18 +193,28 @@ def test_any_run_of_words_from_the_article_aligns_to_an_equal_span(data: st.Data
     assert normalize_text(m.text).split() == normalize_text(query).split()
 
 
-def test_an_unplaced_mention_is_reported_and_left_out_of_the_scores_as_its_problem_says(tmp_path: Path) -> None:
+def test_an_unplaced_mention_is_reported_and_scored_as_its_problem_says(tmp_path: Path) -> None:
     from dataset_builder.model import Document, Span
+    from dataset_builder.problems import Severity
     from eval import evaluate, load_predictions
 
     start = DISCUSSED.index("بوتين")
     doc = Document("d", DISCUSSED, spans=(Span("T1", "entities", start, start + len("بوتين"), "PERS"),))
     path = tmp_path / "llm.jsonl"
     path.write_text('{"id": "d", "mentions": [{"text": "بوتين", "label": "PERS"}, '
-                    '{"text": "دونالد ترامب", "label": "PERS"}]}\n', encoding="utf-8")
-    result = evaluate([doc], load_predictions(path, documents={"d": doc}), modes=("strict",), bootstrap=0)
-    micro = result.score("entities", "strict").micro
-    assert (micro.tp, micro.fp, result.score("entities", "strict").n_pred) == (1, 0, 1)
-    (problem,) = [p for p in result.problems if p.code.startswith("unaligned-")]
-    assert (problem.path, problem.line, problem.doc_id) == (str(path), 1, "d")
-    assert "دونالد ترامب" in problem.message and "not scored" in problem.fix
+                    '{"text": "دونالد ترامب", "label": "PERS"}, {"text": "", "label": "PERS"}]}\n', encoding="utf-8")
+    predictions = load_predictions(path, documents={"d": doc})
+    by_policy = {policy: evaluate([doc], predictions, modes=("strict",), bootstrap=0, unaligned=policy)
+                 for policy in ("spurious", "ignore")}
+    scored, ignored = (by_policy[p].score("entities", "strict") for p in ("spurious", "ignore"))
+    # the hallucinated name is one false positive; the empty mention asserts nothing and is never scored
+    assert (scored.micro.tp, scored.micro.fp, scored.n_pred) == (1, 1, 2)
+    assert (ignored.micro.tp, ignored.micro.fp, ignored.n_pred) == (1, 0, 1)
+    for result in by_policy.values():
+        problems = {p.code: p for p in result.problems if p.code.startswith("unaligned-")}
+        assert set(problems) == {"unaligned-not-found", "unaligned-empty-text"}
+        found = problems["unaligned-not-found"]
+        assert (found.path, found.line, found.doc_id, found.severity) == (str(path), 1, "d", Severity.WARNING)
+        assert "دونالد ترامب" in found.message and "false positive" in found.fix and "'ignore'" in found.fix
+        assert problems["unaligned-empty-text"].severity is Severity.ERROR
+        assert "not scored" in problems["unaligned-empty-text"].fix
