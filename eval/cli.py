@@ -5,7 +5,11 @@ library are imported here at module level: scoring a CoNLL file with ``--format 
 straight to :func:`eval.conlleval.run_conlleval_file` (numpy only) and must never pay for importing
 ``datasets``, ``pyarrow`` or scikit-learn.
 
-Exit codes: 0 ok; 2 usage or input error (bad option, unreadable file, runs that cannot be compared).
+Exit codes: 0 ok; 1 (``akhbar eval``) the report was written but the input had error-level problems
+(predictions that were not scored: a broken predictions line, offsets outside the text, an unknown
+document id, a malformed or empty offset-free mention); 2 usage or input error where no report can be
+produced (bad option, unreadable file, runs that cannot be compared). Warnings (e.g. an offset-free
+mention not placed in the text, which is scored as a false positive) leave the exit code at 0.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ if TYPE_CHECKING:
     from eval.evaluate import EvalResult
 
 EXIT_OK = 0
+EXIT_INPUT_PROBLEMS = 1
 EXIT_USAGE = 2
+UNALIGNED = ("spurious", "ignore")
 
 MODES = ("strict", "exact", "partial", "type")
 FORMATS = ("table", "json", "markdown", "conlleval", "html")
@@ -43,7 +49,11 @@ EVAL_EPILOG = (
     "  akhbar eval --gold out/news/2.0.0 --pred pred.jsonl --label-map newsfane-to-anercorp \\\n"
     "              --ignore MISC --clitic-tolerance --format html --output report.html\n"
     "  # a Hub dataset at a pinned revision\n"
-    "  akhbar eval --gold owner/arabic-news --revision v1.0.0 --split test --pred pred.jsonl"
+    "  akhbar eval --gold owner/arabic-news --revision v1.0.0 --split test --pred pred.jsonl\n"
+    "\nExit codes: 0 report written, input clean (warnings allowed); 1 report written, but the input had\n"
+    "error-level problems (predictions not scored: a broken line, offsets outside the text, unknown\n"
+    "document ids, malformed or empty LLM mentions; listed in the report and on stderr); 2 usage or\n"
+    "input error, no report. The fast --format conlleval path exits 0 or 2."
 )
 
 COMPARE_EPILOG = (
@@ -120,6 +130,11 @@ def eval_command(
     = "IOB2",
     decoder: Annotated[str, typer.Option(help="CoNLL chunk decoder: lenient (conlleval.pl) or strict (seqeval "
                                          "strict: invalid chunks dropped).")] = "lenient",
+    unaligned: Annotated[str, typer.Option(
+        help="Offset-free (LLM) mentions that cannot be placed in the text (not found, only inside other words, "
+        "every occurrence taken): spurious = each is a false positive of its label in every mode, listed as a "
+        "spurious error without offsets; ignore = left out of the scores. Either way each is listed as a warning. "
+        "Malformed or empty mentions are never scored (errors).")] = "spurious",
     conlleval_compat: Annotated[bool, typer.Option(
         "--conlleval-compat", help="With --format conlleval, reproduce conlleval.pl even where it is wrong (it merges "
         "adjacent IOBES/BILOU chunks). Always on for IOB1/IOB2, where its chunks are right.")] = False,
@@ -134,6 +149,7 @@ def eval_command(
     for m in modes:
         _choice("--mode", m, MODES)
     _choice("--decoder", decoder, ("lenient", "strict"))
+    _choice("--unaligned", unaligned, UNALIGNED)
     if bootstrap < 0:
         raise _usage_error(f"--bootstrap {bootstrap} is negative.", "Pass 0 to skip intervals, or a count like 1000.")
     if not pred.exists():
@@ -154,7 +170,7 @@ def eval_command(
         result = _evaluate_gold(gold, pred, split=split, config=config, revision=revision, modes=modes,
                                 layers=layer, label_map=label_map, ignore=ignore or [],
                                 clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed,
-                                pred_format=pred_format, scheme=scheme, decoder=decoder)
+                                pred_format=pred_format, scheme=scheme, decoder=decoder, unaligned=unaligned)
     from eval.report import render
 
     try:
@@ -170,6 +186,11 @@ def eval_command(
     elif fmt != "table" and result.problems:
         typer.echo(f"{len(result.problems)} problem(s) with the input are listed in the report; first: "
                    f"{result.problems[0]}", err=True)
+    errors = [problem for problem in result.problems if problem.is_error]
+    if errors:
+        typer.echo(f"exit {EXIT_INPUT_PROBLEMS}: {len(errors)} error-level problem(s) with the input left predictions "
+                   f"unscored; first: {errors[0]}", err=True)
+        raise typer.Exit(EXIT_INPUT_PROBLEMS)
 
 
 def _fast_conlleval(path: Path, scheme: str, output: Path | None, *, compat: bool) -> None:
@@ -314,7 +335,8 @@ def _check_conll_tags(data: Any, path: Path, *, scheme: str, decoder: str) -> No
 
 def _evaluate_gold(gold: str, pred: Path, *, split: str, config: str, revision: str | None, modes: tuple[str, ...],
                    layers: list[str] | None, label_map: Path | None, ignore: list[str], clitic_tolerance: bool,
-                   bootstrap: int, seed: int, pred_format: str | None, scheme: str, decoder: str) -> EvalResult:
+                   bootstrap: int, seed: int, pred_format: str | None, scheme: str, decoder: str,
+                   unaligned: str = "spurious") -> EvalResult:
     from dataset_builder.problems import InputError
     from eval.evaluate import evaluate
     from eval.gold import load_gold
@@ -329,7 +351,8 @@ def _evaluate_gold(gold: str, pred: Path, *, split: str, config: str, revision: 
                 f"{pred}: CoNLL predictions are in token positions and carry their own gold column; they cannot be "
                 "scored against character-offset gold documents.", "Omit --gold to score the CoNLL file on its own.")
         return evaluate(gold_set, predictions, modes=modes, layers=layers, label_map=label_map,  # type: ignore[arg-type]
-                        ignore_labels=ignore, clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed)
+                        ignore_labels=ignore, clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed,
+                        unaligned=unaligned)  # type: ignore[arg-type]
     except (InputError, OSError, ValueError, KeyError) as exc:
         raise _input_error(exc) from None
 
@@ -447,6 +470,13 @@ def _check_comparable(a: EvalResult, b: EvalResult, path_a: Path, path_b: Path) 
             f"{path_b}: {b.provenance.gold_fingerprint[:23]}…)"
             + (f"; their settings differ in {', '.join(differing)}." if differing else "."),
             "Evaluate both with the same --label-map, --ignore and --layer options.")
+    # Runs written before --unaligned existed left unplaced mentions out of the scores: "ignore".
+    policy_a, policy_b = (run.provenance.settings.get("unaligned", "ignore") for run in (a, b))
+    if a.unit_kind == "document" and policy_a != policy_b:
+        raise _usage_error(
+            f"the runs counted unplaced offset-free mentions differently: {path_a} with --unaligned {policy_a}, "
+            f"{path_b} with --unaligned {policy_b}; their precision is not comparable.",
+            "Evaluate both with the same --unaligned option.")
 
 
 def register(app: typer.Typer) -> None:

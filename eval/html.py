@@ -232,6 +232,10 @@ def _confusion_table(layer: LayerResult) -> str:
 def _context_cell(record: object) -> str:
     left = getattr(record, "left_context", None)
     right = getattr(record, "right_context", None)
+    reason = getattr(record, "reason", None)
+    if reason is not None and not getattr(record, "placed", True):
+        # No offsets, so no context to quote and nothing to highlight in the document view.
+        return f"<td class='unplaced'>{_esc(reason)}</td>"
     if left is None and right is None:
         return "<td></td>"
     gold_text = getattr(record, "gold_text", None)

@@ -4,10 +4,11 @@ Formats
 -------
 ``table``
     Aligned plain text: per layer and mode, one row per label, then micro / macro / weighted
-    averages, with a bootstrap confidence interval of F1 beside each row; then error counts and
-    every problem with the input.
+    averages, with a bootstrap confidence interval of F1 beside each row; then error counts, the
+    predictions not placed in the text (counted spurious) and every problem with the input.
 ``markdown``
-    The same tables in GitHub-flavoured Markdown, provenance, and errors listed by class.
+    The same tables in GitHub-flavoured Markdown, provenance, and errors listed by class (an error
+    without offsets, a prediction not placed in the text, shows its reason in the offsets column).
 ``json``
     :meth:`EvalResult.to_json` (the layout is documented in docs/evaluation.md).
 ``conlleval``
@@ -167,6 +168,9 @@ def render_table(result: EvalResult) -> str:
                 lines.append(row)
         counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in layer.error_counts.items())
         lines += ["", f"{name} alignment: {counts}"]
+        if layer.unplaced:
+            lines.append(f"{name}: {len(layer.unplaced)} prediction(s) not placed in the text, each counted spurious:")
+            lines += [f"  {u.doc_id}  {u.label}  {u.text}  ({u.why})" for u in layer.unplaced]
     for link_type, by_mode in result.links.items():
         for mode, scores in by_mode.items():
             shown = ", ".join(f"{k} {_pct(v) if isinstance(v, float) else v}" for k, v in scores.items()
@@ -230,7 +234,7 @@ def render_markdown(result: EvalResult, *, max_errors: int | None = 25) -> str:
                 gold = f"`{r.gold_label}` {_md_escape(r.gold_text)}" if r.gold_label else "—"
                 pred = f"`{r.pred_label}` {_md_escape(r.pred_text)}" if r.pred_label else "—"
                 offsets = " / ".join(f"{s}–{e}" for s, e in ((r.gold_start, r.gold_end), (r.pred_start, r.pred_end))
-                                     if s is not None)
+                                     if s is not None) or f"*{r.reason or 'no offsets'}*"
                 out.append(f"| {_md_escape(r.doc_id)} | {offsets} | {gold} | {pred} |")
             if len(shown) < len(records):
                 left_out = len(records) - len(shown)

@@ -15,11 +15,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from eval.cli import EXIT_USAGE, register
+from eval.cli import EXIT_INPUT_PROBLEMS, EXIT_OK, EXIT_USAGE, register
 from eval.evaluate import EvalResult
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpora" / "sana-sample"
+LLM_FIXTURE = REPO / "tests" / "fixtures" / "predictions" / "llm-sana.jsonl"
 ANERCORP = REPO.parent / "shared" / "corpora" / "anercorp-camel" / "ANERCorp_CamelLab_test.txt"
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
@@ -260,7 +261,7 @@ def test_conlleval_report_of_document_gold_lists_every_problem_on_stderr(built: 
         handle.write(json.dumps({"id": "elsewhere", "spans": [{"start": 0, "end": 3, "label": "PERS"}]}) + "\n")
     out = tmp_path / "report.txt"
     result = invoke("eval", "--gold", built, "--pred", pred, "--format", "conlleval", "--output", out)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == EXIT_INPUT_PROBLEMS, result.output  # the report is written, 'elsewhere' not scored
     report = out.read_text(encoding="utf-8")
     assert report.startswith("# layer entities\nprocessed 1 documents") and "elsewhere" not in report
     table = invoke("eval", "--gold", built, "--pred", pred, "--bootstrap", "0")
@@ -288,6 +289,129 @@ def test_compare_refuses_runs_on_different_data(built: Path, tmp_path: Path) -> 
                   "--ignore", "NORP").exit_code == 0
     refused = invoke("compare", out, mapped)
     assert refused.exit_code == EXIT_USAGE and "ignore_labels" in refused.stderr
+
+
+# ----------------------------------------------------------------------- unplaced LLM mentions, exit codes
+
+
+def _scorable_unplaced(built: Path) -> list:
+    """The fixture's offset-free mentions that cannot be placed and have a label: what --unaligned spurious scores."""
+    from eval.errors import UnplacedPrediction
+    from eval.gold import load_gold
+    from eval.predictions import load_predictions
+
+    predictions = load_predictions(LLM_FIXTURE, documents=load_gold(built, split="test").by_id())
+    unplaced = [u for u in map(UnplacedPrediction.from_unaligned, predictions.unaligned) if u is not None]
+    assert unplaced, "the LLM fixture should hold a mention the article does not contain"
+    return unplaced
+
+
+def _llm_run(built: Path, tmp_path: Path, pred: Path, *extra: str) -> tuple[EvalResult, str]:
+    out = tmp_path / f"{pred.stem}{'-'.join(extra)}.json"
+    result = invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "-o", out, "--bootstrap", "0", *extra)
+    assert result.exit_code == EXIT_OK, result.output  # unplaced mentions are warnings: scored, not lost
+    text = out.read_text(encoding="utf-8")
+    return EvalResult.from_json(text), text
+
+
+def test_a_hallucinated_llm_mention_is_one_false_positive_in_every_mode(built: Path, tmp_path: Path) -> None:
+    unplaced = _scorable_unplaced(built)
+    assert [(u.text, u.label) for u in unplaced] == [("دونالد ترامب", "PERS")]
+    scored, scored_json = _llm_run(built, tmp_path, LLM_FIXTURE)
+    ignored, _ = _llm_run(built, tmp_path, LLM_FIXTURE, "--unaligned", "ignore")
+    assert scored.provenance.settings["unaligned"] == "spurious"
+    assert ignored.provenance.settings["unaligned"] == "ignore"
+    n = len(unplaced)
+    for mode in scored.modes:
+        with_fp, without = scored.score("entities", mode), ignored.score("entities", mode)
+        assert (with_fp.micro.tp, with_fp.micro.fn) == (without.micro.tp, without.micro.fn)
+        assert with_fp.micro.fp == without.micro.fp + n and with_fp.n_pred == without.n_pred + n
+        assert with_fp.micro.precision == pytest.approx(with_fp.micro.tp / (with_fp.micro.tp + with_fp.micro.fp))
+        assert with_fp.micro.precision < without.micro.precision
+        assert with_fp.per_label["PERS"].fp == without.per_label["PERS"].fp + n
+        # per-document counts (what intervals and `compare` resample) carry it too
+        assert scored.layers["entities"].counts[mode].micro_totals()[1] == with_fp.micro.fp
+    strict = ignored.score("entities", "strict")
+    assert strict.micro.fp == 0 and strict.micro.precision == 1.0  # the old, flattering number
+
+    layer = scored.layers["entities"]
+    assert layer.error_counts["spurious"] == ignored.layers["entities"].error_counts["spurious"] + n
+    (record,) = [r for r in layer.errors if not r.placed]
+    assert (record.error.value, record.pred_label, record.pred_text, record.reason) == (
+        "spurious", "PERS", "دونالد ترامب", "not placed in the text")
+    assert record.doc_id == unplaced[0].doc_id and record.start is None and record.pred_start is None
+    matrix, labels = layer.confusion
+    old_matrix, old_labels = ignored.layers["entities"].confusion
+    assert labels == old_labels
+    assert matrix[-1][labels.index("PERS")] == old_matrix[-1][labels.index("PERS")] + n
+    assert not any(pair.pred is not None and pair.pred.text == "دونالد ترامب" for pair in layer.pairs)
+    assert [problem.code for problem in scored.problems if problem.code.startswith("unaligned-")] == \
+        ["unaligned-not-found"]  # still reported
+
+    # the JSON report round-trips exactly, unplaced record included
+    again = EvalResult.from_json(scored_json)
+    assert again.to_json() == scored_json and again.layers["entities"].unplaced == layer.unplaced
+
+
+def test_compare_sees_a_hallucinated_mention(built: Path, tmp_path: Path) -> None:
+    honest = tmp_path / "honest.jsonl"
+    entry = json.loads(LLM_FIXTURE.read_text(encoding="utf-8"))
+    entry["mentions"] = [m for m in entry["mentions"] if m["text"] != "دونالد ترامب"]
+    honest.write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
+    runs = {}
+    for name, pred, extra in (("a", honest, ()), ("b", LLM_FIXTURE, ()), ("b-ignore", LLM_FIXTURE, ("--unaligned",
+                                                                                                     "ignore"))):
+        out = tmp_path / f"run-{name}.json"
+        assert invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "-o", out, "--bootstrap", "0",
+                      *extra).exit_code == EXIT_OK
+        runs[name] = EvalResult.load(out)
+    result = invoke("compare", tmp_path / "run-a.json", tmp_path / "run-b.json", "--test",
+                    "approximate-randomization", "--n", "100", "--metric", "precision", "--mode", "strict",
+                    "--layer", "entities", "--format", "json")
+    assert result.exit_code == EXIT_OK, result.output
+    (comparison,) = json.loads(result.stdout)["comparisons"]
+    a, b = (runs[k].score("entities", "strict").micro.precision for k in ("a", "b"))
+    assert b < a and comparison["delta"] == pytest.approx(b - a)
+    refused = invoke("compare", tmp_path / "run-a.json", tmp_path / "run-b-ignore.json", "--test",
+                     "approximate-randomization")
+    assert refused.exit_code == EXIT_USAGE and "--unaligned" in refused.stderr, refused.output
+
+
+def test_html_report_lists_an_unplaced_mention_but_never_highlights_it(built: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    assert invoke("eval", "--gold", built, "--pred", LLM_FIXTURE, "--format", "html", "-o", out,
+                  "--bootstrap", "0").exit_code == EXIT_OK
+    page = out.read_text(encoding="utf-8")
+    errors, documents = page.split("<h2>Documents</h2>", 1)
+    spurious = errors.split("data-class='spurious'", 1)[1].split("</table>", 1)[0]
+    assert "دونالد ترامب" in spurious and "not placed in the text" in spurious
+    assert "دونالد ترامب" not in documents.split("<h2>Problems with the input</h2>", 1)[0]
+
+
+def test_eval_exit_codes(built: Path, tmp_path: Path) -> None:
+    clean = invoke("eval", "--gold", built, "--pred", LLM_FIXTURE, "--bootstrap", "0")
+    assert clean.exit_code == EXIT_OK, clean.output
+    assert "warning[unaligned-not-found]" in clean.stdout
+
+    broken = tmp_path / "broken.jsonl"
+    entry = json.loads(LLM_FIXTURE.read_text(encoding="utf-8"))
+    entry["mentions"].append({"text": "موسكو"})  # no label: malformed, cannot be scored
+    broken.write_text(json.dumps(entry, ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
+    for fmt in ("table", "json"):
+        out = tmp_path / f"broken.{fmt}"
+        result = invoke("eval", "--gold", built, "--pred", broken, "--bootstrap", "0", "--format", fmt, "-o", out)
+        assert result.exit_code == EXIT_INPUT_PROBLEMS, result.output
+        assert out.exists() and f"exit {EXIT_INPUT_PROBLEMS}: 2 error-level problem(s)" in result.stderr
+    report = EvalResult.load(tmp_path / "broken.json")
+    codes = {p.code for p in report.problems if p.is_error}
+    assert codes == {"unaligned-malformed", "predictions-json"}, codes
+    # the malformed mention is a problem only; the hallucinated one is still scored
+    assert len(report.layers["entities"].unplaced) == 1
+
+    usage = invoke("eval", "--gold", built, "--pred", LLM_FIXTURE, "--unaligned", "drop")
+    assert usage.exit_code == EXIT_USAGE and "--unaligned 'drop' is not one of: spurious, ignore" in usage.stderr
+    help_text = invoke("eval", "--help").stdout
+    assert "--unaligned" in help_text and "Exit codes:" in help_text
 
 
 # ------------------------------------------------------------------------------------ usage errors
