@@ -147,3 +147,52 @@ def test_per_document_scores_isolate_the_failing_document() -> None:
     exact = per_document_scores(PAIRS, "exact")["sana"]
     assert exact.tp == 4  # the wrong-label pair has the same boundaries
     assert scores["empty"].f1 == 0.0 and scores["empty"].support == 0
+
+
+# ------------------------------------------------------------------ predictions not placed in the text
+
+
+def test_unplaced_predictions_are_spurious_records_without_offsets_listed_after_the_placed_ones() -> None:
+    from eval.errors import UNPLACED_REASON, UnplacedPrediction
+
+    trump = UnplacedPrediction("sana", "entities", "PERS", "دونالد ترامب")
+    records = error_records(PAIRS, TEXTS, unplaced=[trump])
+    assert records[:-1] == error_records(PAIRS, TEXTS)  # placed records unchanged, in the same order
+    last = records[-1]
+    assert (last.error, last.pred_label, last.pred_text, last.reason) == (
+        ErrorClass.SPURIOUS, "PERS", "دونالد ترامب", UNPLACED_REASON)
+    assert not last.placed and last.start is None and last.end is None and last.left_context is None
+    assert all(r.placed for r in records[:-1])
+    assert ErrorRecord.from_dict(last.to_dict()) == last
+    assert "pred_start" not in last.to_dict()
+    assert errors_by_class(records)[ErrorClass.SPURIOUS][-1] == last
+
+    counts = error_counts(PAIRS, [trump])
+    assert counts["spurious"] == error_counts(PAIRS)["spurious"] + 1
+    matrix, labels = confusion_matrix(PAIRS, unplaced=[trump])
+    before, _ = confusion_matrix(PAIRS, labels=labels[:-1])
+    added = matrix - before
+    assert added[labels.index(NO_MENTION), labels.index("PERS")] == 1 and added.sum() == 1
+    # a label seen only in an unplaced prediction gets its own column
+    matrix, labels = confusion_matrix([], unplaced=[UnplacedPrediction("sana", "entities", "EVENT", "قمة العشرين")])
+    assert labels == ["EVENT", NO_MENTION] and matrix.tolist() == [[0, 0], [1, 0]]
+
+
+def test_only_labelled_mentions_of_a_document_that_the_text_does_not_support_are_scorable() -> None:
+    from eval.errors import UnplacedPrediction
+    from eval.mentions import align_mentions
+
+    result = align_mentions(TEXT, [
+        {"text": "دونالد ترامب", "label": "PERS"},  # not-found
+        {"text": "بوت", "label": "PERS"},  # only inside بوتين: inside-word
+        {"text": "موسكو", "label": "GPE"}, {"text": "موسكو", "label": "GPE"},  # the second: occurrences-exhausted
+        {"text": "  ", "label": "PERS"},  # empty-text
+        {"text": "موسكو"},  # malformed
+    ], doc_id="sana")
+    reasons = [u.reason for u in result.unaligned]
+    assert reasons == ["not-found", "inside-word", "occurrences-exhausted", "empty-text", "malformed"]
+    scorable = [UnplacedPrediction.from_unaligned(u) for u in result.unaligned]
+    assert [(s.text, s.label, s.why) if s else None for s in scorable] == [
+        ("دونالد ترامب", "PERS", "not-found"), ("بوت", "PERS", "inside-word"),
+        ("موسكو", "GPE", "occurrences-exhausted"), None, None]
+    assert UnplacedPrediction.from_dict(scorable[0].to_dict()) == scorable[0]

@@ -216,6 +216,7 @@ def test_predictions_for_unknown_documents_are_reported_not_scored(docs: list[Do
     codes = [p.code for p in result.problems]
     assert "prediction-unknown-document" in codes
     assert "no-such-doc" in str(result.problems[codes.index("prediction-unknown-document")])
+    assert result.problems[codes.index("prediction-unknown-document")].is_error  # not scored: an error
     assert result.score().n_pred == len([m for m in predicted if m.layer == "entities"]) - 1
 
 
@@ -239,6 +240,70 @@ def test_bad_settings_are_refused(docs: list[Document]) -> None:
         evaluate(docs, [], bootstrap=-1)
     with pytest.raises(TypeError, match="Mention"):
         evaluate(docs, ["بوتين"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="unaligned='drop'"):
+        evaluate(docs, [], unaligned="drop")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------- offset-free mentions not placed
+
+
+HALLUCINATED = {"text": "دونالد ترامب", "label": "PERS"}
+
+
+def llm_predictions(docs: list[Document], tmp_path: Path, *, hallucinate_in: int):
+    """Offset-free predictions: every gold entity's surface and label, in order, per paragraph document,
+    plus one name the article never mentions in paragraph ``hallucinate_in``."""
+    from eval.predictions import load_predictions
+
+    path = tmp_path / "llm.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for index, doc in enumerate(docs):
+            mentions = [{"text": doc.text[s.start:s.end], "label": s.label} for s in doc.layer("entities")]
+            if index == hallucinate_in:
+                mentions.append(HALLUCINATED)
+            handle.write(json.dumps({"id": doc.id, "mentions": mentions}, ensure_ascii=False) + "\n")
+    return load_predictions(path, documents={doc.id: doc for doc in docs})
+
+
+def test_unplaced_mentions_are_false_positives_per_document_and_in_every_format(docs: list[Document],
+                                                                               tmp_path: Path) -> None:
+    target = 1
+    predictions = llm_predictions(docs, tmp_path, hallucinate_in=target)
+    spurious = evaluate(docs, predictions, bootstrap=50, seed=3)
+    ignored = evaluate(docs, predictions, bootstrap=50, seed=3, unaligned="ignore")
+    layer, before = spurious.layers["entities"], ignored.layers["entities"]
+    assert [(u.doc_id, u.text) for u in layer.unplaced] == [(docs[target].id, HALLUCINATED["text"])]
+    assert before.unplaced == []
+    for mode in spurious.modes:
+        fp_after = layer.counts[mode].fp - before.counts[mode].with_labels(layer.counts[mode].labels).fp
+        expected = {(docs[target].id, "PERS"): 1.0}
+        nonzero = {(layer.counts[mode].units[i], layer.counts[mode].labels[j]): fp_after[i, j]
+                   for i, j in zip(*fp_after.nonzero(), strict=True)}
+        assert nonzero == expected, mode
+        assert layer.counts[mode].micro_totals()[1] == spurious.score("entities", mode).micro.fp
+        after, prior = spurious.score("entities", mode), ignored.score("entities", mode)
+        for average in ("micro", "macro", "weighted"):
+            assert getattr(after, average).precision <= getattr(prior, average).precision
+        assert after.micro.precision < prior.micro.precision
+        assert spurious.layers["entities"].intervals[mode]["micro"]["precision"].point == \
+            pytest.approx(after.micro.precision)
+    per_doc = spurious.layers["entities"].per_document("strict", "precision")
+    assert per_doc[docs[target].id] < ignored.layers["entities"].per_document("strict", "precision")[docs[target].id]
+
+    table = render(spurious, "table")
+    assert "1 prediction(s) not placed in the text, each counted spurious" in table
+    assert f"{docs[target].id}  PERS  دونالد ترامب  (not-found)" in table
+    markdown = render(spurious, "markdown")
+    assert f"| {docs[target].id} | *not placed in the text* | — | `PERS` دونالد ترامب |" in markdown
+    assert "not placed" not in render(ignored, "markdown").split("## Problems with the input")[0]
+
+    # a label map or ignored label applies to unplaced mentions as to placed ones
+    dropped = evaluate(docs, predictions, bootstrap=0, ignore_labels=["PERS"])
+    assert dropped.layers["entities"].unplaced == [] and "PERS" not in dropped.score().per_label
+    labels = {s.label for doc in docs for s in doc.spans}
+    renamed = evaluate(docs, predictions, bootstrap=0, label_map={**{lab: lab for lab in labels}, "PERS": "PERSON"})
+    assert [u.label for u in renamed.layers["entities"].unplaced] == ["PERSON"]
+    assert renamed.score().per_label["PERSON"].fp == spurious.score().per_label["PERS"].fp
 
 
 # --------------------------------------------------------------------------------- JSON round trip
