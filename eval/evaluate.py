@@ -127,8 +127,10 @@ class EvalResult:
     unit_kind : {"document", "sentence"}
     provenance : Provenance
     problems : list of Problem
-        What did not enter the scores and why (predictions for unknown documents, offset-free
-        mentions that could not be placed, layers not evaluated, ...). Nothing is dropped silently.
+        What was wrong with the input and what it did to the scores: predictions for unknown
+        documents and malformed ones (errors: not scored), offset-free mentions that could not be
+        placed (warnings: scored as spurious unless ``unaligned="ignore"``), layers not evaluated,
+        ... Nothing is dropped silently.
     texts : dict of unit id to text, optional
         Document texts, for rendering documents in reports.
     tokens : dict, optional
