@@ -706,18 +706,8 @@ def _score_layer(pairs: Sequence[AlignedPair], unplaced: Sequence[UnplacedPredic
     its label (no gold, no credit in any mode): exactly what an unmatched placed prediction counts."""
     from eval.score import score_pairs
 
-    if not unplaced:
-        return score_pairs(pairs, mode, layer=layer, zero_division=zero_division)
-    import numpy as np
-
-    from eval.align import SPURIOUS
-    from eval.score import _pair_arrays, _score_pair_arrays
-
-    codes, gold_labels, pred_labels, _ = _pair_arrays(pairs, layer)
-    codes = np.concatenate([codes, np.full(len(unplaced), SPURIOUS, dtype=np.int8)])
-    gold_labels = [*gold_labels, *(None for _ in unplaced)]
-    pred_labels = [*pred_labels, *(u.label for u in unplaced)]
-    return _score_pair_arrays(codes, gold_labels, pred_labels, (mode,), layer, None, zero_division, {})[mode]
+    return score_pairs(pairs, mode, layer=layer, zero_division=zero_division,
+                       unplaced_labels=[u.label for u in unplaced])
 
 
 def _add_unplaced(counts: UnitCounts, unplaced: Sequence[UnplacedPrediction]) -> UnitCounts:

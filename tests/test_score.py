@@ -212,3 +212,18 @@ def test_anercorp_slice_against_seqeval() -> None:
             (ref[label]["precision"], ref[label]["recall"], ref[label]["support"]))
     assert ours.micro.f1 == pytest.approx(ref["micro avg"]["f1-score"])
     assert ours.weighted.f1 == pytest.approx(ref["weighted avg"]["f1-score"])
+
+
+def test_unplaced_predictions_count_as_spurious_in_every_mode() -> None:
+    gold = [Mention("d", 0, 5, "PERS"), Mention("d", 10, 15, "GPE")]
+    pred = [Mention("d", 0, 5, "PERS")]
+    pairs = align(gold, pred)
+    for mode in ("strict", "exact", "partial", "type"):
+        plain = score_pairs(pairs, mode)
+        with_unplaced = score_pairs(pairs, mode, unplaced_labels=["PERS", "ORG"])
+        assert (with_unplaced.micro.tp, with_unplaced.micro.fp, with_unplaced.micro.fn) == (
+            plain.micro.tp, plain.micro.fp + 2, plain.micro.fn)
+        assert with_unplaced.n_pred == plain.n_pred + 2 and with_unplaced.n_gold == plain.n_gold
+        assert with_unplaced.per_label["PERS"].fp == plain.per_label["PERS"].fp + 1
+        assert with_unplaced.per_label["ORG"].fp == 1 and with_unplaced.per_label["ORG"].support == 0
+        assert with_unplaced.micro.precision == 1 / 3
