@@ -9,7 +9,7 @@ and :func:`~dataset_builder.text.sentences.split_sentences`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
 import regex
@@ -156,6 +156,27 @@ def spans_from_tags(
     return spans
 
 
+def tag_documents(documents: Sequence[Document], predict_tags: Callable[[list[list[str]]], list[list[str]]], *,
+                  layer: str, id_prefix: str) -> list[list[Span]]:
+    """Run a word-level tagger over every sentence of every document (words as the build cuts them, see
+    :func:`sentence_words`) in one batch, and turn its tags back into character spans per document.
+
+    ``predict_tags`` takes sentences as lists of word strings and returns one IOB2 tag list per
+    sentence. Span ``text`` is left ``None`` (see :func:`with_text`).
+    """
+    per_doc = [sentence_words(doc) for doc in documents]
+    sentences = [[doc.text[a:b] for a, b in words] for doc, doc_words in zip(documents, per_doc, strict=True)
+                 for words in doc_words]
+    tags = iter(predict_tags(sentences))
+    out: list[list[Span]] = []
+    for doc_words in per_doc:
+        spans: list[Span] = []
+        for words in doc_words:
+            spans += spans_from_tags(words, next(tags), layer=layer, first_id=len(spans) + 1, id_prefix=id_prefix)
+        out.append(spans)
+    return out
+
+
 def with_text(doc: Document, spans: Iterable[Span]) -> list[Span]:
     """``spans`` with ``text`` set to the slice of ``doc.text`` they cover."""
     return [Span(s.id, s.layer, s.start, s.end, s.label, doc.text[s.start:s.end]) for s in spans]
@@ -163,5 +184,5 @@ def with_text(doc: Document, spans: Iterable[Span]) -> list[Span]:
 
 __all__ = [
     "MIN_STEM", "PROCLITICS", "CliticConvention", "learn_clitic_convention", "proclitic_splits", "repair_bio",
-    "sentence_words", "spans_from_tags", "with_text",
+    "sentence_words", "spans_from_tags", "tag_documents", "with_text",
 ]

@@ -41,7 +41,7 @@ from eval.baselines._words import (
     proclitic_splits,
     repair_bio,
     sentence_words,
-    spans_from_tags,
+    tag_documents,
     with_text,
 )
 
@@ -406,15 +406,9 @@ class LinearTokenClassifier:
     def predict(self, documents: Sequence[Document]) -> list[list[Span]]:
         """Character spans of every document (see :class:`~eval.model.Model`)."""
         self._check_fitted()
-        per_doc = [sentence_words(doc) for doc in documents]
-        sentences = [[doc.text[a:b] for a, b in words] for doc, doc_words in zip(documents, per_doc, strict=True)
-                     for words in doc_words]
-        tags = iter(self.predict_tags(sentences))
+        per_doc = tag_documents(documents, self.predict_tags, layer=self.layer, id_prefix="L")
         out: list[list[Span]] = []
-        for doc, doc_words in zip(documents, per_doc, strict=True):
-            spans: list[Span] = []
-            for words in doc_words:
-                spans += spans_from_tags(words, next(tags), layer=self.layer, first_id=len(spans) + 1, id_prefix="L")
+        for doc, spans in zip(documents, per_doc, strict=True):
             if self.clitic_convention_ == "exclude":
                 spans = [self._cut_proclitic(doc, span) for span in spans]
             out.append(with_text(doc, spans))

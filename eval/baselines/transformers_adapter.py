@@ -19,7 +19,7 @@ from typing import Any
 
 from dataset_builder.model import Document, Span
 from dataset_builder.problems import InputError, Problem
-from eval.baselines._words import repair_bio, sentence_words, spans_from_tags, with_text
+from eval.baselines._words import repair_bio, tag_documents, with_text
 
 
 class TransformersTokenClassifier:
@@ -100,17 +100,8 @@ class TransformersTokenClassifier:
 
     def predict(self, documents: Sequence[Document]) -> list[list[Span]]:
         """Character spans of every document (see :class:`~eval.model.Model`)."""
-        per_doc = [sentence_words(doc) for doc in documents]
-        sentences = [[doc.text[a:b] for a, b in words] for doc, doc_words in zip(documents, per_doc, strict=True)
-                     for words in doc_words]
-        tags = iter(self.predict_tags(sentences))
-        out: list[list[Span]] = []
-        for doc, doc_words in zip(documents, per_doc, strict=True):
-            spans: list[Span] = []
-            for words in doc_words:
-                spans += spans_from_tags(words, next(tags), layer=self.layer, first_id=len(spans) + 1, id_prefix="H")
-            out.append(with_text(doc, spans))
-        return out
+        per_doc = tag_documents(documents, self.predict_tags, layer=self.layer, id_prefix="H")
+        return [with_text(doc, spans) for doc, spans in zip(documents, per_doc, strict=True)]
 
     def predict_tags(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
         """The IOB2 tag of every word (the model's label on its first sub-token), one list per sentence.
