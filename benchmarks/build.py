@@ -159,15 +159,9 @@ def _dump_rows(version_dir: Path, rows_dir: Path) -> None:
 
 
 def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPU(s) ({cpu}), Python {platform.python_version()}, {platform.system()}"
+    from _machine import cpu_model
+
+    return f"{os.cpu_count()} CPU(s) ({cpu_model()}), Python {platform.python_version()}, {platform.system()}"
 
 
 def main() -> None:
