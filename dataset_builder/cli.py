@@ -16,14 +16,14 @@ from typing import Annotated, Any
 
 import typer
 
-from dataset_builder.problems import InputError, Problem, Severity
+from dataset_builder.problems import ExitCode, InputError, Problem, Severity
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_REFUSED", "EXIT_USAGE", "app", "main"]
 
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
-EXIT_REFUSED = 3
+EXIT_OK = ExitCode.OK
+EXIT_PROBLEMS = ExitCode.PROBLEMS
+EXIT_USAGE = ExitCode.USAGE
+EXIT_REFUSED = ExitCode.REFUSED
 
 app = typer.Typer(
     name="akhbar",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Severity(StrEnum):
@@ -77,6 +77,15 @@ class Problem:
             self.code, self.message, self.fix, self.severity, location.path, location.line,
             self.doc_id, self.offset, self.span_id,
         )
+
+
+class ExitCode(IntEnum):
+    """The exit codes of every ``akhbar`` command: one convention, documented in ``akhbar --help``."""
+
+    OK = 0  # done; warnings allowed
+    PROBLEMS = 1  # done, but input had error-level problems (documents rejected, predictions not scored)
+    USAGE = 2  # usage or input error: nothing was produced
+    REFUSED = 3  # refused on purpose (the version exists, leakage above the limit, a version bump that does not fit)
 
 
 class InputError(Exception):

@@ -21,12 +21,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from dataset_builder.problems import ExitCode
+
 if TYPE_CHECKING:
     from eval.evaluate import EvalResult
 
-EXIT_OK = 0
-EXIT_INPUT_PROBLEMS = 1
-EXIT_USAGE = 2
+EXIT_OK = ExitCode.OK
+EXIT_INPUT_PROBLEMS = ExitCode.PROBLEMS
+EXIT_USAGE = ExitCode.USAGE
 UNALIGNED = ("spurious", "ignore")
 
 MODES = ("strict", "exact", "partial", "type")
