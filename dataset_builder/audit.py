@@ -65,9 +65,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import regex
 
-from dataset_builder.manifest import read_manifest
 from dataset_builder.problems import InputError, Problem, Severity
 from dataset_builder.text.clitics import FUSED_ARTICLE, PROCLITIC_LETTERS, SEGMENTED_FUSED_ARTICLE, split_proclitics
+from dataset_builder.version_dir import VersionDir
 
 if TYPE_CHECKING:
     import numpy as np
@@ -693,29 +693,20 @@ def load_units(version_dir: str | Path, level: Level = "sentence", *, name: str 
     """
     import pyarrow as pa
 
-    version_dir = Path(version_dir)
-    manifest = read_manifest(version_dir)
-    identity = {"name": name or manifest["name"], "version": manifest.get("version"),
-                "fingerprint": manifest.get("fingerprint"), "path": str(version_dir)}
+    version = VersionDir.open(version_dir)
+    identity = {"name": name or version.name, "version": version.version, "fingerprint": version.fingerprint,
+                "path": str(version.path)}
     config = "tokens" if level == "sentence" else "documents"
-    config_dir = version_dir / config
-    damaged = "Rebuild the version with `akhbar build --force`."
-    if not (config_dir / "dataset_dict.json").is_file():
-        raise InputError(Problem("not-a-version", f"the {config} config is missing ({config}/dataset_dict.json).",
-                                 damaged, path=str(version_dir)))
-    available = json.loads((config_dir / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
+    available = version.splits(config)
     wanted = list(splits) if splits else available
     missing = [s for s in wanted if s not in available]
     if missing:
         raise InputError(Problem("audit-split-missing", f"split(s) {missing} are not in this version "
-                                 f"(it has {available}).", "Choose splits the version has.", path=str(version_dir)))
+                                 f"(it has {available}).", "Choose splits the version has.", path=str(version.path)))
     units: list[AuditUnit] = []
     columns = ["doc_id", "sentence_index", "tokens"] if level == "sentence" else ["id", "text"]
     for split in wanted:
-        shards = sorted((config_dir / split).glob("data-*.arrow"))
-        if not shards:  # a split without data would silently audit as clean
-            raise InputError(Problem("not-a-version", f"split {split!r} of the {config} config has no data files "
-                                     f"({config}/{split}/data-*.arrow).", damaged, path=str(version_dir)))
+        shards = version.data_files(config, split)
         for shard in shards:
             with pa.memory_map(str(shard)) as source:
                 table = pa.ipc.open_stream(source).read_all().select(columns)
@@ -758,7 +749,7 @@ def audit(version_dirs: Sequence[str | Path], *, level: Level = "sentence", thre
     identities: list[dict[str, Any]] = []
     seen: Counter[str] = Counter()
     for version_dir in version_dirs:
-        name = read_manifest(version_dir)["name"]
+        name = VersionDir.open(version_dir).name
         label = name
         if name is not None and seen[name]:
             label = f"{name}@{Path(version_dir).name}"

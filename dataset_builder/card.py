@@ -43,6 +43,7 @@ from dataset_builder.features import DOCUMENTS, TOKENS
 from dataset_builder.manifest import Manifest
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.schema import Schema
+from dataset_builder.version_dir import VersionDir
 
 if TYPE_CHECKING:
     import datasets
@@ -219,33 +220,6 @@ def licence_identifier(statement: str | None) -> str:
 # --------------------------------------------------------------------------------------------
 # Reading the build
 # --------------------------------------------------------------------------------------------
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(Problem(
-            "not-a-version", f"{path.name} is missing: not a complete built version directory.",
-            "Pass OUT/NAME/VERSION as written by `akhbar build` (rebuild it with --force if it is damaged).",
-            path=str(path.parent),
-        )) from None
-
-
-def _config_infos(version_dir: Path, configs: Mapping[str, Sequence[str]]) -> dict[str, dict[str, Any]]:
-    """``{config: dataset_info.json of its first split}`` (features, description, split sizes)."""
-    infos = {}
-    for config, splits in configs.items():
-        if not splits:
-            continue
-        info = _read_json(version_dir / config / splits[0] / "dataset_info.json")
-        # every split's dataset_info.json knows only its own size: gather them
-        info["splits"] = {
-            split: _read_json(version_dir / config / split / "dataset_info.json")["splits"][split]
-            for split in splits
-        }
-        infos[config] = info
-    return infos
 
 
 def _load_split(version_dir: Path, config: str, split: str) -> datasets.Dataset:
@@ -868,12 +842,12 @@ def _facts(manifest: Mapping[str, Any], licence_id: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _as_manifest_dict(manifest: Manifest | Mapping[str, Any] | None, version_dir: Path) -> dict[str, Any]:
+def _open_version(manifest: Manifest | Mapping[str, Any] | None, version_dir: Path) -> VersionDir:
+    """The version directory, with the manifest given by the caller (the build passes the one it just
+    wrote) or read from ``manifest.json``."""
     if manifest is None:
-        return _read_json(version_dir / "manifest.json")
-    if isinstance(manifest, Manifest):
-        return manifest.to_dict()
-    return dict(manifest)
+        return VersionDir.open(version_dir)
+    return VersionDir(version_dir, manifest.to_dict() if isinstance(manifest, Manifest) else dict(manifest))
 
 
 def render_card(
@@ -892,18 +866,16 @@ def render_card(
 
     version_dir = Path(version_dir)
     options = options or CardOptions()
-    manifest_dict = _as_manifest_dict(manifest, version_dir)
+    version = _open_version(manifest, version_dir)
+    manifest_dict = dict(version.manifest_data)
     if manifest_dict["schema"]["fingerprint"] != schema.fingerprint():
         raise InputError(Problem(
             "card-schema", f"schema {schema.name!r} is not the schema this version was built with "
             f"(its sha256 is {schema.fingerprint()}, the manifest says {manifest_dict['schema']['fingerprint']}).",
             "Pass the schema (or recipe) the version was built from.", path=str(version_dir),
         ))
-    report_path = version_dir / "build-report.json"
-    report = _read_json(report_path) if report_path.is_file() else {}
-    configs = manifest_dict.get("configs") or {DOCUMENTS: list(manifest_dict["splits"]),
-                                               TOKENS: list(manifest_dict["splits"])}
-    infos = _config_infos(version_dir, configs)
+    report = version.report
+    infos = version.config_infos()
     licence = licence if licence is not None else manifest_dict.get("licence")
     citation = citation if citation is not None else manifest_dict.get("citation")
     first_info = next(iter(infos.values()), {})

@@ -131,6 +131,7 @@ def build(
     from dataset_builder.recipe import load_recipe
     from dataset_builder.schema import load_schema
     from dataset_builder.split import load_split_file, parse_split_spec
+    from dataset_builder.version_dir import VersionDir
     from dataset_builder.versioning import VersionBumpError
 
     audit_policy: AuditPolicy | None = None
@@ -188,8 +189,7 @@ def build(
         raise _fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
         raise _fail(exc.problem) from None
-    summary = _summary_from_dir(report.version_dir)
-    typer.echo(_format_summary(summary))
+    typer.echo(VersionDir.open(report.version_dir).summary().to_text())
     if report.previous is not None:
         check = report.previous
         typer.echo(f"  previous     {check['version']}: {check['required_bump']} bump required, "
@@ -244,12 +244,12 @@ def card(
 
     from dataset_builder.card import CardOptions, bundled_card_options, write_card
     from dataset_builder.croissant import write_croissant
-    from dataset_builder.manifest import read_manifest
     from dataset_builder.recipe import load_recipe, recipe_schema
     from dataset_builder.schema import load_schema
+    from dataset_builder.version_dir import VersionDir
 
     try:
-        manifest = read_manifest(version_dir)
+        version = VersionDir.open(version_dir)
         options = CardOptions()
         if schema is not None:
             loaded_schema = load_schema(schema)
@@ -258,16 +258,17 @@ def card(
             options = bundled_card_options() if _is_bundled_recipe(recipe) else options
         else:
             bundled = load_recipe(default_recipe())
-            if bundled.name != manifest["name"]:
+            if bundled.name != version.name:
                 raise InputError(Problem(
-                    "usage", f"{manifest['name']!r} is not the bundled corpus: the card needs its schema.",
+                    "usage", f"{version.name!r} is not the bundled corpus: the card needs its schema.",
                     "Pass --recipe RECIPE.yaml or --schema SCHEMA.yaml (the ones the version was built with).",
                 ))
             loaded_schema, options = bundled.schema, bundled_card_options()
         changes: dict[str, Any] = {"guideline_path": guideline, "guideline_link": guideline and guideline.as_posix(),
                                    "repo_id": repo_id, "licence_id": licence_id}
         options = dataclasses.replace(options, **{k: v for k, v in changes.items() if v is not None})
-        readme = write_card(version_dir, schema=loaded_schema, manifest=manifest, options=options, out_dir=out)
+        readme = write_card(version_dir, schema=loaded_schema, manifest=version.manifest_data, options=options,
+                            out_dir=out)
         url = f"https://huggingface.co/datasets/{repo_id}" if repo_id else None
         croissant = write_croissant(version_dir, schema=loaded_schema, export_dir=export_dir, url=url,
                                     out_path=(out / "croissant.json") if out is not None else None)
@@ -343,92 +344,13 @@ def inspect(
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Show what a built version holds: counts and label distribution per split, defects, rejects."""
+    from dataset_builder.version_dir import VersionDir
+
     try:
-        summary = _summary_from_dir(version_dir)
+        summary = VersionDir.open(version_dir).summary()
     except InputError as exc:
         raise _fail(exc.problem) from None
-    if json_output:
-        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
-    else:
-        typer.echo(_format_summary(summary))
-
-
-def _summary_from_dir(version_dir: Path) -> dict[str, Any]:
-    """Manifest + build report + rejects of a version directory, as one JSON-able dict."""
-    from dataset_builder.manifest import read_manifest
-
-    manifest = read_manifest(version_dir)
-    report_path = version_dir / "build-report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
-    rejects = []
-    rejects_path = version_dir / "rejects.jsonl"
-    if rejects_path.is_file():
-        with rejects_path.open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    record = json.loads(line)
-                    rejects.append({
-                        "doc_id": record.get("doc_id"),
-                        "location": record.get("location"),
-                        "codes": sorted({p["code"] for p in record.get("problems", [])}),
-                    })
-    return {
-        "name": manifest["name"],
-        "version": manifest["version"],
-        "fingerprint": manifest["fingerprint"],
-        "schema": manifest.get("schema"),
-        "split_rule": manifest.get("split_rule"),
-        "projection_policy": manifest.get("projection_policy"),
-        "splits": manifest.get("splits", {}),
-        "labels": manifest.get("labels", {}),
-        "defects": manifest.get("defects", {}),
-        "documents": report.get("documents"),
-        "spans": report.get("spans"),
-        "links": report.get("links"),
-        "problems": report.get("problems"),
-        "rejects": rejects,
-    }
-
-
-def _format_summary(summary: dict[str, Any]) -> str:
-    lines = [
-        f"{summary['name']} {summary['version']}",
-        f"  fingerprint  {summary['fingerprint']}",
-    ]
-    rule = summary.get("split_rule") or {}
-    if rule:
-        lines.append(f"  split rule   {json.dumps(rule, ensure_ascii=False)}")
-    if summary.get("documents"):
-        d, s, k = summary["documents"], summary["spans"], summary["links"]
-        lines.append(f"  documents    read {d['read']}, written {d['written']}, rejected {d['rejected']}")
-        lines.append(f"  spans        read {s['read']}, written {s['written']}, rejected {s['rejected']}")
-        lines.append(f"  links        read {k['read']}, written {k['written']}, rejected {k['rejected']}")
-    lines.append("  splits")
-    for split, counts in summary["splits"].items():
-        mentions = ", ".join(f"{layer} {n}" for layer, n in counts.get("mentions", {}).items())
-        lines.append(f"    {split:<12} {counts['documents']} documents, {counts['sentences']} sentences, "
-                     f"{counts['tokens']} tokens; mentions: {mentions}")
-    lines.append("  labels")
-    for split, layers in summary["labels"].items():
-        for layer, counts in layers.items():
-            present = {label: n for label, n in counts.items() if n}
-            if present:
-                shown = ", ".join(f"{label} {n}" for label, n in sorted(present.items(), key=lambda kv: -kv[1]))
-                lines.append(f"    {split:<12} {layer}: {shown}")
-    defects = summary.get("defects") or {}
-    lines.append("  defects      " + (", ".join(f"{kind} {n}" for kind, n in defects.items()) or "none"))
-    problems = summary.get("problems") or {}
-    if problems:
-        by_severity = problems.get("by_severity", {})
-        lines.append("  problems     " + ", ".join(f"{sev} {n}" for sev, n in by_severity.items()))
-    rejects = summary.get("rejects") or []
-    lines.append(f"  rejects      {len(rejects)}")
-    for record in rejects[:20]:
-        lines.append(f"    {record['doc_id'] or '?'} ({record['location'] or 'no location'}): "
-                     f"{', '.join(record['codes'])}")
-    if len(rejects) > 20:
-        lines.append(f"    ... {len(rejects) - 20} more in rejects.jsonl")
-    return "\n".join(lines)
+    typer.echo(summary.to_json() if json_output else summary.to_text())
 
 
 _SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}

@@ -37,6 +37,7 @@ from dataset_builder.features import DOCUMENTS, TOKENS
 from dataset_builder.manifest import sha256_file
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.schema import Schema
+from dataset_builder.version_dir import VersionDir
 
 if TYPE_CHECKING:
     import mlcroissant as mlc
@@ -73,16 +74,6 @@ def _require_mlcroissant() -> Any:
             "Install the hub extra: pip install 'akhbar[hub]' (or pip install mlcroissant).",
         )) from None
     return mlcroissant
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(Problem(
-            "not-a-version", f"{path.name} is missing: not a complete built version directory.",
-            "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(path.parent),
-        )) from None
 
 
 class _Ids:
@@ -236,11 +227,10 @@ def croissant_metadata(
 
     mlc = _require_mlcroissant()
     version_dir = Path(version_dir)
-    manifest = _read_json(version_dir / "manifest.json")
-    configs: dict[str, list[str]] = manifest.get("configs") or {DOCUMENTS: list(manifest["splits"]),
-                                                                TOKENS: list(manifest["splits"])}
-    infos = {config: _read_json(version_dir / config / splits[0] / "dataset_info.json")
-             for config, splits in configs.items() if splits}
+    version = VersionDir.open(version_dir)
+    manifest = version.manifest_data
+    configs = version.recorded_configs
+    infos = version.config_infos()
     first = next(iter(infos.values()), {})
     ids = _Ids()
     distribution: list[Any] = []

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dataset_builder.problems import InputError, Problem
+from dataset_builder.version_dir import VersionDir
 
 if TYPE_CHECKING:
     import datasets
@@ -385,11 +386,6 @@ class VersionInfo:
                 "schema_fingerprint": self.schema_fingerprint, "schema_recorded": self.schema_recorded}
 
 
-def _not_a_version(path: Path, what: str) -> InputError:
-    return InputError(Problem("not-a-version", f"{what}: not a built version directory.",
-                              "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(path)))
-
-
 def read_version_info(version_dir: str | Path) -> VersionInfo:
     """Read ``manifest.json`` (and, for versions that do not record their schema, the features).
 
@@ -398,26 +394,16 @@ def read_version_info(version_dir: str | Path) -> VersionInfo:
     InputError
         ``not-a-version`` when the directory has no manifest or no ``documents`` config.
     """
-    path = Path(version_dir)
-    manifest_path = path / "manifest.json"
-    if not manifest_path.is_file():
-        raise _not_a_version(path, "no manifest.json here")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(Problem("not-a-version", f"manifest.json is not valid JSON ({exc.msg}).",
-                                 "Rebuild the version; manifests are written by `akhbar build`.",
-                                 path=str(manifest_path), line=exc.lineno)) from None
-    if not (path / "documents" / "dataset_dict.json").is_file():
-        raise _not_a_version(path, "no documents/ config here")
-    definition = manifest.get("schema_definition")
-    recorded = isinstance(definition, dict)
-    schema = definition if recorded else _schema_from_features(path, manifest)
+    version = VersionDir.open(version_dir)
+    version.config_dir("documents")
+    manifest = dict(version.manifest_data)
+    definition = version.schema_definition
+    recorded = definition is not None
+    schema = definition if recorded else _schema_from_features(version.path, manifest)
     return VersionInfo(
-        path=str(path), name=str(manifest.get("name")), version=str(manifest.get("version")),
-        fingerprint=str(manifest.get("fingerprint")), schema=schema,
-        schema_fingerprint=(manifest.get("schema") or {}).get("fingerprint"), schema_recorded=recorded,
-        manifest=manifest,
+        path=str(version.path), name=version.name, version=version.version, fingerprint=version.fingerprint,
+        schema=schema, schema_fingerprint=(manifest.get("schema") or {}).get("fingerprint"),
+        schema_recorded=recorded, manifest=manifest,
     )
 
 

@@ -42,8 +42,9 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dataset_builder.manifest import read_manifest, sha256_file
+from dataset_builder.manifest import sha256_file
 from dataset_builder.problems import InputError, Problem
+from dataset_builder.version_dir import CARD_FILE, CROISSANT_FILE, MANIFEST_FILE, VersionDir
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -64,10 +65,6 @@ __all__ = [
     "shard_ranges",
 ]
 
-CARD_FILE = "README.md"
-MANIFEST_FILE = "manifest.json"
-#: Written when the version has one: Croissant metadata of the export, with per-file checksums.
-CROISSANT_FILE = "croissant.json"
 DEFAULT_MAX_SHARD_BYTES = 500 * 10**6  # datasets.config.MAX_SHARD_SIZE, "500MB"
 ROW_GROUP_ROWS = 1000  # datasets.config.DEFAULT_MAX_BATCH_SIZE: what the Hub viewer pages by
 ZSTD_LEVEL = 3  # zstd's own default, written down so a library default change cannot move bytes
@@ -306,15 +303,16 @@ def export(
     Raises
     ------
     InputError
-        ``not-a-version`` (no manifest), ``no-card`` / ``card-stale`` (see :func:`check_card`),
-        ``card-configs`` (the card's ``configs`` do not cover a written file), ``export-config``
-        (a config folder named by the manifest is missing).
+        ``not-a-version`` (no manifest, or a config folder it names is missing), ``no-card`` /
+        ``card-stale`` (see :func:`check_card`), ``card-configs`` (the card's ``configs`` do not cover
+        a written file).
     ExportExistsError
         ``out_dir`` is not empty and ``force`` is False.
     """
     version_dir, out_dir = Path(version_dir), Path(out_dir)
-    manifest = read_manifest(version_dir)
-    card = check_card(version_dir / CARD_FILE, manifest)
+    version = VersionDir.open(version_dir)
+    manifest = version.manifest_data
+    card = check_card(version.card_path, manifest)
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
         raise ExportExistsError(Problem(
             "export-exists", "the export folder already holds files.",
@@ -324,7 +322,7 @@ def export(
         raise InputError(Problem("usage", f"max_shard_bytes must be positive, not {max_shard_bytes}.",
                                  "Pass a size in bytes, e.g. 500000000."))
 
-    configs = _configs(version_dir, manifest)
+    configs = version.configs
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -347,7 +345,7 @@ def export(
         if (version_dir / CROISSANT_FILE).is_file():
             # The build's croissant.json cannot list the Parquet files (they do not exist yet);
             # the export's own copy names every shard with its sha256.
-            written = _write_export_croissant(version_dir, tmp_dir, manifest)
+            written = _write_export_croissant(version, tmp_dir)
             files.append(ExportedFile(CROISSANT_FILE, written.stat().st_size, sha256_file(written)))
         _replace_dir(tmp_dir, out_dir)
     except BaseException:
@@ -357,30 +355,11 @@ def export(
                         tuple(sorted(files, key=lambda f: f.path)), rows)
 
 
-def _write_export_croissant(version_dir: Path, export_dir: Path, manifest: Mapping[str, Any]) -> Path:
+def _write_export_croissant(version: VersionDir, export_dir: Path) -> Path:
     from dataset_builder.croissant import write_croissant
-    from dataset_builder.schema import schema_from_dict
 
-    definition = manifest.get("schema_definition")
-    schema = schema_from_dict(definition, "manifest.json") if definition else None
-    return write_croissant(version_dir, schema=schema, export_dir=export_dir, out_path=export_dir / CROISSANT_FILE)
-
-
-def _configs(version_dir: Path, manifest: Mapping[str, Any]) -> dict[str, list[str]]:
-    """``{config: [splits]}`` in the order of each config's ``dataset_dict.json``."""
-    names = list(manifest.get("configs") or ())
-    if not names:  # older manifests: every save_to_disk folder of the version is a config
-        names = sorted(p.parent.name for p in version_dir.glob("*/dataset_dict.json"))
-    configs: dict[str, list[str]] = {}
-    for name in names:
-        dict_path = version_dir / name / "dataset_dict.json"
-        if not dict_path.is_file():
-            raise InputError(Problem(
-                "export-config", f"the manifest names config {name!r} but {name}/dataset_dict.json is missing.",
-                "Rebuild the version with `akhbar build --force`.", path=str(version_dir),
-            ))
-        configs[name] = list(json.loads(dict_path.read_text(encoding="utf-8"))["splits"])
-    return configs
+    return write_croissant(version.path, schema=version.schema(), export_dir=export_dir,
+                           out_path=export_dir / CROISSANT_FILE)
 
 
 def _split_table(split_dir: Path) -> tuple[pa.Table, pa.Schema]:

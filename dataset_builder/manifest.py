@@ -38,7 +38,6 @@ from typing import Any
 
 from dataset_builder.features import canonical_json
 from dataset_builder.model import Document, Unreadable
-from dataset_builder.problems import InputError, Problem
 
 __all__ = [
     "FINGERPRINT_PREFIX",
@@ -46,7 +45,6 @@ __all__ = [
     "Manifest",
     "canonical_document",
     "hash_input_files",
-    "read_manifest",
     "sha256_file",
     "write_json_file",
 ]
@@ -197,40 +195,28 @@ class Manifest:
             data["schema_definition"] = self.schema_definition
         return data
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
+        """The inverse of :meth:`to_dict`; keys an older build did not write take their defaults.
+
+        Reading a version directory goes through :class:`dataset_builder.version_dir.VersionDir`,
+        which checks the file first.
+        """
+        builder = data.get("builder") or {}
+        schema = data.get("schema") or {}
+        return cls(
+            name=data["name"], version=data["version"], fingerprint=data["fingerprint"],
+            builder_version=str(builder.get("version", "")), schema_name=str(schema.get("name", "")),
+            schema_fingerprint=str(schema.get("fingerprint", "")), split_rule=dict(data.get("split_rule") or {}),
+            projection_policy=str(data.get("projection_policy", "")), splits=dict(data.get("splits") or {}),
+            labels=dict(data.get("labels") or {}), defects=dict(data.get("defects") or {}),
+            source_files=dict(data.get("source_files") or {}), configs=dict(data.get("configs") or {}),
+            licence=data.get("licence"), citation=data.get("citation"),
+            schema_definition=data.get("schema_definition"),
+        )
+
     def write(self, path: Path) -> None:
         write_json_file(path, self.to_dict())
-
-
-
-def read_manifest(version_dir: str | Path) -> dict[str, Any]:
-    """The manifest of a built version (``<version_dir>/manifest.json``), as a dict.
-
-    Raises
-    ------
-    InputError
-        ``not-a-version`` when the manifest is missing, is not a JSON object, or lacks
-        ``name``, ``version`` or ``fingerprint`` (the folder is not a built version, or is damaged).
-    """
-    version_dir = Path(version_dir)
-    path = version_dir / "manifest.json"
-    rebuild = "Pass OUT/NAME/VERSION as written by `akhbar build` (rebuild it with --force if it is damaged)."
-    if not path.is_file():
-        raise InputError(Problem("not-a-version", "no manifest.json here: not a built version directory.",
-                                 "Pass OUT/NAME/VERSION as written by `akhbar build`.", path=str(version_dir)))
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
-        raise InputError(Problem("not-a-version", f"manifest.json is not valid UTF-8 JSON ({exc}).", rebuild,
-                                 path=str(path), line=line)) from None
-    if not isinstance(manifest, dict):
-        raise InputError(Problem("not-a-version", f"manifest.json holds a JSON {type(manifest).__name__}, "
-                                 "not the manifest object.", rebuild, path=str(path)))
-    missing = [key for key in ("name", "version", "fingerprint") if not isinstance(manifest.get(key), str)]
-    if missing:
-        raise InputError(Problem("not-a-version", f"manifest.json has no {', '.join(map(repr, missing))}.",
-                                 rebuild, path=str(path)))
-    return manifest
 
 
 def write_json_file(path: Path, value: Any) -> None:

@@ -33,7 +33,6 @@ the commits it would make and the tag, from local files only (so it needs no tok
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import tempfile
@@ -46,6 +45,7 @@ from typing import Any
 from dataset_builder.export import CARD_FILE, MANIFEST_FILE, ExportedFile, check_card, export
 from dataset_builder.manifest import sha256_file
 from dataset_builder.problems import InputError, Problem
+from dataset_builder.version_dir import read_manifest_file
 
 __all__ = [
     "MAX_BYTES_PER_COMMIT",
@@ -270,7 +270,7 @@ def push(
                 "not-a-version", "no manifest.json in the export folder.",
                 "Re-export the version with `akhbar export VERSION_DIR --out FOLDER`.", path=str(folder),
             ))
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = read_manifest_file(manifest_path)
         check_card(folder / CARD_FILE, manifest)
         name, version, fingerprint = manifest["name"], manifest["version"], manifest["fingerprint"]
         files = _local_files(folder)
@@ -374,11 +374,10 @@ def _published_fingerprint(api: Any, repo_id: str, revision: str) -> str | None:
             path = api.hf_hub_download(repo_id, MANIFEST_FILE, repo_type="dataset", revision=revision, cache_dir=tmp)
         except EntryNotFoundError:
             return None
-        try:
-            value = json.loads(Path(path).read_text(encoding="utf-8")).get("fingerprint")
-        except (json.JSONDecodeError, AttributeError):
+        try:  # a published manifest without a readable fingerprint counts as none
+            return read_manifest_file(Path(path), required=("fingerprint",))["fingerprint"]
+        except InputError:
             return None
-    return value if isinstance(value, str) else None
 
 
 def _redact(text: str, token: str | None) -> str:

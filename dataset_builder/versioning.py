@@ -393,12 +393,14 @@ def resolve_previous(previous: str | Path, *, out_dir: str | Path, name: str) ->
     InputError
         ``previous-not-found`` when it is not a built version directory.
     """
+    from dataset_builder.version_dir import MANIFEST_FILE
+
     text = str(previous)
     path = Path(out_dir) / name / text if _SEMVER.match(text) else Path(previous)
-    if not (path / "manifest.json").is_file():
+    if not (path / MANIFEST_FILE).is_file():  # read (and checked) by check_previous
         raise InputError(Problem(
             "previous-not-found", f"the previous version {text!r} is not a built version directory "
-            f"(looked for {path / 'manifest.json'}).",
+            f"(looked for {path / MANIFEST_FILE}).",
             "Pass the directory of the previous version (OUT/NAME/VERSION), or its bare version number "
             "when it lies in the same output root.", path=str(path)))
     return path

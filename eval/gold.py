@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from dataset_builder.model import Document, Link, Metadata, Span
 from dataset_builder.problems import InputError, Problem
+from dataset_builder.version_dir import MANIFEST_FILE, VersionDir, read_manifest_file
 from eval.types import Mention
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -205,9 +206,9 @@ def load_gold(
     path = Path(source)
     if path.is_dir():
         is_export = (path / "README.md").is_file() and (path / "data").is_dir()
-        if (path / "manifest.json").is_file() and not is_export:
+        if (path / MANIFEST_FILE).is_file() and not is_export:
             return _load_version_dir(path, path / config, split, config, str(source))
-        if (path / "dataset_dict.json").is_file() and (path.parent / "manifest.json").is_file():
+        if (path / "dataset_dict.json").is_file() and (path.parent / MANIFEST_FILE).is_file():
             return _load_version_dir(path.parent, path, split, config, str(source))
         if is_export or (path / "data").is_dir():
             return _load_export_folder(path, split, config, str(source))
@@ -229,15 +230,8 @@ def load_gold(
 def _load_version_dir(version_dir: Path, config_dir: Path, split: str, config: str, source: str) -> GoldSet:
     import datasets
 
-    manifest_path = version_dir / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(Problem(
-            "gold-manifest", f"manifest.json is not valid JSON ({exc.msg}).",
-            "Rebuild the dataset with `akhbar build`.", path=str(manifest_path), line=exc.lineno,
-        )) from None
-    if not config_dir.is_dir():
+    version = VersionDir.open(version_dir)
+    if not version.has_config(config):
         raise InputError(Problem(
             "gold-config", f"the version directory has no {config!r} config.",
             "Rebuild the dataset, or pass the right version directory.", path=str(version_dir),
@@ -249,8 +243,7 @@ def _load_version_dir(version_dir: Path, config_dir: Path, split: str, config: s
             f"Pass one of: {', '.join(dataset_dict)}.", path=str(config_dir),
         ))
     documents = documents_from_dataset(dataset_dict[split], source=str(config_dir / split))
-    fingerprint = manifest.get("fingerprint") or content_fingerprint(documents)
-    ref = DatasetRef(manifest.get("name"), manifest.get("version"), fingerprint, config, split, source)
+    ref = DatasetRef(version.name, version.version, version.fingerprint, config, split, source)
     return GoldSet(documents, ref)
 
 
@@ -266,7 +259,7 @@ def _load_export_folder(folder: Path, split: str, config: str, source: str) -> G
             "Pass a config and split declared in the folder's README.md `configs`.", path=source,
         )) from None
     documents = documents_from_dataset(dataset, source=source)
-    manifest = _read_json(folder / "manifest.json")
+    manifest = _exported_manifest(folder / MANIFEST_FILE)
     akhbar_meta = card.get("akhbar") if isinstance(card.get("akhbar"), Mapping) else {}
     identity = {**card, **akhbar_meta, **manifest}
     fingerprint = identity.get("fingerprint") or content_fingerprint(documents)
@@ -283,7 +276,8 @@ def _load_hub(repo_id: str, split: str, config: str, revision: str | None) -> Go
     try:  # a published build carries its manifest; without it the content fingerprint stands in
         from huggingface_hub import hf_hub_download
 
-        manifest = _read_json(Path(hf_hub_download(repo_id, "manifest.json", repo_type="dataset", revision=revision)))
+        manifest = _exported_manifest(Path(hf_hub_download(repo_id, MANIFEST_FILE, repo_type="dataset",
+                                                           revision=revision)))
     except Exception:  # a missing file, no network, a gated repo: all mean "no manifest"
         manifest = {}
     fingerprint = manifest.get("fingerprint") or content_fingerprint(documents)
@@ -292,11 +286,10 @@ def _load_hub(repo_id: str, split: str, config: str, revision: str | None) -> Go
     return GoldSet(documents, ref)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
+def _exported_manifest(path: Path) -> dict[str, Any]:
+    """The manifest copied into an export (``{}`` without one): identity keys may be missing there,
+    the card or the content fingerprint stand in for them."""
+    return read_manifest_file(path, required=()) if path.is_file() else {}
 
 
 def _card_metadata(readme: Path) -> dict[str, Any]:
