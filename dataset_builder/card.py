@@ -43,7 +43,7 @@ from dataset_builder.features import DOCUMENTS, TOKENS
 from dataset_builder.manifest import Manifest
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.schema import Schema
-from dataset_builder.version_dir import VersionDir
+from dataset_builder.version_dir import CARD_FILE, CROISSANT_FILE, VersionDir
 
 if TYPE_CHECKING:
     import datasets
@@ -63,16 +63,16 @@ __all__ = [
     "render_card",
     "size_category",
     "write_card",
+    "write_card_files",
 ]
 
-CARD_FILE = "README.md"
 #: The repository checkout this package runs from (cards, docs and the bundled corpus live there).
 REPOSITORY = Path(__file__).resolve().parents[1]
 #: The card outline; found relative to the repository checkout (pass ``template=`` otherwise).
 DEFAULT_TEMPLATE = REPOSITORY / "cards" / "template.md"
 #: Where the committed cards of the bundled corpus live: ``cards/<name>/README.md`` and ``croissant.json``.
 CARDS_DIR = REPOSITORY / "cards"
-CARD_FILES = (CARD_FILE, "croissant.json")
+CARD_FILES = (CARD_FILE, CROISSANT_FILE)
 #: Marks a field the card cannot explain; tests assert that no card contains it.
 UNDOCUMENTED = "(undocumented)"
 
@@ -1020,3 +1020,33 @@ def copy_cards(version_dir: str | Path, out_dir: str | Path) -> list[Path]:
             _write_text_atomically(target, text)
         written.append(target)
     return written
+
+
+def write_card_files(
+    version_dir: str | Path,
+    *,
+    schema: Schema,
+    options: CardOptions | None = None,
+    out_dir: str | Path | None = None,
+    export_dir: str | Path | None = None,
+) -> tuple[Path, Path]:
+    """(Re)write the card (``README.md``) and ``croissant.json`` of a built version: what ``akhbar card`` does.
+
+    ``options.repo_id`` also gives the Croissant ``url``; ``export_dir`` (an ``akhbar export`` folder)
+    makes ``croissant.json`` list its Parquet files with their sha256. Returns both paths written.
+
+    Raises
+    ------
+    InputError
+        Not a built version (``not-a-version``), or what :func:`write_card` and
+        :func:`~dataset_builder.croissant.write_croissant` raise.
+    """
+    from dataset_builder.croissant import write_croissant
+
+    version = VersionDir.open(version_dir)
+    options = options or CardOptions()
+    readme = write_card(version.path, schema=schema, manifest=version.manifest_data, options=options, out_dir=out_dir)
+    url = f"https://huggingface.co/datasets/{options.repo_id}" if options.repo_id else None
+    croissant = write_croissant(version.path, schema=schema, export_dir=export_dir, url=url,
+                                out_path=Path(out_dir) / CROISSANT_FILE if out_dir is not None else None)
+    return readme, croissant

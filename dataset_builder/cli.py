@@ -242,14 +242,12 @@ def card(
     """
     import dataclasses
 
-    from dataset_builder.card import CardOptions, bundled_card_options, write_card
-    from dataset_builder.croissant import write_croissant
+    from dataset_builder.card import CardOptions, bundled_card_options, write_card_files
     from dataset_builder.recipe import load_recipe, recipe_schema
     from dataset_builder.schema import load_schema
     from dataset_builder.version_dir import VersionDir
 
     try:
-        version = VersionDir.open(version_dir)
         options = CardOptions()
         if schema is not None:
             loaded_schema = load_schema(schema)
@@ -257,21 +255,19 @@ def card(
             loaded_schema = recipe_schema(recipe)
             options = bundled_card_options() if _is_bundled_recipe(recipe) else options
         else:
+            name = VersionDir.open(version_dir).name
             bundled = load_recipe(default_recipe())
-            if bundled.name != version.name:
+            if bundled.name != name:
                 raise InputError(Problem(
-                    "usage", f"{version.name!r} is not the bundled corpus: the card needs its schema.",
+                    "usage", f"{name!r} is not the bundled corpus: the card needs its schema.",
                     "Pass --recipe RECIPE.yaml or --schema SCHEMA.yaml (the ones the version was built with).",
                 ))
             loaded_schema, options = bundled.schema, bundled_card_options()
         changes: dict[str, Any] = {"guideline_path": guideline, "guideline_link": guideline and guideline.as_posix(),
                                    "repo_id": repo_id, "licence_id": licence_id}
         options = dataclasses.replace(options, **{k: v for k, v in changes.items() if v is not None})
-        readme = write_card(version_dir, schema=loaded_schema, manifest=version.manifest_data, options=options,
-                            out_dir=out)
-        url = f"https://huggingface.co/datasets/{repo_id}" if repo_id else None
-        croissant = write_croissant(version_dir, schema=loaded_schema, export_dir=export_dir, url=url,
-                                    out_path=(out / "croissant.json") if out is not None else None)
+        readme, croissant = write_card_files(version_dir, schema=loaded_schema, options=options, out_dir=out,
+                                             export_dir=export_dir)
     except InputError as exc:
         raise _fail(exc.problem) from None
     typer.echo(f"{readme}\n{croissant}")
@@ -392,11 +388,7 @@ def export_command(
         raise _fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
         raise _fail(exc.problem) from None
-    typer.echo(f"{result.name} {result.version} -> {result.out_dir}")
-    for file in result.files:
-        rows = "" if file.num_rows is None else f"  {file.num_rows} row{'' if file.num_rows == 1 else 's'}"
-        typer.echo(f"  {file.size:>12,} B  {file.path}{rows}")
-    typer.echo(f"  {len(result.files)} files, {result.total_bytes:,} bytes; fingerprint {result.fingerprint}")
+    typer.echo(result.to_text())
 
 
 @app.command(
@@ -438,21 +430,8 @@ def push_command(
         raise _fail(exc.problem) from None
     if json_output:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-        return
-    typer.echo(result.message)
-    commit = -1
-    for op in result.operations:
-        if op.commit != commit:
-            commit = op.commit
-            oid = f" {result.commits[commit]}" if commit < len(result.commits) else ""
-            typer.echo(f"  commit {commit + 1} of {result.planned_commits}{oid}")
-        if op.action == "add":
-            typer.echo(f"    add     {op.size:>12,} B  sha256:{op.sha256}  {op.path}")
-        else:
-            typer.echo(f"    delete  {op.path}")
-    if result.status != "up-to-date":
-        target = result.tag_commit or "the last commit"
-        typer.echo(f"  tag     {result.tag} -> {target}")
+    else:
+        typer.echo(result.to_text())
 
 
 @app.command(

@@ -37,14 +37,13 @@ from dataset_builder.features import DOCUMENTS, TOKENS
 from dataset_builder.manifest import sha256_file
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.schema import Schema
-from dataset_builder.version_dir import VersionDir
+from dataset_builder.version_dir import CROISSANT_FILE, VersionDir
 
 if TYPE_CHECKING:
     import mlcroissant as mlc
 
 __all__ = ["CROISSANT_FILE", "PARQUET_ENCODING", "croissant_metadata", "write_croissant"]
 
-CROISSANT_FILE = "croissant.json"
 PARQUET_ENCODING = "application/x-parquet"
 _SPLIT_SET = "splits"
 _ENUMERATION = "https://schema.org/Enumeration"

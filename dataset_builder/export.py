@@ -134,6 +134,15 @@ class ExportResult:
     def shards(self, config: str, split: str) -> list[ExportedFile]:
         return [f for f in self.files if f.config == config and f.split == split]
 
+    def to_text(self) -> str:
+        """What ``akhbar export`` prints: one line a file (size, path, rows) and the totals."""
+        lines = [f"{self.name} {self.version} -> {self.out_dir}"]
+        for file in self.files:
+            rows = "" if file.num_rows is None else f"  {file.num_rows} row{'' if file.num_rows == 1 else 's'}"
+            lines.append(f"  {file.size:>12,} B  {file.path}{rows}")
+        lines.append(f"  {len(self.files)} files, {self.total_bytes:,} bytes; fingerprint {self.fingerprint}")
+        return "\n".join(lines)
+
 
 @dataclass(frozen=True, slots=True)
 class CardInfo:

@@ -144,6 +144,23 @@ class PushResult:
             "tag_commit": self.tag_commit, "message": self.message,
         }
 
+    def to_text(self) -> str:
+        """What ``akhbar push`` prints: the message, every file operation by commit, and the tag."""
+        lines = [self.message]
+        commit = -1
+        for op in self.operations:
+            if op.commit != commit:
+                commit = op.commit
+                oid = f" {self.commits[commit]}" if commit < len(self.commits) else ""
+                lines.append(f"  commit {commit + 1} of {self.planned_commits}{oid}")
+            if op.action == "add":
+                lines.append(f"    add     {op.size:>12,} B  sha256:{op.sha256}  {op.path}")
+            else:
+                lines.append(f"    delete  {op.path}")
+        if self.status != "up-to-date":
+            lines.append(f"  tag     {self.tag} -> {self.tag_commit or 'the last commit'}")
+        return "\n".join(lines)
+
 
 def resolve_token(token: str | None = None) -> str | None:
     """``token`` if given, else ``HF_TOKEN``, else the token saved by ``hf auth login``, else ``None``."""
