@@ -5,6 +5,7 @@ Layout read here (written by :mod:`dataset_builder.pipeline` and :mod:`dataset_b
     manifest.json                               name, version, fingerprint, settings, counts, schema
     build-report.json                           read = written + rejected, problems by code
     rejects.jsonl                               one rejected record a line, with its problems
+    problems.jsonl                              the warnings and info of the written documents
     README.md, croissant.json                   the card and the Croissant metadata
     <config>/dataset_dict.json                  {"splits": [...]}, in split order
     <config>/<split>/dataset_info.json, state.json, data-*.arrow
@@ -31,7 +32,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dataset_builder.problems import InputError, Problem
+from dataset_builder.problems import InputError, Problem, Severity
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from dataset_builder.manifest import Manifest
@@ -42,6 +43,7 @@ __all__ = [
     "CARD_FILE",
     "CROISSANT_FILE",
     "MANIFEST_FILE",
+    "PROBLEMS_FILE",
     "REJECTS_FILE",
     "RejectSummary",
     "VersionDir",
@@ -52,6 +54,7 @@ __all__ = [
 MANIFEST_FILE = "manifest.json"
 BUILD_REPORT_FILE = "build-report.json"
 REJECTS_FILE = "rejects.jsonl"
+PROBLEMS_FILE = "problems.jsonl"
 CARD_FILE = "README.md"
 CROISSANT_FILE = "croissant.json"
 DATASET_DICT_FILE = "dataset_dict.json"
@@ -176,6 +179,10 @@ class VersionDir:
         return self.path / REJECTS_FILE
 
     @property
+    def problems_path(self) -> Path:
+        return self.path / PROBLEMS_FILE
+
+    @property
     def card_path(self) -> Path:
         return self.path / CARD_FILE
 
@@ -190,18 +197,33 @@ class VersionDir:
 
     def rejects(self) -> Iterator[dict[str, Any]]:
         """The records of ``rejects.jsonl`` (none when the file is absent), streamed."""
-        if not self.rejects_path.is_file():
+        return self._json_lines(self.rejects_path)
+
+    def problems(self) -> Iterator[Problem]:
+        """The problems logged in ``problems.jsonl`` (warnings and info of written documents), streamed."""
+        for record in self._json_lines(self.problems_path):
+            try:
+                yield Problem(**{**record, "severity": Severity(record.get("severity", Severity.ERROR.value))})
+            except (TypeError, ValueError) as exc:
+                raise InputError(Problem("not-a-version", f"a record of {PROBLEMS_FILE} is not a problem ({exc}).",
+                                         _REBUILD_VERSION, path=str(self.problems_path))) from None
+
+    def _json_lines(self, path: Path) -> Iterator[dict[str, Any]]:
+        if not path.is_file():
             return
-        with self.rejects_path.open(encoding="utf-8") as fh:
+        with path.open(encoding="utf-8") as fh:
             for number, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
                 try:
-                    yield json.loads(line)
+                    record = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise InputError(Problem("not-a-version", f"{REJECTS_FILE} line {number} is not JSON "
-                                             f"({exc.msg}).", _REBUILD_VERSION, path=str(self.rejects_path),
-                                             line=number)) from None
+                    raise InputError(Problem("not-a-version", f"{path.name} line {number} is not JSON ({exc.msg}).",
+                                             _REBUILD_VERSION, path=str(path), line=number)) from None
+                if not isinstance(record, dict):
+                    raise InputError(Problem("not-a-version", f"{path.name} line {number} is not a JSON object.",
+                                             _REBUILD_VERSION, path=str(path), line=number))
+                yield record
 
     # -- configs and splits -----------------------------------------------------------------------
 
