@@ -707,6 +707,10 @@ def load_units(version_dir: str | Path, level: Level = "sentence", *, name: str 
     columns = ["doc_id", "sentence_index", "tokens"] if level == "sentence" else ["id", "text"]
     for split in wanted:
         shards = version.data_files(config, split)
+        if not shards:  # a split without data would silently audit as clean
+            raise InputError(Problem("not-a-version", f"split {split!r} of the {config} config has no data files "
+                                     f"({config}/{split}/state.json lists none).", "Rebuild the version with "
+                                     "`akhbar build --force`.", path=str(version.path)))
         for shard in shards:
             with pa.memory_map(str(shard)) as source:
                 table = pa.ipc.open_stream(source).read_all().select(columns)

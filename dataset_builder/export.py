@@ -342,7 +342,7 @@ def export(
         for config, splits in configs.items():
             rows[config] = {}
             for split in splits:
-                shards = _export_split(version_dir / config / split, tmp_dir, config, split, max_shard_bytes)
+                shards = _export_split(version, tmp_dir, config, split, max_shard_bytes)
                 files += shards
                 rows[config][split] = sum(s.num_rows or 0 for s in shards)
         _check_card_covers(card, files, version_dir / CARD_FILE)
@@ -371,17 +371,16 @@ def _write_export_croissant(version: VersionDir, export_dir: Path) -> Path:
                            out_path=export_dir / CROISSANT_FILE)
 
 
-def _split_table(split_dir: Path) -> tuple[pa.Table, pa.Schema]:
+def _split_table(version: VersionDir, config: str, split: str) -> tuple[pa.Table, pa.Schema]:
     """The rows of one ``save_to_disk`` split (memory-mapped, not copied) and their Arrow schema."""
     import datasets
     import pyarrow as pa
 
-    info = json.loads((split_dir / "dataset_info.json").read_text(encoding="utf-8"))
-    state = json.loads((split_dir / "state.json").read_text(encoding="utf-8"))
-    schema = datasets.Features.from_dict(info["features"]).arrow_schema
+    split_dir = version.split_dir(config, split)
+    schema = datasets.Features.from_dict(version.dataset_info(config, split)["features"]).arrow_schema
     tables = []
-    for entry in state["_data_files"]:
-        with pa.memory_map(str(split_dir / entry["filename"])) as source:
+    for file in version.data_files(config, split):
+        with pa.memory_map(str(file)) as source:
             tables.append(pa.ipc.open_stream(source).read_all())
     table = pa.concat_tables(tables) if tables else schema.empty_table()
     if not table.schema.equals(schema, check_metadata=False):
@@ -393,10 +392,11 @@ def _split_table(split_dir: Path) -> tuple[pa.Table, pa.Schema]:
     return table.replace_schema_metadata(schema.metadata), schema
 
 
-def _export_split(split_dir: Path, root: Path, config: str, split: str, max_shard_bytes: int) -> list[ExportedFile]:
+def _export_split(version: VersionDir, root: Path, config: str, split: str, max_shard_bytes: int
+                  ) -> list[ExportedFile]:
     import pyarrow.parquet as pq
 
-    table, schema = _split_table(split_dir)
+    table, schema = _split_table(version, config, split)
     num_shards = max(1, min(math.ceil(table.nbytes / max_shard_bytes), table.num_rows))
     directory = root / "data" / config
     directory.mkdir(parents=True, exist_ok=True)

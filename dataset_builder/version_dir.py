@@ -284,12 +284,22 @@ class VersionDir:
         return self.path / config / split
 
     def data_files(self, config: str, split: str) -> list[Path]:
-        """The Arrow files of one split, in order; ``not-a-version`` when there are none."""
-        shards = sorted(self.split_dir(config, split).glob("data-*.arrow"))
-        if not shards:  # a split without data would silently read as empty
+        """The Arrow files of one split, in the order ``datasets`` recorded them (its ``state.json``);
+        ``not-a-version`` when the split folder, its state or a file it lists is missing. An empty
+        split may have none."""
+        split_dir = self.split_dir(config, split)
+        state_path = split_dir / "state.json"
+        if not state_path.is_file():
             raise InputError(Problem("not-a-version", f"split {split!r} of the {config} config has no data files "
-                                     f"({config}/{split}/data-*.arrow).", _REBUILD_VERSION, path=str(self.path)))
-        return shards
+                                     f"({config}/{split}/state.json is missing).", _REBUILD_VERSION,
+                                     path=str(self.path)))
+        files = [split_dir / entry["filename"] for entry in _read_json_part(state_path, self.path)["_data_files"]]
+        for file in files:
+            if not file.is_file():
+                raise InputError(Problem("not-a-version", f"split {split!r} of the {config} config lacks a data "
+                                         f"file ({file.relative_to(self.path).as_posix()}).", _REBUILD_VERSION,
+                                         path=str(self.path)))
+        return files
 
     def dataset_info(self, config: str, split: str) -> dict[str, Any]:
         """``<config>/<split>/dataset_info.json`` (features, description, this split's size)."""

@@ -108,7 +108,9 @@ DAMAGES = {
                                      "manifest.json", "has no 'fingerprint'"),
     "config missing": (_remove("documents"), lambda v: v.configs, "", "documents/dataset_dict.json"),
     "split folder missing": (_remove("tokens/test"), lambda v: v.data_files("tokens", "test"), "",
-                             "tokens/test/data-*.arrow"),
+                             "tokens/test/state.json is missing"),
+    "data file missing": (_remove("tokens/test/data-00000-of-00001.arrow"), lambda v: v.data_files("tokens", "test"),
+                          "", "lacks a data file (tokens/test/data-00000-of-00001.arrow)"),
     "split not listed": (_write("tokens/dataset_dict.json", '{"splits": ["train"]}'),
                          lambda v: v.split_dir("tokens", "test"), "", "split 'test' is not in the tokens config"),
     "dataset info missing": (_remove("documents/test/dataset_info.json"), lambda v: v.config_infos(),
@@ -162,6 +164,19 @@ def test_every_reader_refuses_a_damaged_manifest_alike(sana_version: Path, tmp_p
     assert info.value.problem.code == "not-a-version"
     assert info.value.problem.path == str(copy / "manifest.json")
     assert "has no 'version', 'fingerprint'" in info.value.problem.message
+
+
+@pytest.mark.parametrize("command", [["audit"], ["export", "--out", "EXPORT"]])
+def test_commands_report_a_missing_data_file_not_a_traceback(sana_version: Path, tmp_path: Path,
+                                                             command: list[str]) -> None:
+    copy = _copy(sana_version, tmp_path)
+    for config in ("documents", "tokens"):
+        (copy / config / "test" / "data-00000-of-00001.arrow").unlink()
+    args = [str(tmp_path / "export") if arg == "EXPORT" else arg for arg in command]
+    result = runner.invoke(app, [args[0], str(copy), *args[1:]])
+    assert result.exit_code == 2, result.output
+    assert f"{copy}: error[not-a-version]" in result.output and "data-00000-of-00001.arrow" in result.output
+    assert "akhbar build --force" in result.output
 
 
 def test_diff_needs_the_documents_config(sana_version: Path, tmp_path: Path) -> None:
