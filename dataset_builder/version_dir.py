@@ -15,12 +15,11 @@ Layout read here (written by :mod:`dataset_builder.pipeline` and :mod:`dataset_b
 small file. A missing or damaged part raises :class:`~dataset_builder.problems.InputError` with a
 ``not-a-version`` problem naming the file and how to fix it, never a traceback.
 
-Examples
---------
->>> version = VersionDir.open("out/sana-sample/1.0.0")  # doctest: +SKIP
->>> version.name, version.configs["documents"]  # doctest: +SKIP
-('sana-sample', ['train', 'validation', 'test'])
->>> print(version.summary().to_text())  # doctest: +SKIP
+Example (after ``akhbar build``)::
+
+    version = VersionDir.open("out/sana-sample/1.0.0")
+    version.name, version.configs["documents"]      # ('sana-sample', ['test'])
+    print(version.summary().to_text())               # what `akhbar inspect` prints
 """
 
 from __future__ import annotations
@@ -121,7 +120,7 @@ class VersionDir:
     """
 
     path: Path
-    manifest_data: Mapping[str, Any] = field(repr=False)
+    manifest_data: Mapping[str, Any] = field(repr=False, compare=False)  # a dict: hash and compare by path
 
     @classmethod
     def open(cls, path: str | Path) -> VersionDir:
