@@ -344,7 +344,11 @@ def test_a_hallucinated_llm_mention_is_one_false_positive_in_every_mode(built: P
     old_matrix, old_labels = ignored.layers["entities"].confusion
     assert labels == old_labels
     assert matrix[-1][labels.index("PERS")] == old_matrix[-1][labels.index("PERS")] + n
-    assert not any(pair.pred is not None and pair.pred.text == "دونالد ترامب" for pair in layer.pairs)
+    # the alignment holds it as a pair with no gold side and no offsets, never among the placed pairs
+    (hallucinated,) = [pair for pair in layer.pairs if pair.pred is not None and pair.pred.text == "دونالد ترامب"]
+    assert hallucinated.gold is None and hallucinated.outcome.value == "spurious" and not hallucinated.placed
+    assert hallucinated not in layer.placed_pairs and layer.unplaced == [hallucinated.pred]
+    assert not any(pair.pred is not None and pair.pred.text == "دونالد ترامب" for pair in layer.placed_pairs)
     assert [problem.code for problem in scored.problems if problem.code.startswith("unaligned-")] == \
         ["unaligned-not-found"]  # still reported
 
