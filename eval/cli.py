@@ -74,8 +74,8 @@ def _usage_error(message: str, fix: str | None = None) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def _fail(exc: InputError) -> typer.Exit:
-    """The message of an input error, and the usage exit code (a ``usage`` problem has no location)."""
+def usage_exit(exc: InputError) -> typer.Exit:
+    """Print an input error and return the usage exit code (a ``usage`` problem has no location to name)."""
     problem = exc.problem
     if problem.code == "usage":
         return _usage_error(problem.message, problem.fix or None)
@@ -173,7 +173,7 @@ def eval_command(
     try:
         result = run_evaluation(request)
     except InputError as exc:
-        raise _fail(exc) from None
+        raise usage_exit(exc) from None
     from eval.report import render
 
     try:
@@ -348,7 +348,7 @@ def compare_command(
         comparison = compare_runs(run_a, run_b, test=test, n=n, modes=mode, layers=layer,  # type: ignore[arg-type]
                                   metric=metric, average=average, seed=seed)  # type: ignore[arg-type]
     except InputError as exc:
-        raise _fail(exc) from None
+        raise usage_exit(exc) from None
     _write(comparison.to_json() if fmt == "json" else comparison.to_table(alpha), None)
 
 
@@ -358,4 +358,4 @@ def register(app: typer.Typer) -> None:
     app.command("compare", epilog=COMPARE_EPILOG, no_args_is_help=True)(compare_command)
 
 
-__all__ = ["EXIT_OK", "EXIT_USAGE", "compare_command", "eval_command", "register"]
+__all__ = ["EXIT_OK", "EXIT_USAGE", "compare_command", "eval_command", "register", "usage_exit"]

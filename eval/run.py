@@ -10,6 +10,8 @@ and the fix; problems that leave some predictions unscored are in ``EvalResult.p
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -66,6 +68,19 @@ def _usage(message: str, fix: str = "") -> InputError:
     return InputError(Problem("usage", message, fix))
 
 
+@contextmanager
+def input_errors() -> Iterator[None]:
+    """Raise what the layers below report as ``OSError``/``ValueError``/``KeyError``/``ImportError`` (a
+    missing file, an unknown split, a label outside the map, an extra not installed) as one
+    :class:`InputError`, so an API call fails one way and a command prints it one way."""
+    try:
+        yield
+    except InputError:
+        raise
+    except (OSError, ValueError, KeyError, ImportError) as exc:
+        raise _usage(str(exc)) from None
+
+
 def looks_like_conll(path: Path) -> bool:
     """Whether a predictions path is read as CoNLL when its format is not given: a file that is not JSON."""
     return path.is_file() and path.suffix.lower() not in {".json", ".jsonl"}
@@ -84,14 +99,10 @@ def run_evaluation(request: EvalRequest) -> EvalResult:
         When nothing can be scored: an unreadable file, an unknown gold split, a label missing from
         the label map, a CoNLL file given with gold documents (or other predictions without gold).
     """
-    try:
+    with input_errors():
         if request.gold is None:
             return _evaluate_conll(request)
         return _evaluate_against_gold(request, request.gold)
-    except InputError:
-        raise
-    except (OSError, ValueError, KeyError) as exc:
-        raise _usage(str(exc)) from None
 
 
 def _evaluate_conll(request: EvalRequest) -> EvalResult:
@@ -129,4 +140,4 @@ def _evaluate_against_gold(request: EvalRequest, gold: str) -> EvalResult:
                     bootstrap=request.bootstrap, seed=request.seed, unaligned=request.unaligned)
 
 
-__all__ = ["EvalRequest", "looks_like_conll", "run_evaluation"]
+__all__ = ["EvalRequest", "input_errors", "looks_like_conll", "run_evaluation"]
