@@ -18,9 +18,9 @@ from eval.gold import load_gold
 from eval.predictions import OffsetFreePredictions, SpanPredictions, TagPredictions, load_predictions
 from eval.run import EvalRequest, run_evaluation
 from eval.types import ErrorClass, Mention, UnplacedPrediction
+from tests.test_eval_cli import build_sana_sample
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "corpora" / "sana-sample"
 FIXTURES = REPO / "tests" / "fixtures" / "predictions"
 LLM = FIXTURES / "llm-sana.jsonl"
 CONLL = FIXTURES / "sana-lead.conll"
@@ -28,15 +28,7 @@ CONLL = FIXTURES / "sana-lead.conll"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled SANA corpus built with the real pipeline, every document in the test split."""
-    from dataset_builder.pipeline import build
-    from dataset_builder.schema import load_schema
-    from dataset_builder.split import HashSplit
-
-    out = tmp_path_factory.mktemp("datasets")
-    build([CORPUS / "sana-sample.jsonl"], schema=load_schema(CORPUS / "schema.yaml"), name="sana-sample",
-          version="1.0.0", out_dir=out, split=HashSplit((("test", 1.0),)), progress=False)
-    return out / "sana-sample" / "1.0.0"
+    return build_sana_sample(tmp_path_factory.mktemp("datasets"))
 
 
 def _without_time(result: EvalResult) -> dict:

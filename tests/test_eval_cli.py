@@ -182,17 +182,21 @@ def test_anercorp_conll_scores_agree_between_fast_and_full_paths(tmp_path: Path)
 # ----------------------------------------------------------------------------------- gold + compare
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled SANA corpus built with the real pipeline."""
+def build_sana_sample(out: Path) -> Path:
+    """Build the bundled SANA corpus with the real pipeline into ``out``, every document in ``test``."""
     from dataset_builder.pipeline import build
     from dataset_builder.schema import load_schema
     from dataset_builder.split import HashSplit
 
-    out = tmp_path_factory.mktemp("datasets")
     build([CORPUS / "sana-sample.jsonl"], schema=load_schema(CORPUS / "schema.yaml"), name="sana-sample",
           version="1.0.0", out_dir=out, split=HashSplit((("test", 1.0),)), progress=False)
     return out / "sana-sample" / "1.0.0"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled SANA corpus built with the real pipeline."""
+    return build_sana_sample(tmp_path_factory.mktemp("datasets"))
 
 
 def _write_predictions(path: Path, *, every: int) -> Path:
