@@ -1,7 +1,9 @@
 """``akhbar eval`` and ``akhbar compare``: the evaluation commands, a thin shell over :mod:`eval`.
 
-:func:`register` adds both commands to the ``akhbar`` Typer app. Only ``typer`` and the standard
-library are imported here at module level: scoring a CoNLL file with ``--format conlleval`` goes
+:func:`register` adds both commands to the ``akhbar`` Typer app. Each parses its options, calls
+one API function (:func:`eval.run.run_evaluation`, :func:`eval.compare.compare_runs`), prints the
+result and picks the exit code. Only ``typer``, the standard library and light modules of ours are
+imported here at module level: scoring a CoNLL file with ``--format conlleval`` goes
 straight to :func:`eval.conlleval.run_conlleval_file` (numpy only) and must never pay for importing
 ``datasets``, ``pyarrow`` or scikit-learn.
 
