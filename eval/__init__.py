@@ -10,9 +10,10 @@ Typical use::
     print(render(result, "table"))
 
 Stages, in the order data flows: ``gold``/``predictions`` (inputs) -> ``align`` -> ``score``
--> ``stats`` and ``errors`` -> ``report``/``html``. Names are imported on first use (module
-``__getattr__``), so ``import eval`` costs nothing and the fast CoNLL scoring path never loads
-``datasets`` or scikit-learn.
+-> ``stats`` and ``errors`` -> ``report``/``html``. ``run_evaluation(EvalRequest(...))`` does what
+``akhbar eval`` does in one call, ``compare_runs(run_a, run_b)`` what ``akhbar compare`` does.
+Names are imported on first use (module ``__getattr__``), so ``import eval`` costs nothing and
+the fast CoNLL scoring path never loads ``datasets`` or scikit-learn.
 """
 
 from __future__ import annotations
@@ -22,11 +23,21 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from eval.types import MATCH_MODES, AlignedPair, ErrorClass, LabelScore, MatchMode, Mention, ScoreReport
+from eval.types import (
+    MATCH_MODES,
+    AlignedPair,
+    ErrorClass,
+    LabelScore,
+    MatchMode,
+    Mention,
+    ScoreReport,
+    UnplacedPrediction,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from eval.align import align
     from eval.bio import mentions_from_tags
+    from eval.compare import Comparison, compare_runs
     from eval.errors import ErrorRecord, confusion_matrix, error_records, per_document_scores
     from eval.evaluate import EvalResult, LayerResult, Provenance, evaluate, evaluate_tags
     from eval.gold import DatasetRef, GoldSet, load_gold, mentions_of
@@ -35,8 +46,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from eval.links import LinkScore, score_links
     from eval.mentions import align_mentions
     from eval.model import Model, run_model
-    from eval.predictions import Predictions, load_predictions
+    from eval.predictions import (
+        OffsetFreePredictions,
+        Predictions,
+        SpanPredictions,
+        TagPredictions,
+        load_predictions,
+    )
     from eval.report import render
+    from eval.run import EvalRequest, run_evaluation
     from eval.score import score, score_modes, score_pairs, score_tags
     from eval.stats import (
         ConfidenceInterval,
@@ -52,6 +70,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 _LAZY: dict[str, str] = {
     "align": "eval.align",
     "mentions_from_tags": "eval.bio",
+    "Comparison": "eval.compare",
+    "compare_runs": "eval.compare",
     "ErrorRecord": "eval.errors",
     "confusion_matrix": "eval.errors",
     "error_records": "eval.errors",
@@ -73,9 +93,14 @@ _LAZY: dict[str, str] = {
     "align_mentions": "eval.mentions",
     "Model": "eval.model",
     "run_model": "eval.model",
+    "OffsetFreePredictions": "eval.predictions",
     "Predictions": "eval.predictions",
+    "SpanPredictions": "eval.predictions",
+    "TagPredictions": "eval.predictions",
     "load_predictions": "eval.predictions",
     "render": "eval.report",
+    "EvalRequest": "eval.run",
+    "run_evaluation": "eval.run",
     "score": "eval.score",
     "score_modes": "eval.score",
     "score_pairs": "eval.score",
@@ -129,10 +154,12 @@ sys.modules[__name__].__class__ = _Package
 __all__ = [
     "MATCH_MODES",
     "AlignedPair",
+    "Comparison",
     "ConfidenceInterval",
     "DatasetRef",
     "ErrorClass",
     "ErrorRecord",
+    "EvalRequest",
     "EvalResult",
     "GoldSet",
     "LabelMap",
@@ -142,15 +169,20 @@ __all__ = [
     "MatchMode",
     "Mention",
     "Model",
+    "OffsetFreePredictions",
     "Predictions",
     "Provenance",
     "ScoreReport",
     "SignificanceResult",
+    "SpanPredictions",
+    "TagPredictions",
     "UnitCounts",
+    "UnplacedPrediction",
     "align",
     "align_mentions",
     "approximate_randomization",
     "bootstrap_ci",
+    "compare_runs",
     "confusion_matrix",
     "error_records",
     "evaluate",
@@ -164,6 +196,7 @@ __all__ = [
     "paired_bootstrap",
     "per_document_scores",
     "render",
+    "run_evaluation",
     "run_model",
     "score",
     "score_links",

@@ -24,7 +24,9 @@ goes wrong in nervaluate (its issues #40 and #84: the first overlapping gold in 
 consumed, so permuting the input changes the scores, and a prediction can lose its exact match
 to an earlier, worse one). Nested and overlapping gold spans are fine: a layer is a *set* of spans.
 
-Unmatched gold mentions are ``MISSED``, unmatched predictions ``SPURIOUS``. A matched pair is
+Unmatched gold mentions are ``MISSED``, unmatched predictions ``SPURIOUS``. A prediction that could
+not be placed on the text at all (an :class:`~eval.types.UnplacedPrediction`: an offset-free mention
+the document does not contain) has nothing to overlap: it is a pair with no gold side, ``SPURIOUS``. A matched pair is
 ``CORRECT`` (same boundaries and label), ``WRONG_LABEL`` (same boundaries), ``WRONG_BOUNDARY``
 (overlap, same label), ``WRONG_LABEL_BOUNDARY`` (overlap, other label) or ``CLITIC_BOUNDARY``
 (same label, boundaries differ only by proclitics; only with ``clitic_tolerance=True``; a
@@ -56,7 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dataset_builder.text.clitics import is_proclitic_chain
-from eval.types import AlignedPair, ErrorClass, Mention
+from eval.types import AlignedPair, ErrorClass, Mention, UnplacedPrediction
 
 __all__ = [
     "OUTCOMES",
@@ -314,15 +316,17 @@ def _pair_key(pair: AlignedPair) -> tuple[str, str, int, int, int, str, str]:
             pair.gold.label if pair.gold else "", pair.pred.label if pair.pred else "")
 
 
-def align(gold: Iterable[Mention], pred: Iterable[Mention], *, clitic_tolerance: bool = False,
+def align(gold: Iterable[Mention], pred: Iterable[Mention | UnplacedPrediction], *, clitic_tolerance: bool = False,
           texts: Mapping[str, str] | None = None) -> list[AlignedPair]:
     """Align gold and predicted mentions one-to-one, per document and layer.
 
     Parameters
     ----------
-    gold, pred : iterable of Mention
+    gold : iterable of Mention
+    pred : iterable of Mention or UnplacedPrediction
         Gold and predicted mentions; any order, any mix of documents and layers. Spans may nest
-        or overlap within a side.
+        or overlap within a side. Predictions without a place in the text (UnplacedPrediction)
+        become pairs with no gold side, outcome ``SPURIOUS``.
     clitic_tolerance : bool, default=False
         Match spans whose starts differ only by attached proclitics (see the module notes); such a
         pair is ``CLITIC_BOUNDARY`` (same label) or ``WRONG_LABEL``, never ``CORRECT``.
@@ -333,7 +337,8 @@ def align(gold: Iterable[Mention], pred: Iterable[Mention], *, clitic_tolerance:
     -------
     list of AlignedPair
         Every gold and every predicted mention exactly once, sorted by document, layer and
-        position. The result does not depend on the order of ``gold`` or ``pred``.
+        position; then the unplaced predictions, in the order given. Apart from those, the result
+        does not depend on the order of ``gold`` or ``pred``.
 
     Raises
     ------
@@ -349,7 +354,11 @@ def align(gold: Iterable[Mention], pred: Iterable[Mention], *, clitic_tolerance:
     >>> [p.outcome.value for p in align(gold, pred)]
     ['correct', 'wrong_label_boundary']
     """
-    gold_list, pred_list = list(gold), list(pred)
+    gold_list = list(gold)
+    pred_list: list[Mention] = []
+    unplaced: list[UnplacedPrediction] = []
+    for prediction in pred:
+        (unplaced if isinstance(prediction, UnplacedPrediction) else pred_list).append(prediction)
     _check_mentions(gold_list, "gold")
     _check_mentions(pred_list, "pred")
     groups: dict[tuple[str, str], int] = {}
@@ -386,4 +395,5 @@ def align(gold: Iterable[Mention], pred: Iterable[Mention], *, clitic_tolerance:
                                 strict=True)
     ]
     pairs.sort(key=_pair_key)
+    pairs.extend(AlignedPair(None, prediction, ErrorClass.SPURIOUS) for prediction in unplaced)
     return pairs

@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from dataset_builder.problems import InputError, Problem
+
 if TYPE_CHECKING:
     from dataset_builder.model import Document
     from eval.evaluate import EvalResult
@@ -237,9 +239,10 @@ def build_model(
 
         return TransformersTokenClassifier(spec.split(":", 1)[1], layer=layer)
     if spec not in BUILTIN_MODELS:
-        raise ValueError(f"unknown model {spec!r}; choose from {', '.join(BUILTIN_MODELS)} or transformers:PATH.")
+        raise InputError(Problem("usage", f"unknown model {spec!r}; choose from {', '.join(BUILTIN_MODELS)} or "
+                                 "transformers:PATH.", ""))
     if train is None:
-        raise ValueError(f"model {spec!r} is trained here and needs a training split.")
+        raise InputError(Problem("usage", f"model {spec!r} is trained here and needs a training split.", ""))
     documents = list(train.documents if documents is None else documents)
     if spec == "gazetteer":
         from eval.baselines.gazetteer import GazetteerBaseline
@@ -308,58 +311,68 @@ def run_benchmark(
     Returns
     -------
     Leaderboard
-    """
-    from eval.evaluate import evaluate
-    from eval.gold import load_gold
-    from eval.model import run_model
 
-    gold = load_gold(dataset, split=split)
-    layer = layer or (gold.layers[0] if gold.layers else "entities")
-    train_source = train_dataset if train_dataset is not None else dataset
-    needs_training = any(not spec.startswith("transformers:") for spec in models)
-    train = load_gold(train_source, split=train_split) if needs_training else None
-    train_documents = list(train.documents) if train is not None else []
-    excluded: set[str] = set()
-    if train is not None and exclude_overlap:
-        excluded = overlapping_documents(train.documents, gold.documents, threshold=overlap_threshold)
-        train_documents = [doc for doc in train.documents if doc.id not in excluded]
-        if not train_documents:
-            raise ValueError(f"every one of the {len(train.documents)} training documents shares text with the "
-                             f"scored split ({split}); nothing is left to train on. Train on another dataset or split.")
-    train_label = "-" if train is None else (
-        f"{train.dataset.name or train_source} {train.dataset.version or ''}".strip() + f" / {train_split}"
-        + (f" ({len(train_documents)} of {len(train.documents)} docs: {len(excluded)} overlapping dropped)"
-           if exclude_overlap else "")
-    )
-    rows: list[LeaderboardRow] = []
-    results: dict[str, EvalResult] = {}
-    runs: dict[str, ModelRun] = {}
-    for spec in models:
-        started = time.perf_counter()
-        model = build_model(spec, train, train_source=train_source if train is not None else None,
-                            train_split=train_split, layer=layer, documents=train_documents)
-        fit_seconds = time.perf_counter() - started if not spec.startswith("transformers:") else 0.0
-        run = run_model(model, gold.documents, progress=progress)
-        result = evaluate(gold, list(run), modes=("strict",), layers=(layer,), bootstrap=bootstrap, seed=seed,
-                          confidence=confidence)
-        settings = model.describe() if hasattr(model, "describe") else {}
-        info = {**result.provenance.predictions, "model": model.name, "seconds": round(run.seconds, 3),
-                "model_settings": settings}
-        result = replace(result, provenance=replace(result.provenance, predictions=info),
-                         problems=[*run.problems, *result.problems])
-        results[model.name], runs[model.name] = result, run
-        rows.append(_row(model.name, result, layer, train_label, fit_seconds, run.seconds, settings))
-    rows.sort(key=lambda row: -row.f1)
-    board = Leaderboard(rows, {
-        "mode": "strict", "average": "micro", "layer": layer, "bootstrap": bootstrap, "seed": seed,
-        "confidence": confidence, "split": split, "train_split": train_split,
-        "train_dataset": None if train is None else train.dataset.to_dict(),
-        "exclude_overlap": exclude_overlap, "overlap_threshold": overlap_threshold if exclude_overlap else None,
-        "excluded_training_documents": sorted(excluded),
-    }, results)
-    if out is not None:
-        board.write(out, gold.documents, runs)
-    return board
+    Raises
+    ------
+    InputError
+        A dataset, split or model that cannot be used (unknown model, no training data left, an
+        extra not installed, ...).
+    """
+    from eval.run import input_errors
+
+    with input_errors():  # one error type for every failure of the input below
+        from eval.evaluate import evaluate
+        from eval.gold import load_gold
+        from eval.model import run_model
+
+        gold = load_gold(dataset, split=split)
+        layer = layer or (gold.layers[0] if gold.layers else "entities")
+        train_source = train_dataset if train_dataset is not None else dataset
+        needs_training = any(not spec.startswith("transformers:") for spec in models)
+        train = load_gold(train_source, split=train_split) if needs_training else None
+        train_documents = list(train.documents) if train is not None else []
+        excluded: set[str] = set()
+        if train is not None and exclude_overlap:
+            excluded = overlapping_documents(train.documents, gold.documents, threshold=overlap_threshold)
+            train_documents = [doc for doc in train.documents if doc.id not in excluded]
+            if not train_documents:
+                raise InputError(Problem(
+                    "usage", f"every one of the {len(train.documents)} training documents shares text with the scored "
+                    f"split ({split}); nothing is left to train on. Train on another dataset or split.", ""))
+        train_label = "-" if train is None else (
+            f"{train.dataset.name or train_source} {train.dataset.version or ''}".strip() + f" / {train_split}"
+            + (f" ({len(train_documents)} of {len(train.documents)} docs: {len(excluded)} overlapping dropped)"
+               if exclude_overlap else "")
+        )
+        rows: list[LeaderboardRow] = []
+        results: dict[str, EvalResult] = {}
+        runs: dict[str, ModelRun] = {}
+        for spec in models:
+            started = time.perf_counter()
+            model = build_model(spec, train, train_source=train_source if train is not None else None,
+                                train_split=train_split, layer=layer, documents=train_documents)
+            fit_seconds = time.perf_counter() - started if not spec.startswith("transformers:") else 0.0
+            run = run_model(model, gold.documents, progress=progress)
+            result = evaluate(gold, list(run), modes=("strict",), layers=(layer,), bootstrap=bootstrap, seed=seed,
+                              confidence=confidence)
+            settings = model.describe() if hasattr(model, "describe") else {}
+            info = {**result.provenance.predictions, "model": model.name, "seconds": round(run.seconds, 3),
+                    "model_settings": settings}
+            result = replace(result, provenance=replace(result.provenance, predictions=info),
+                             problems=[*run.problems, *result.problems])
+            results[model.name], runs[model.name] = result, run
+            rows.append(_row(model.name, result, layer, train_label, fit_seconds, run.seconds, settings))
+        rows.sort(key=lambda row: -row.f1)
+        board = Leaderboard(rows, {
+            "mode": "strict", "average": "micro", "layer": layer, "bootstrap": bootstrap, "seed": seed,
+            "confidence": confidence, "split": split, "train_split": train_split,
+            "train_dataset": None if train is None else train.dataset.to_dict(),
+            "exclude_overlap": exclude_overlap, "overlap_threshold": overlap_threshold if exclude_overlap else None,
+            "excluded_training_documents": sorted(excluded),
+        }, results)
+        if out is not None:
+            board.write(out, gold.documents, runs)
+        return board
 
 
 def _row(name: str, result: EvalResult, layer: str, train: str, fit_seconds: float, predict_seconds: float,
@@ -413,21 +426,16 @@ def benchmark_command(
     = None,
 ) -> None:
     """Train baselines on one split, score them (strict P/R/F1, bootstrap 95% CIs) on another; print a leaderboard."""
-    from dataset_builder.problems import InputError
+    from eval.cli import usage_exit
 
-    if bootstrap < 0:
-        typer.echo(f"error: --bootstrap {bootstrap} is negative. Fix: pass 0 or a count like 1000.", err=True)
-        raise typer.Exit(2)
     try:
+        if bootstrap < 0:
+            raise InputError(Problem("usage", f"--bootstrap {bootstrap} is negative.", "pass 0 or a count like 1000."))
         board = run_benchmark(dataset, model, split=split, train_split=train_split, train_dataset=train_dataset,
                               exclude_overlap=exclude_overlap, layer=layer, bootstrap=bootstrap, seed=seed, out=out,
                               progress=False)
     except InputError as exc:
-        typer.echo(f"error: {exc.problem}", err=True)
-        raise typer.Exit(2) from None
-    except (ValueError, KeyError, ImportError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise usage_exit(exc) from None
     typer.echo(board.to_markdown(), nl=False)
     problems = [(name, problem) for name, result in board.results.items() for problem in result.problems]
     if problems:  # spans a model got wrong and what kept intervals out: never only inside --out files

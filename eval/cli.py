@@ -1,7 +1,9 @@
 """``akhbar eval`` and ``akhbar compare``: the evaluation commands, a thin shell over :mod:`eval`.
 
-:func:`register` adds both commands to the ``akhbar`` Typer app. Only ``typer`` and the standard
-library are imported here at module level: scoring a CoNLL file with ``--format conlleval`` goes
+:func:`register` adds both commands to the ``akhbar`` Typer app. Each parses its options, calls
+one API function (:func:`eval.run.run_evaluation`, :func:`eval.compare.compare_runs`), prints the
+result and picks the exit code. Only ``typer``, the standard library and light modules of ours are
+imported here at module level: scoring a CoNLL file with ``--format conlleval`` goes
 straight to :func:`eval.conlleval.run_conlleval_file` (numpy only) and must never pay for importing
 ``datasets``, ``pyarrow`` or scikit-learn.
 
@@ -17,21 +19,20 @@ from __future__ import annotations
 import itertools
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from dataset_builder.problems import ExitCode
-
-if TYPE_CHECKING:
-    from eval.evaluate import EvalResult
+from dataset_builder.problems import ExitCode, InputError
+from eval.run import looks_like_conll
+from eval.types import MATCH_MODES
 
 EXIT_OK = ExitCode.OK
 EXIT_INPUT_PROBLEMS = ExitCode.PROBLEMS
 EXIT_USAGE = ExitCode.USAGE
 UNALIGNED = ("spurious", "ignore")
 
-MODES = ("strict", "exact", "partial", "type")
+MODES = MATCH_MODES
 FORMATS = ("table", "json", "markdown", "conlleval", "html")
 TESTS = ("paired-bootstrap", "approximate-randomization")
 
@@ -75,6 +76,14 @@ def _usage_error(message: str, fix: str | None = None) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
+def usage_exit(exc: InputError) -> typer.Exit:
+    """Print an input error and return the usage exit code (a ``usage`` problem has no location to name)."""
+    problem = exc.problem
+    if problem.code == "usage":
+        return _usage_error(problem.message, problem.fix or None)
+    return _usage_error(str(problem))
+
+
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise _usage_error(f"{name} {value!r} is not one of: {', '.join(allowed)}.")
@@ -93,10 +102,6 @@ def _write(text: str, output: Path | None) -> None:
         raise _usage_error(f"{output}: cannot write the report ({exc.strerror}).",
                            "Pass --output a path in a writable folder.") from None
     typer.echo(f"wrote {output}", err=True)
-
-
-def _looks_like_conll(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() not in {".json", ".jsonl"}
 
 
 def eval_command(
@@ -156,23 +161,21 @@ def eval_command(
         raise _usage_error(f"--bootstrap {bootstrap} is negative.", "Pass 0 to skip intervals, or a count like 1000.")
     if not pred.exists():
         raise _usage_error(f"{pred}: the predictions file does not exist.", "Check the --pred path.")
+    plain_conlleval = fmt == "conlleval" and not (label_map or ignore or layer) and decoder == "lenient"
+    if gold is None and plain_conlleval and looks_like_conll(pred) and pred_format in (None, "conll"):
+        _fast_conlleval(pred, scheme, output, compat=conlleval_compat or scheme in ("IOB1", "IOB2"))
+        return
+    from eval.run import EvalRequest, run_evaluation
 
-    if gold is None:
-        if not _looks_like_conll(pred) or pred_format not in (None, "conll"):
-            raise _usage_error(f"{pred}: no --gold given, and only a CoNLL file (TOKEN GOLD PRED) carries "
-                               "its own gold.",
-                               "Pass --gold with the dataset the predictions were made for.")
-        plain_conlleval = fmt == "conlleval" and not (label_map or ignore or layer) and decoder == "lenient"
-        if plain_conlleval:
-            _fast_conlleval(pred, scheme, output, compat=conlleval_compat or scheme in ("IOB1", "IOB2"))
-            return
-        result = _evaluate_conll(pred, scheme=scheme, decoder=decoder, modes=modes, label_map=label_map,
-                                 ignore=ignore or [], bootstrap=bootstrap, seed=seed)
-    else:
-        result = _evaluate_gold(gold, pred, split=split, config=config, revision=revision, modes=modes,
-                                layers=layer, label_map=label_map, ignore=ignore or [],
-                                clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed,
-                                pred_format=pred_format, scheme=scheme, decoder=decoder, unaligned=unaligned)
+    request = EvalRequest(
+        pred=pred, gold=gold, split=split, config=config, revision=revision, modes=modes,  # type: ignore[arg-type]
+        layers=tuple(layer) if layer else None, label_map=label_map, ignore_labels=tuple(ignore or ()),
+        clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed, pred_format=pred_format,  # type: ignore[arg-type]
+        scheme=scheme, decoder=decoder, unaligned=unaligned)  # type: ignore[arg-type]
+    try:
+        result = run_evaluation(request)
+    except InputError as exc:
+        raise usage_exit(exc) from None
     from eval.report import render
 
     try:
@@ -262,31 +265,11 @@ def run_fast_conlleval(argv: list[str]) -> bool:
 
     pred = Path(values["pred"])
     scheme = values.get("scheme", "IOB2")
-    if not _looks_like_conll(pred) or scheme not in SCHEMES:
+    if not looks_like_conll(pred) or scheme not in SCHEMES:
         return False  # let eval_command report the problem
     output = Path(values["output"]) if "output" in values else None
     _fast_conlleval(pred, scheme, output, compat="compat" in flags or scheme in ("IOB1", "IOB2"))
     return True
-
-
-def _input_error(exc: Exception) -> typer.Exit:
-    problem = getattr(exc, "problem", None)
-    return _usage_error(str(problem if problem is not None else exc))
-
-
-def _evaluate_conll(path: Path, *, scheme: str, decoder: str, modes: tuple[str, ...], label_map: Path | None,
-                    ignore: list[str], bootstrap: int, seed: int) -> EvalResult:
-    from dataset_builder.problems import InputError
-    from eval.evaluate import evaluate_tags
-    from eval.predictions import source_hash
-
-    try:
-        y_true, y_pred = _conll_tag_sequences(path, scheme=scheme, decoder=decoder)
-        return evaluate_tags(y_true, y_pred, scheme=scheme, decoder=decoder, modes=modes,  # type: ignore[arg-type]
-                             label_map=label_map, ignore_labels=ignore, bootstrap=bootstrap, seed=seed,
-                             source={"source": str(path), "hash": source_hash(path)})
-    except (InputError, OSError, ValueError, KeyError) as exc:
-        raise _input_error(exc) from None
 
 
 def _conll_tag_sequences(path: Path, *, scheme: str, decoder: str) -> tuple[list[list[str]], list[list[str]]]:
@@ -335,30 +318,6 @@ def _check_conll_tags(data: Any, path: Path, *, scheme: str, decoder: str) -> No
         "as conlleval.pl does.")
 
 
-def _evaluate_gold(gold: str, pred: Path, *, split: str, config: str, revision: str | None, modes: tuple[str, ...],
-                   layers: list[str] | None, label_map: Path | None, ignore: list[str], clitic_tolerance: bool,
-                   bootstrap: int, seed: int, pred_format: str | None, scheme: str, decoder: str,
-                   unaligned: str = "spurious") -> EvalResult:
-    from dataset_builder.problems import InputError
-    from eval.evaluate import evaluate
-    from eval.gold import load_gold
-    from eval.predictions import load_predictions
-
-    try:
-        gold_set = load_gold(gold, split=split, config=config, revision=revision)
-        predictions = load_predictions(pred, fmt=pred_format, documents=gold_set.by_id(),  # type: ignore[arg-type]
-                                       scheme=scheme, decoder=decoder)  # type: ignore[arg-type]
-        if predictions.fmt == "conll":
-            raise _usage_error(
-                f"{pred}: CoNLL predictions are in token positions and carry their own gold column; they cannot be "
-                "scored against character-offset gold documents.", "Omit --gold to score the CoNLL file on its own.")
-        return evaluate(gold_set, predictions, modes=modes, layers=layers, label_map=label_map,  # type: ignore[arg-type]
-                        ignore_labels=ignore, clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed,
-                        unaligned=unaligned)  # type: ignore[arg-type]
-    except (InputError, OSError, ValueError, KeyError) as exc:
-        raise _input_error(exc) from None
-
-
 # ------------------------------------------------------------------------------------------- compare
 
 
@@ -382,103 +341,17 @@ def compare_command(
     mentions after label mapping); otherwise the comparison is refused. Resampling is over
     documents (or sentences), pairing the two systems on each.
     """
-    import json
-
-    test = _choice("--test", test, TESTS)
+    _choice("--test", test, TESTS)
     _choice("--metric", metric, ("precision", "recall", "f1"))
     fmt = _choice("--format", fmt, ("table", "json"))
-    n_samples = n if n is not None else (1000 if test == "paired-bootstrap" else 10000)
-    if n_samples < 1:
-        raise _usage_error(f"--n {n_samples} must be at least 1.")
-    from eval.evaluate import EvalResult
-    from eval.stats import approximate_randomization, paired_bootstrap
+    from eval.compare import compare_runs
 
-    runs = []
-    for path in (run_a, run_b):
-        try:
-            runs.append(EvalResult.load(path))
-        except FileNotFoundError:
-            raise _usage_error(f"{path}: no such file.", "Pass JSON results written by `akhbar eval --format json`.") \
-                from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _usage_error(str(exc)) from None
-    a, b = runs
-    _check_comparable(a, b, run_a, run_b)
-    rows: list[dict[str, Any]] = []
-    layers = layer or [name for name in a.layers if name in b.layers]
-    for name in layers:
-        if name not in a.layers or name not in b.layers:
-            raise _usage_error(f"layer {name!r} is not in both runs (A: {list(a.layers)}, B: {list(b.layers)}).")
-        modes = mode or [m for m in a.layers[name].counts if m in b.layers[name].counts]
-        for m in modes:
-            if m not in a.layers[name].counts or m not in b.layers[name].counts:
-                raise _usage_error(f"mode {m!r} of layer {name!r} is not in both runs.")
-            counts_a, counts_b = a.layers[name].counts[m], b.layers[name].counts[m]
-            try:
-                if test == "paired-bootstrap":
-                    result = paired_bootstrap(counts_a, counts_b, n_resamples=n_samples, seed=seed,
-                                              metric=metric, average=average)  # type: ignore[arg-type]
-                else:
-                    result = approximate_randomization(counts_a, counts_b, n_trials=n_samples, seed=seed,
-                                                       metric=metric, average=average)  # type: ignore[arg-type]
-            except ValueError as exc:
-                raise _usage_error(str(exc)) from None
-            rows.append({"layer": name, "mode": m, **result.to_dict()})
-    if fmt == "json":
-        _write(json.dumps({"run_a": str(run_a), "run_b": str(run_b), "comparisons": rows}, ensure_ascii=False,
-                          indent=1) + "\n", None)
-        return
-    lines = [
-        f"A: {run_a}  ({_predictions_name(a)})",
-        f"B: {run_b}  ({_predictions_name(b)})",
-        f"gold: {_gold_name(a)}; {len(a.units)} {a.unit_kind}s resampled",
-        f"test: {test}, n={n_samples}, seed={seed}, metric: {average} {metric}; delta = B - A; "
-        f"p two-sided; * p < {alpha:g}",
-        "",
-        f"{'layer':<10} {'mode':<8} {'A':>8} {'B':>8} {'delta':>8} {'p-value':>8}",
-    ]
-    for row in rows:
-        star = " *" if row["p_value"] < alpha else ""
-        lines.append(f"{row['layer']:<10} {row['mode']:<8} {100 * row['score_a']:>8.2f} {100 * row['score_b']:>8.2f} "
-                     f"{100 * row['delta']:>+8.2f} {row['p_value']:>8.4f}{star}")
-    _write("\n".join(lines) + "\n", None)
-
-
-def _predictions_name(result: EvalResult) -> str:
-    info = result.provenance.predictions
-    return str(info.get("model") or info.get("source") or info.get("hash", "?"))
-
-
-def _gold_name(result: EvalResult) -> str:
-    dataset = result.provenance.dataset or {}
-    name = " ".join(str(x) for x in (dataset.get("name"), dataset.get("version")) if x)
-    return name or str(dataset.get("source") or result.provenance.gold_fingerprint[:19])
-
-
-def _check_comparable(a: EvalResult, b: EvalResult, path_a: Path, path_b: Path) -> None:
-    dataset_a, dataset_b = a.provenance.dataset or {}, b.provenance.dataset or {}
-    fingerprint_a, fingerprint_b = dataset_a.get("fingerprint"), dataset_b.get("fingerprint")
-    if fingerprint_a != fingerprint_b:
-        raise _usage_error(
-            f"the runs were scored on different datasets: {path_a} has fingerprint {fingerprint_a} "
-            f"({dataset_a.get('source')}, split {dataset_a.get('split')}), {path_b} has {fingerprint_b} "
-            f"({dataset_b.get('source')}, split {dataset_b.get('split')}).",
-            "Evaluate both systems against the same dataset version and split.")
-    if a.provenance.gold_fingerprint != b.provenance.gold_fingerprint:
-        differing = [k for k in ("label_map", "ignore_labels", "layers")
-                     if a.provenance.settings.get(k) != b.provenance.settings.get(k)]
-        raise _usage_error(
-            f"the runs scored different gold mentions ({path_a}: {a.provenance.gold_fingerprint[:23]}…, "
-            f"{path_b}: {b.provenance.gold_fingerprint[:23]}…)"
-            + (f"; their settings differ in {', '.join(differing)}." if differing else "."),
-            "Evaluate both with the same --label-map, --ignore and --layer options.")
-    # Runs written before --unaligned existed left unplaced mentions out of the scores: "ignore".
-    policy_a, policy_b = (run.provenance.settings.get("unaligned", "ignore") for run in (a, b))
-    if a.unit_kind == "document" and policy_a != policy_b:
-        raise _usage_error(
-            f"the runs counted unplaced offset-free mentions differently: {path_a} with --unaligned {policy_a}, "
-            f"{path_b} with --unaligned {policy_b}; their precision is not comparable.",
-            "Evaluate both with the same --unaligned option.")
+    try:
+        comparison = compare_runs(run_a, run_b, test=test, n=n, modes=mode, layers=layer,  # type: ignore[arg-type]
+                                  metric=metric, average=average, seed=seed)  # type: ignore[arg-type]
+    except InputError as exc:
+        raise usage_exit(exc) from None
+    _write(comparison.to_json() if fmt == "json" else comparison.to_table(alpha), None)
 
 
 def register(app: typer.Typer) -> None:
@@ -487,4 +360,4 @@ def register(app: typer.Typer) -> None:
     app.command("compare", epilog=COMPARE_EPILOG, no_args_is_help=True)(compare_command)
 
 
-__all__ = ["EXIT_OK", "EXIT_USAGE", "compare_command", "eval_command", "register"]
+__all__ = ["EXIT_OK", "EXIT_USAGE", "compare_command", "eval_command", "register", "usage_exit"]

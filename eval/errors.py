@@ -7,10 +7,10 @@ where they are (document id, character or token offsets) and what they say (labe
 builds the label confusion matrix, and scores each document on its own.
 
 Predictions that could not be placed on the text (an offset-free mention the document does not
-contain, see :mod:`eval.mentions`) enter as :class:`UnplacedPrediction`: they have a document, a
-layer and a label but no offsets, so they are never aligned; :func:`evaluate` scores each as a
-spurious prediction of its label, and the functions here list them as ``spurious`` errors without
-offsets (``reason`` says why) and count them in the ``∅`` row of the confusion matrix.
+contain, see :mod:`eval.mentions`) are :class:`~eval.types.UnplacedPrediction`: they have a
+document, a layer and a label but no offsets, so :func:`eval.align.align` returns each as a pair
+with no gold side, outcome ``spurious``. The functions here list such a pair as a ``spurious`` error
+without offsets (``reason`` says why) and count it in the ``∅`` row of the confusion matrix.
 """
 
 from __future__ import annotations
@@ -20,7 +20,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eval.types import AlignedPair, ErrorClass, LabelScore, MatchMode, Mention
+from eval.types import (
+    SCORABLE_UNALIGNED_REASONS,
+    AlignedPair,
+    ErrorClass,
+    LabelScore,
+    MatchMode,
+    Mention,
+    UnplacedPrediction,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,50 +61,6 @@ ERROR_DESCRIPTIONS: Mapping[ErrorClass, str] = {
 #: ``reason`` of the error record of a prediction that could not be placed on the text.
 UNPLACED_REASON = "not placed in the text"
 
-#: Reasons of :class:`eval.mentions.UnalignedMention` that leave a usable prediction (a label and a
-#: string the text does not support); ``malformed`` and ``empty-text`` assert nothing to score.
-SCORABLE_UNALIGNED_REASONS: frozenset[str] = frozenset({"not-found", "inside-word", "occurrences-exhausted"})
-
-
-@dataclass(frozen=True, slots=True)
-class UnplacedPrediction:
-    """A predicted mention with a document, a layer and a label that could not be placed on the text.
-
-    The system asserted a mention the text does not support (a hallucinated name, a string found only
-    inside other words, one occurrence too many), so it is a spurious prediction; having no offsets,
-    it is kept apart from aligned pairs and scored as one more false positive of ``label`` in ``doc_id``.
-
-    Attributes
-    ----------
-    doc_id, layer, label, text : str
-        Where it was predicted and what it said.
-    why : str
-        The alignment reason (``not-found``, ``inside-word`` or ``occurrences-exhausted``).
-    """
-
-    doc_id: str
-    layer: str
-    label: str
-    text: str
-    why: str = "not-found"
-
-    @classmethod
-    def from_unaligned(cls, unaligned: Any) -> UnplacedPrediction | None:
-        """The scorable form of an :class:`eval.mentions.UnalignedMention`, or ``None`` when it has no
-        label or document, or its reason (``malformed``, ``empty-text``) leaves nothing to score."""
-        label, doc_id, reason = (getattr(unaligned, name, None) for name in ("label", "doc_id", "reason"))
-        if not isinstance(label, str) or not isinstance(doc_id, str) or reason not in SCORABLE_UNALIGNED_REASONS:
-            return None
-        return cls(doc_id, str(getattr(unaligned, "layer", "entities")), label, str(unaligned.text), reason)
-
-    def to_dict(self) -> dict[str, str]:
-        return {"doc_id": self.doc_id, "layer": self.layer, "label": self.label, "text": self.text, "why": self.why}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> UnplacedPrediction:
-        return cls(data["doc_id"], data["layer"], data["label"], data["text"], data.get("why", "not-found"))
-
-
 @dataclass(frozen=True, slots=True)
 class ErrorRecord:
     """One aligned pair that is not correct (or is, when correct pairs are asked for), or one
@@ -107,7 +71,7 @@ class ErrorRecord:
     mention, else from the document text). ``left_context``/``right_context`` hold up to
     ``context`` characters of text around the union of both spans.
 
-    A record of an :class:`UnplacedPrediction` is ``spurious`` with ``pred_label``/``pred_text``,
+    A record of an :class:`~eval.types.UnplacedPrediction` is ``spurious`` with ``pred_label``/``pred_text``,
     no offsets and no context (``placed`` is False), and ``reason`` = :data:`UNPLACED_REASON`.
     """
 
@@ -171,23 +135,21 @@ def error_records(
     *,
     include_correct: bool = False,
     context: int = 40,
-    unplaced: Iterable[UnplacedPrediction] = (),
 ) -> list[ErrorRecord]:
     """List the errors among aligned pairs, each with location, labels and text.
 
     Parameters
     ----------
     pairs : iterable of AlignedPair
-        Output of :func:`eval.align.align`; the class of each pair is its ``outcome``.
+        Output of :func:`eval.align.align`; the class of each pair is its ``outcome``. A pair whose
+        prediction could not be placed on the text is listed as ``spurious`` without offsets, with
+        ``reason`` :data:`UNPLACED_REASON`.
     texts : mapping of document id to text, optional
         Document texts, for surface strings of mentions that do not carry one, and for context.
     include_correct : bool, default=False
         Also list correct pairs (for a complete per-mention dump).
     context : int, default=40
         Characters of context kept on each side when the text is known.
-    unplaced : iterable of UnplacedPrediction, default=()
-        Predictions that could not be placed on the text; each is listed as ``spurious`` without
-        offsets, with ``reason`` :data:`UNPLACED_REASON`.
 
     Returns
     -------
@@ -200,6 +162,10 @@ def error_records(
         if pair.outcome is ErrorClass.CORRECT and not include_correct:
             continue
         gold, pred = pair.gold, pair.pred
+        if isinstance(pred, UnplacedPrediction):
+            records.append(ErrorRecord(error=ErrorClass.SPURIOUS, doc_id=pred.doc_id, layer=pred.layer,
+                                       pred_label=pred.label, pred_text=pred.text, reason=UNPLACED_REASON))
+            continue
         anchor = gold if gold is not None else pred
         if anchor is None:
             raise ValueError("an AlignedPair has neither a gold nor a predicted mention; it cannot be reported.")
@@ -217,11 +183,6 @@ def error_records(
             pred_label=pred.label if pred else None, pred_text=_surface(pred, texts),
             left_context=left, right_context=right,
         ))
-    records.extend(
-        ErrorRecord(error=ErrorClass.SPURIOUS, doc_id=u.doc_id, layer=u.layer, pred_label=u.label, pred_text=u.text,
-                    reason=UNPLACED_REASON)
-        for u in unplaced
-    )
     order = {cls: i for i, cls in enumerate((*ERROR_CLASSES, ErrorClass.CORRECT))}
     # sort is stable: unplaced records keep their input order after the placed ones of their document
     records.sort(key=lambda r: (r.layer, _natural(r.doc_id), not r.placed, r.start or 0, r.end or 0, order[r.error]))
@@ -241,16 +202,14 @@ def errors_by_class(records: Iterable[ErrorRecord]) -> dict[ErrorClass, list[Err
     return grouped
 
 
-def error_counts(pairs: Iterable[AlignedPair], unplaced: Iterable[UnplacedPrediction] = ()) -> dict[str, int]:
-    """How many pairs fall in each class (correct included), every class listed; each unplaced
-    prediction counts as ``spurious``."""
+def error_counts(pairs: Iterable[AlignedPair]) -> dict[str, int]:
+    """How many pairs fall in each class (correct included), every class listed."""
     counts = Counter(pair.outcome for pair in pairs)
-    counts[ErrorClass.SPURIOUS] += sum(1 for _ in unplaced)
     return {cls.value: counts.get(cls, 0) for cls in (ErrorClass.CORRECT, *ERROR_CLASSES)}
 
 
 def confusion_matrix(
-    pairs: Iterable[AlignedPair], labels: Sequence[str] | None = None, *, unplaced: Iterable[UnplacedPrediction] = ()
+    pairs: Iterable[AlignedPair], labels: Sequence[str] | None = None
 ) -> tuple[np.ndarray, list[str]]:
     """Label confusion matrix of aligned pairs, with a row and a column for "no mention".
 
@@ -259,11 +218,9 @@ def confusion_matrix(
     pairs : iterable of AlignedPair
         Every aligned pair counts once: matched pairs (whatever their boundaries) at
         ``(gold label, predicted label)``, missed gold mentions at ``(gold label, ∅)`` and spurious
-        predictions at ``(∅, predicted label)``. ``(∅, ∅)`` is always 0.
+        predictions (placed on the text or not) at ``(∅, predicted label)``. ``(∅, ∅)`` is always 0.
     labels : sequence of str, optional
         Label order; defaults to every label seen, sorted. :data:`NO_MENTION` is appended.
-    unplaced : iterable of UnplacedPrediction, default=()
-        Predictions not placed in the text; each counts at ``(∅, its label)``, like a spurious pair.
 
     Returns
     -------
@@ -278,9 +235,6 @@ def confusion_matrix(
     pairs = list(pairs)
     y_true = [pair.gold.label if pair.gold is not None else NO_MENTION for pair in pairs]
     y_pred = [pair.pred.label if pair.pred is not None else NO_MENTION for pair in pairs]
-    for prediction in unplaced:
-        y_true.append(NO_MENTION)
-        y_pred.append(prediction.label)
     if labels is None:
         labels = sorted((set(y_true) | set(y_pred)) - {NO_MENTION})
     elif NO_MENTION in labels:

@@ -17,7 +17,6 @@ import hashlib
 import json
 import math
 import platform
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -26,14 +25,23 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from dataset_builder.model import Document
 from dataset_builder.problems import Problem, Severity
-from eval.errors import ErrorRecord, UnplacedPrediction, confusion_matrix, error_counts, error_records
+from eval.errors import ErrorRecord, confusion_matrix, error_counts, error_records
 from eval.stats import ConfidenceInterval, UnitCounts, bootstrap_intervals, unit_counts
-from eval.types import MATCH_MODES, AlignedPair, ErrorClass, LabelScore, MatchMode, Mention, ScoreReport
+from eval.types import (
+    MATCH_MODES,
+    AlignedPair,
+    ErrorClass,
+    LabelScore,
+    MatchMode,
+    Mention,
+    ScoreReport,
+    UnplacedPrediction,
+)
 
 if TYPE_CHECKING:
     from eval.gold import GoldSet
     from eval.model import Model
-    from eval.predictions import Predictions
+    from eval.predictions import OffsetFreePredictions, Predictions, SpanPredictions
 
 #: Version of the JSON layout written by :meth:`EvalResult.to_json`; bumped on incompatible change.
 RESULT_SCHEMA_VERSION = 1
@@ -67,11 +75,9 @@ class LayerResult:
     confusion : (matrix as nested lists, labels)
         Gold label (rows) against predicted label (columns), ``∅`` for no mention.
     pairs : list of AlignedPair
-        The alignment itself (correct pairs included), for rendering documents.
-    unplaced : list of UnplacedPrediction
-        Predictions of this layer that could not be placed on the text and were scored as spurious
-        (``unaligned="spurious"``): counted in ``scores``, ``counts``, ``error_counts``, ``errors`` and
-        the ``∅`` row of ``confusion``, but absent from ``pairs`` since they have no offsets.
+        The alignment itself (correct pairs included), for rendering documents; it ends with the
+        predictions that could not be placed on the text (``unaligned="spurious"``), pairs with no
+        gold side and no offsets that every figure above counts as spurious.
     """
 
     layer: str
@@ -82,7 +88,16 @@ class LayerResult:
     errors: list[ErrorRecord]
     confusion: tuple[list[list[int]], list[str]]
     pairs: list[AlignedPair] = field(default_factory=list)
-    unplaced: list[UnplacedPrediction] = field(default_factory=list)
+
+    @property
+    def unplaced(self) -> list[UnplacedPrediction]:
+        """The predictions of this layer that could not be placed on the text, scored as spurious."""
+        return [pair.pred for pair in self.pairs if isinstance(pair.pred, UnplacedPrediction)]
+
+    @property
+    def placed_pairs(self) -> list[AlignedPair]:
+        """The pairs with offsets on both sides present: what a document view can highlight."""
+        return [pair for pair in self.pairs if pair.placed]
 
     def per_document(self, mode: str = "strict", metric: str = "f1") -> dict[str, float]:
         """Micro metric of every unit (document or sentence) on its own."""
@@ -182,7 +197,7 @@ class EvalResult:
                     "error_counts": layer.error_counts,
                     "errors": [record.to_dict() for record in layer.errors],
                     "confusion": {"labels": layer.confusion[1], "matrix": layer.confusion[0]},
-                    "pairs": [_pair_to_json(pair) for pair in layer.pairs] if include_pairs else None,
+                    "pairs": [_pair_to_json(pair) for pair in layer.placed_pairs] if include_pairs else None,
                     "unplaced": [prediction.to_dict() for prediction in layer.unplaced],
                 }
                 for name, layer in self.layers.items()
@@ -219,8 +234,9 @@ class EvalResult:
                 error_counts=dict(raw["error_counts"]),
                 errors=[ErrorRecord.from_dict(record) for record in raw["errors"]],
                 confusion=(raw["confusion"]["matrix"], raw["confusion"]["labels"]),
-                pairs=[_pair_from_json(pair) for pair in raw.get("pairs") or ()],
-                unplaced=[UnplacedPrediction.from_dict(u) for u in raw.get("unplaced") or ()],
+                pairs=[*(_pair_from_json(pair) for pair in raw.get("pairs") or ()),
+                       *(AlignedPair(None, UnplacedPrediction.from_dict(u), ErrorClass.SPURIOUS)
+                         for u in raw.get("unplaced") or ())],
             )
         provenance = Provenance(**data["provenance"])
         problems = [Problem(**{**p, "severity": Severity(p.get("severity", "error"))}) for p in data["problems"]]
@@ -379,8 +395,10 @@ def _check_modes(modes: Sequence[str]) -> tuple[MatchMode, ...]:
     return modes  # type: ignore[return-value]
 
 
-@dataclass
+@dataclass(frozen=True)
 class _PredictionInput:
+    """Predictions in the one shape evaluation needs, whatever kind they were given as."""
+
     mentions: list[Mention]
     links: list[Any]
     info: dict[str, Any]
@@ -388,61 +406,38 @@ class _PredictionInput:
     unplaced: list[UnplacedPrediction] = field(default_factory=list)
 
 
-def _prediction_input(pred: Any, documents: Sequence[Document]) -> _PredictionInput:
-    if hasattr(pred, "predict") and callable(pred.predict):  # a Model
-        from eval.model import run_model
+def _prediction_input(pred: Predictions | Sequence[Mention] | Model, documents: Sequence[Document]) -> _PredictionInput:
+    from eval.model import Model, run_model
+    from eval.predictions import OffsetFreePredictions, SpanPredictions, TagPredictions
 
+    if isinstance(pred, Model):
         run = run_model(pred, documents, progress=False)
         mentions = list(run)
-        name = getattr(pred, "name", type(pred).__name__)
-        info = {"model": name, "hash": _mentions_hash(mentions), "format": "model",
-                "seconds": round(getattr(run, "seconds", 0.0), 3)}
-        return _PredictionInput(mentions, [], info, list(getattr(run, "problems", ())))
-    if hasattr(pred, "mentions") and hasattr(pred, "source_hash"):  # Predictions
-        problems = [u.to_problem() if hasattr(u, "to_problem") else _unaligned_problem(u)
-                    for u in getattr(pred, "unaligned", ())]
-        problems += list(getattr(pred, "problems", ()))
-        info = {"hash": pred.source_hash, "format": getattr(pred, "fmt", None),
-                "source": getattr(pred, "path", None) or None, "unaligned": len(getattr(pred, "unaligned", ()))}
-        links = list(getattr(pred, "links", ()))
-        unplaced = _unplaced_predictions(getattr(pred, "unaligned", ()), links)
-        return _PredictionInput(list(pred.mentions), links, info, problems, unplaced)
+        info = {"model": getattr(pred, "name", type(pred).__name__), "hash": _mentions_hash(mentions),
+                "format": "model", "seconds": round(run.seconds, 3)}
+        return _PredictionInput(mentions, [], info, list(run.problems))
+    if isinstance(pred, TagPredictions):
+        raise ValueError(f"{pred.path or 'the predictions'}: CoNLL predictions are in token positions and carry their "
+                         "own gold column; they cannot be scored against character-offset gold documents. Score them "
+                         "with evaluate_tags (or `akhbar eval` without --gold).")
+    if isinstance(pred, OffsetFreePredictions):
+        problems = [u.to_problem() for u in pred.unaligned] + list(pred.problems)
+        return _PredictionInput(list(pred.mentions), list(pred.links), _file_info(pred, len(pred.unaligned)),
+                                problems, pred.unplaced)
+    if isinstance(pred, SpanPredictions):
+        return _PredictionInput(list(pred.mentions), list(pred.links), _file_info(pred, 0), list(pred.problems))
     mentions = list(pred)
     if any(not isinstance(m, Mention) for m in mentions):
-        raise TypeError("pred must be Predictions, a Model (with .predict) or a sequence of eval.types.Mention.")
+        raise TypeError("pred must be SpanPredictions, OffsetFreePredictions (from load_predictions), a Model or a "
+                        "sequence of eval.types.Mention.")
     return _PredictionInput(mentions, [], {"hash": _mentions_hash(mentions), "format": "mentions"}, [])
 
 
-def _unplaced_predictions(unaligned: Sequence[Any], links: Sequence[Any]) -> list[UnplacedPrediction]:
-    """The unaligned mentions that are predictions of their own, in a scorable form.
-
-    Left out: those without a label or document, ``malformed`` and ``empty-text`` ones (see
-    :meth:`UnplacedPrediction.from_unaligned`), and the unplaced *ends of links* (a quote's speaker
-    the text does not name): a placed speaker is a link end, not an entity prediction, so an unplaced
-    one is scored where it belongs, as a wrong link.
-    """
-    # The loader records a speaker it cannot place as an unaligned mention and as a link whose
-    # target is None, with id "q<quote index>" and the speaker's text. Consumed from the end
-    # because a line's speakers are recorded after its mentions.
-    link_ends = Counter((link.doc_id, getattr(link, "id", None), link.target_text) for link in links
-                        if getattr(link, "target", True) is None and getattr(link, "target_text", None) is not None)
-    kept: list[UnplacedPrediction] = []
-    for item in reversed(list(unaligned)):
-        key = (getattr(item, "doc_id", None), f"q{getattr(item, 'index', None)}", getattr(item, "text", None))
-        if link_ends[key] > 0:
-            link_ends[key] -= 1
-            continue
-        prediction = UnplacedPrediction.from_unaligned(item)
-        if prediction is not None:
-            kept.append(prediction)
-    kept.reverse()
-    return kept
-
-
-def _unaligned_problem(unaligned: Any) -> Problem:
-    return Problem("prediction-unaligned", f"predicted mention {getattr(unaligned, 'text', unaligned)!r} "
-                   "could not be placed in the document text and is not scored.",
-                   "Check the mention's spelling against the document.", Severity.WARNING)
+def _file_info(pred: SpanPredictions | OffsetFreePredictions, n_unaligned: int) -> dict[str, Any]:
+    """Provenance of predictions: read from a file (its hash), or made in memory (a hash of the mentions)."""
+    if pred.source_hash is None:
+        return {"hash": _mentions_hash(pred.mentions), "format": pred.fmt}
+    return {"hash": pred.source_hash, "format": pred.fmt, "source": pred.path or None, "unaligned": n_unaligned}
 
 
 def evaluate(
@@ -467,9 +462,11 @@ def evaluate(
     gold : GoldSet or sequence of Document
         From :func:`eval.gold.load_gold`, or documents read in memory (identified then by a content
         fingerprint).
-    pred : Predictions, sequence of Mention, or Model
-        From :func:`eval.predictions.load_predictions`; mentions with character offsets; or a
-        model, which is run on the gold documents with :func:`eval.model.run_model`.
+    pred : SpanPredictions, OffsetFreePredictions, sequence of Mention, or Model
+        From :func:`eval.predictions.load_predictions` (mentions with offsets, or offset-free
+        mentions placed on the gold texts); mentions with character offsets; or a model, which is
+        run on the gold documents with :func:`eval.model.run_model`. Tag sequences
+        (:class:`~eval.predictions.TagPredictions`) are scored by :func:`evaluate_tags`.
     modes : sequence of {"strict", "exact", "partial", "type"}, default=all four
         Matching modes (SemEval-2013 task 9.1): strict = same boundaries and label; exact = same
         boundaries; partial = overlap counts half; type = overlap and same label.
@@ -539,11 +536,11 @@ def evaluate(
     gold_mentions = [m for layer in layer_names for m in gold_set.mentions(layer)]
 
     result = _evaluate_mentions(
-        gold_mentions, pred_mentions, units=[doc.id for doc in documents], unit_kind="document",
+        gold_mentions, [*pred_mentions, *unplaced], units=[doc.id for doc in documents], unit_kind="document",
         texts=gold_set.texts(), layers=layer_names, modes=modes, label_map=label_map,
         ignore_labels=ignore_labels, clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed,
         zero_division=zero_division, confidence=confidence, dataset=gold_set.dataset.to_dict(),
-        prediction_info=prediction.info, problems=problems, unplaced=unplaced, unaligned=unaligned,
+        prediction_info=prediction.info, problems=problems, unaligned=unaligned,
     )
     pred_links = [link for link in prediction.links if getattr(link, "doc_id", None) in known]
     links = _score_links(documents, pred_mentions, pred_links, modes, problems,
@@ -590,7 +587,7 @@ class _Core:
 
 def _evaluate_mentions(
     gold_mentions: list[Mention],
-    pred_mentions: list[Mention],
+    pred_mentions: list[Mention | UnplacedPrediction],
     *,
     units: Sequence[str],
     unit_kind: str,
@@ -607,21 +604,23 @@ def _evaluate_mentions(
     dataset: dict[str, Any] | None,
     prediction_info: dict[str, Any],
     problems: list[Problem],
-    unplaced: Sequence[UnplacedPrediction] = (),
     unaligned: UnalignedPolicy | None = None,
 ) -> _Core:
     from eval.align import align
+    from eval.score import score_pairs
 
     if bootstrap < 0:
         raise ValueError(f"bootstrap={bootstrap}; pass 0 to skip confidence intervals or a positive count.")
     resolved_map, map_info = _resolve_label_map(label_map)
     gold_mentions = _map(gold_mentions, resolved_map, ignore_labels)
-    pred_mentions = _map(pred_mentions, resolved_map, ignore_labels)
-    unplaced = _map_unplaced(unplaced, resolved_map, ignore_labels)
+    placed = _map([m for m in pred_mentions if isinstance(m, Mention)], resolved_map, ignore_labels)
+    unplaced = _map_unplaced([m for m in pred_mentions if isinstance(m, UnplacedPrediction)], resolved_map,
+                             ignore_labels)
+    pred_mentions = [*placed, *unplaced]
 
-    other_layers = sorted({m.layer for m in pred_mentions} - set(layers))
+    other_layers = sorted({m.layer for m in placed} - set(layers))
     if other_layers:
-        count = sum(m.layer in other_layers for m in pred_mentions)
+        count = sum(m.layer in other_layers for m in placed)
         problems.append(Problem(
             "prediction-layer-not-evaluated",
             f"{count} predicted mention(s) in layer(s) {other_layers} are not scored: the evaluated layers are "
@@ -640,27 +639,23 @@ def _evaluate_mentions(
     for layer in layers:
         gold_layer = [m for m in gold_mentions if m.layer == layer]
         pred_layer = [m for m in pred_mentions if m.layer == layer]
-        unplaced_layer = [u for u in unplaced if u.layer == layer]
         pairs = align(gold_layer, pred_layer, clitic_tolerance=clitic_tolerance, texts=texts)
         scores: dict[str, ScoreReport] = {}
         counts: dict[str, UnitCounts] = {}
         intervals: dict[str, dict[str, dict[str, ConfidenceInterval]]] = {}
         for mode in modes:
-            report = _score_layer(pairs, unplaced_layer, mode, layer=layer, zero_division=zero_division)
+            report = score_pairs(pairs, mode, layer=layer, zero_division=zero_division)
             scores[mode] = report
-            counts[mode] = _add_unplaced(
-                unit_counts(pairs, mode, layer=layer, units=units, labels=list(report.per_label)), unplaced_layer)
+            counts[mode] = unit_counts(pairs, mode, layer=layer, units=units, labels=list(report.per_label))
             if bootstrap_now and counts[mode].labels:
                 intervals[mode] = bootstrap_intervals(
                     counts[mode], n_resamples=bootstrap, confidence=confidence, seed=seed,
                     zero_division=_float_zero_division(zero_division),
                 )
-        matrix, axis = confusion_matrix(pairs, unplaced=unplaced_layer)
+        matrix, axis = confusion_matrix(pairs)
         layer_results[layer] = LayerResult(
-            layer=layer, scores=scores, intervals=intervals, counts=counts,
-            error_counts=error_counts(pairs, unplaced_layer),
-            errors=error_records(pairs, texts, unplaced=unplaced_layer), confusion=(matrix.tolist(), axis),
-            pairs=pairs, unplaced=unplaced_layer,
+            layer=layer, scores=scores, intervals=intervals, counts=counts, error_counts=error_counts(pairs),
+            errors=error_records(pairs, texts), confusion=(matrix.tolist(), axis), pairs=pairs,
         )
 
     settings = {
@@ -698,29 +693,6 @@ def _map_unplaced(unplaced: Sequence[UnplacedPrediction], label_map: Any,
             continue
         out.append(prediction if label == prediction.label else replace(prediction, label=label))
     return out
-
-
-def _score_layer(pairs: Sequence[AlignedPair], unplaced: Sequence[UnplacedPrediction], mode: MatchMode, *,
-                 layer: str, zero_division: ZeroDivision) -> ScoreReport:
-    """:func:`eval.score.score_pairs`, with each unplaced prediction counted as a spurious prediction of
-    its label (no gold, no credit in any mode): exactly what an unmatched placed prediction counts."""
-    from eval.score import score_pairs
-
-    return score_pairs(pairs, mode, layer=layer, zero_division=zero_division,
-                       unplaced_labels=[u.label for u in unplaced])
-
-
-def _add_unplaced(counts: UnitCounts, unplaced: Sequence[UnplacedPrediction]) -> UnitCounts:
-    """Per-unit counts with one more false positive (of its label, and micro) per unplaced prediction."""
-    if not unplaced:
-        return counts
-    row = {unit: i for i, unit in enumerate(counts.units)}
-    column = {label: j for j, label in enumerate(counts.labels)}
-    fp, micro = counts.fp.copy(), counts.micro.copy()  # type: ignore[union-attr]
-    for prediction in unplaced:
-        fp[row[prediction.doc_id], column[prediction.label]] += 1
-        micro[row[prediction.doc_id], 1] += 1
-    return UnitCounts(counts.units, counts.labels, counts.tp, fp, counts.fn, counts.mode, counts.layer, micro)
 
 
 def evaluate_tags(

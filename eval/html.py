@@ -20,8 +20,8 @@ from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING
 
+from eval.describe import AVERAGE_ROWS, describe_dataset, describe_predictions, settings_line
 from eval.errors import ERROR_DESCRIPTIONS, errors_by_class
-from eval.report import AVERAGE_ROWS, _describe_dataset, _describe_predictions, _settings_line
 from eval.types import AlignedPair, ErrorClass, Mention
 
 if TYPE_CHECKING:
@@ -312,14 +312,15 @@ def _documents_section(result: EvalResult, max_documents: int | None) -> str:
                 f"({_esc(result.unit_kind)}s scored from tags, or a result saved without texts).</p>")
     parts = ["<h2>Documents</h2>"]
     for name, layer in result.layers.items():
-        if not layer.pairs:
+        placed = layer.placed_pairs  # an unplaced prediction has no offsets to highlight
+        if not placed:
             continue
-        labels = [m.label for p in layer.pairs for m in (p.gold, p.pred) if isinstance(m, Mention)]
+        labels = [m.label for p in placed for m in (p.gold, p.pred) if isinstance(m, Mention)]
         colours = label_colours(labels)
         parts.append(f"<h3>Layer <code>{_esc(name)}</code></h3>")
         parts.append(_legend(colours))
         by_doc: dict[str, list[AlignedPair]] = defaultdict(list)
-        for pair in layer.pairs:
+        for pair in placed:
             mention = pair.gold if pair.gold is not None else pair.pred
             by_doc[mention.doc_id].append(pair)  # type: ignore[union-attr]
         shown = [unit for unit in result.units if unit in result.texts]
@@ -364,8 +365,8 @@ def render_html(result: EvalResult, *, title: str | None = None, max_documents: 
     provenance = "\n".join(
         f"<li><strong>{_esc(key)}:</strong> {_esc(value)}</li>"
         for key, value in (
-            ("gold", _describe_dataset(result)), ("predictions", _describe_predictions(result)),
-            ("settings", _settings_line(result)),
+            ("gold", describe_dataset(result)), ("predictions", describe_predictions(result)),
+            ("settings", settings_line(result)),
             ("akhbar", f"{result.provenance.akhbar_version}, {result.provenance.created}"),
         )
     )

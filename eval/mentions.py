@@ -80,7 +80,9 @@ class UnalignedMention:
     ``empty-text``, ``not-found``, ``inside-word`` (the string occurs only inside other words),
     ``occurrences-exhausted`` (every occurrence was already taken by an earlier mention with the same
     label). ``detail`` says it in a sentence. ``path``/``line`` locate the prediction when it was read
-    from a file.
+    from a file. ``speaker_of`` is set on the speaker of a quote (the quote's index): a speaker is the
+    end of a link, not an entity prediction, so an unplaced one makes its link wrong and is not scored
+    as a spurious mention.
     """
 
     index: int
@@ -92,6 +94,7 @@ class UnalignedMention:
     layer: str = "entities"
     path: str | None = None
     line: int | None = None
+    speaker_of: int | None = None
 
     def to_problem(self) -> Problem:
         """The problem to report: an error when the prediction is unusable (``malformed``, ``empty-text``:

@@ -25,13 +25,13 @@
 * ``conll`` — conlleval's input: one token per line, the gold tag and the predicted tag in the last
   two columns, blank lines (or ``-DOCSTART-``) between sentences. Both sides are decoded with
   :func:`eval.bio.mentions_from_tags`; mentions are in token coordinates, doc id = sentence index.
-  The gold side is returned in :attr:`Predictions.gold`.
+  The gold side is returned in :attr:`TagPredictions.gold`.
 * ``brat`` — a folder of predicted ``.ann`` files next to the ``.txt`` they annotate, read with
   :func:`dataset_builder.readers.brat.read_brat`.
 
 Nothing is dropped silently: every line that cannot be read, every unknown document id, every span
-outside its text and every mention that could not be placed is in :attr:`Predictions.problems` or
-:attr:`Predictions.unaligned`, with ``file:line``.
+outside its text and every mention that could not be placed is in ``problems`` or
+:attr:`OffsetFreePredictions.unaligned`, with ``file:line``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from dataset_builder.model import Document
 from dataset_builder.problems import InputError, Problem, Severity
 from eval.links import MentionLink
 from eval.mentions import DocumentMatcher, UnalignedMention, align_mentions
-from eval.types import Mention
+from eval.types import Mention, UnplacedPrediction
 
 PredictionFormat = Literal["jsonl", "mentions", "conll", "brat"]
 FORMATS: tuple[PredictionFormat, ...] = ("jsonl", "mentions", "conll", "brat")
@@ -55,9 +55,9 @@ _CONLL_SUFFIXES = {".conll", ".conllu", ".txt", ".tsv", ".iob", ".bio"}
 _QUOTE_LABEL_DEFAULT = "QUOTE"
 
 
-@dataclass(frozen=True)
-class Predictions:
-    """What a model predicted, ready to score.
+@dataclass(frozen=True, kw_only=True)
+class _LoadedPredictions:
+    """What every kind of predictions carries: mentions, links, problems and where they came from.
 
     Attributes
     ----------
@@ -66,27 +66,21 @@ class Predictions:
     links : list of MentionLink
         Predicted links with both ends resolved to mentions (an end that could not be placed is
         ``None``; such a link counts as predicted and can never be correct).
-    unaligned : list of UnalignedMention
-        Offset-free mentions, quotes and speakers that could not be placed on the text, with file
-        and line. They are not repeated in ``problems``; ``UnalignedMention.to_problem()`` converts.
-    source_hash : str
-        sha256 of the file's bytes (of a folder: of its files' names and hashes).
-    fmt : str
-        The format that was read.
     problems : list of Problem
-        Everything else wrong with the input, each with file and line.
-    gold : list of Mention or None
-        For ``conll`` input only: the gold mentions from the gold tag column.
+        Everything wrong with the input, each with file and line.
+    source_hash : str or None
+        sha256 of the file's bytes (of a folder: of its files' names and hashes); None for
+        predictions made in memory (then a hash of the mentions identifies them).
+    fmt : str
+        The format that was read (``mentions`` for mentions given in memory).
     path : str
     """
 
     mentions: list[Mention]
-    links: list[MentionLink]
-    unaligned: list[UnalignedMention]
-    source_hash: str
-    fmt: str
+    links: list[MentionLink] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    gold: list[Mention] | None = None
+    source_hash: str | None = None
+    fmt: str = "mentions"
     path: str = ""
 
     def layer(self, name: str) -> list[Mention]:
@@ -95,6 +89,48 @@ class Predictions:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.is_error]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpanPredictions(_LoadedPredictions):
+    """Predicted mentions with character offsets: standoff JSONL, a BRAT folder, or mentions in memory
+    (``SpanPredictions(mentions=[Mention(...), ...])``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OffsetFreePredictions(_LoadedPredictions):
+    """Offset-free mentions (text and label) and quotes with their speakers, placed on the gold texts.
+
+    ``mentions`` and ``links`` hold what could be placed; ``unaligned`` everything that could not
+    (mentions, quotes and quote speakers, each with file, line and reason; not repeated in
+    ``problems``, ``UnalignedMention.to_problem()`` converts). An unaligned speaker carries
+    ``speaker_of`` (its quote's index): it makes its link wrong and is not a prediction of its own.
+    """
+
+    unaligned: list[UnalignedMention] = field(default_factory=list)
+
+    @property
+    def unplaced(self) -> list[UnplacedPrediction]:
+        """The unaligned predictions that count as spurious mentions: not speakers (link ends), and
+        not ``malformed`` or ``empty-text`` (nothing to score, see :meth:`UnplacedPrediction.from_unaligned`)."""
+        scorable = (UnplacedPrediction.from_unaligned(u) for u in self.unaligned if u.speaker_of is None)
+        return [prediction for prediction in scorable if prediction is not None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagPredictions(_LoadedPredictions):
+    """Tag sequences with their own gold column (conlleval's ``TOKEN GOLD PRED``), decoded to chunks.
+
+    ``mentions`` (predicted) and ``gold`` are in token coordinates, document id = sentence index; they
+    are scored with each other (:func:`eval.evaluate.evaluate_tags`), never against documents.
+    """
+
+    gold: list[Mention] = field(default_factory=list)
+    fmt: str = "conll"
+
+
+#: What :func:`load_predictions` returns and :func:`eval.evaluate.evaluate` takes (besides a model).
+Predictions = SpanPredictions | OffsetFreePredictions | TagPredictions
 
 
 def load_predictions(
@@ -129,7 +165,9 @@ def load_predictions(
 
     Returns
     -------
-    Predictions
+    SpanPredictions, OffsetFreePredictions or TagPredictions
+        By format: ``jsonl`` and ``brat`` give spans with offsets, ``mentions`` offset-free
+        mentions placed on the text, ``conll`` tag sequences with their gold.
 
     Raises
     ------
@@ -159,11 +197,14 @@ def load_predictions(
     else:
         _read_json_lines(path, collector, fmt)
     collector.report_missing_documents()
-    return Predictions(
-        mentions=sorted(collector.mentions), links=collector.links, unaligned=collector.unaligned,
-        source_hash=source_hash(path), fmt=fmt, problems=collector.problems,
-        gold=sorted(collector.gold) if fmt == "conll" else None, path=str(path),
-    )
+    common: dict[str, Any] = {"mentions": sorted(collector.mentions), "links": collector.links,
+                              "problems": collector.problems, "source_hash": source_hash(path), "fmt": fmt,
+                              "path": str(path)}
+    if fmt == "conll":
+        return TagPredictions(gold=sorted(collector.gold), **common)
+    if fmt == "mentions":
+        return OffsetFreePredictions(unaligned=collector.unaligned, **common)
+    return SpanPredictions(**common)
 
 
 def source_hash(path: Path) -> str:
@@ -442,7 +483,7 @@ def _offset_free_quotes(quotes: list[Any], doc: Document, matcher: DocumentMatch
             out.add_unaligned([UnalignedMention(
                 index, str(speaker), "PERS", reason,
                 f"the speaker of quote #{index} is not in the text; the link counts as predicted and wrong",
-                doc.id, "entities",
+                doc.id, "entities", speaker_of=index,
             )], line)
         out.links.append(MentionLink(doc.id, "speaker", source, target, f"q{index}",
                                      target_text=speaker if isinstance(speaker, str) else None))
@@ -528,4 +569,7 @@ def _read_brat(path: Path, out: _Collector) -> None:
                             doc_id=item.id)
 
 
-__all__ = ["FORMATS", "PredictionFormat", "Predictions", "load_predictions", "source_hash"]
+__all__ = [
+    "FORMATS", "OffsetFreePredictions", "PredictionFormat", "Predictions", "SpanPredictions", "TagPredictions",
+    "load_predictions", "source_hash",
+]

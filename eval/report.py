@@ -26,6 +26,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
+from eval.describe import AVERAGE_ROWS, describe_dataset, describe_predictions, settings_line
 from eval.errors import ERROR_CLASSES, ERROR_DESCRIPTIONS, errors_by_class
 from eval.types import ErrorClass
 
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
 
 ReportFormat = Literal["table", "json", "markdown", "conlleval", "html"]
 FORMATS: tuple[str, ...] = ("table", "json", "markdown", "conlleval", "html")
-AVERAGE_ROWS: tuple[tuple[str, str], ...] = (("micro", "micro avg"), ("macro", "macro avg"),
-                                             ("weighted", "weighted avg"))
 
 
 def render(result: EvalResult, fmt: ReportFormat = "table", *, max_errors: int | None = 25) -> str:
@@ -103,47 +102,15 @@ def _confidence(result: EvalResult) -> str:
     return f"{round(100 * settings.get('confidence', 0.95))}% CI F1"
 
 
-def _describe_dataset(result: EvalResult) -> str:
-    dataset = result.provenance.dataset
-    if not dataset:
-        return f"{len(result.units)} {result.unit_kind}s (gold {result.provenance.gold_fingerprint[:19]}…)"
-    name = " ".join(str(x) for x in (dataset.get("name"), dataset.get("version")) if x) or dataset.get("source")
-    return (f"{name} [{dataset.get('config')}/{dataset.get('split')}], {len(result.units)} {result.unit_kind}s, "
-            f"fingerprint {str(dataset.get('fingerprint'))[:23]}…")
-
-
-def _describe_predictions(result: EvalResult) -> str:
-    info = result.provenance.predictions
-    parts = [str(info[k]) for k in ("model", "source", "format") if info.get(k)]
-    if info.get("hash"):
-        parts.append(f"{str(info['hash'])[:19]}…")
-    return ", ".join(parts)
-
-
-def _settings_line(result: EvalResult) -> str:
-    s = result.provenance.settings
-    parts = [f"modes={','.join(s.get('modes', []))}"]
-    if s.get("label_map"):
-        parts.append(f"label_map={s['label_map'].get('source') or 'inline'}")
-    if s.get("ignore_labels"):
-        parts.append(f"ignore={','.join(s['ignore_labels'])}")
-    if s.get("clitic_tolerance"):
-        parts.append("clitic_tolerance")
-    if "scheme" in s:
-        parts.append(f"scheme={s['scheme']} decoder={s.get('decoder')}")
-    parts.append(f"bootstrap={s.get('bootstrap')} seed={s.get('seed')} zero_division={s.get('zero_division')}")
-    return " ".join(parts)
-
-
 # -------------------------------------------------------------------------------------- table
 
 
 def render_table(result: EvalResult) -> str:
     """Plain-text report with aligned columns (what ``akhbar eval`` prints by default)."""
     lines = [
-        f"gold:        {_describe_dataset(result)}",
-        f"predictions: {_describe_predictions(result)}",
-        f"settings:    {_settings_line(result)}",
+        f"gold:        {describe_dataset(result)}",
+        f"predictions: {describe_predictions(result)}",
+        f"settings:    {settings_line(result)}",
         f"akhbar {result.provenance.akhbar_version}",
     ]
     if result.tokens:
@@ -195,9 +162,9 @@ def render_markdown(result: EvalResult, *, max_errors: int | None = 25) -> str:
     """GitHub-flavoured Markdown report: provenance, score tables, errors by class, problems."""
     out = [
         "# Evaluation report", "",
-        f"- **Gold:** {_md_escape(_describe_dataset(result))}",
-        f"- **Predictions:** {_md_escape(_describe_predictions(result))}",
-        f"- **Settings:** `{_settings_line(result)}`",
+        f"- **Gold:** {_md_escape(describe_dataset(result))}",
+        f"- **Predictions:** {_md_escape(describe_predictions(result))}",
+        f"- **Settings:** `{settings_line(result)}`",
         f"- **akhbar:** {result.provenance.akhbar_version}, {result.provenance.created}",
     ]
     if result.tokens:

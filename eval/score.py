@@ -65,7 +65,6 @@ from eval.align import (
     CORRECT,
     MISSED,
     OUTCOMES,
-    SPURIOUS,
     WRONG_BOUNDARY,
     WRONG_LABEL,
     WRONG_LABEL_BOUNDARY,
@@ -288,14 +287,15 @@ def _score_pair_arrays(codes: np.ndarray, gold_labels: list[str | None], pred_la
 
 
 def score_pairs(pairs: Sequence[AlignedPair], mode: MatchMode, *, layer: str = "entities",
-                labels: Sequence[str] | None = None, zero_division: ZeroDivision = 0.0,
-                unplaced_labels: Sequence[str] = ()) -> ScoreReport:
+                labels: Sequence[str] | None = None, zero_division: ZeroDivision = 0.0) -> ScoreReport:
     """Scores of one layer from aligned pairs (the output of :func:`eval.align.align`).
 
     Parameters
     ----------
     pairs : sequence of AlignedPair
-        Pairs of one layer; each gold and predicted mention once.
+        Pairs of one layer; each gold and predicted mention once. A prediction with no place in the
+        text (a pair with no gold side and an UnplacedPrediction) counts as a spurious prediction of
+        its label in every mode, exactly as an unmatched placed prediction does.
     mode : {"strict", "exact", "partial", "type"}
         Matching mode (module notes).
     layer : str, default="entities"
@@ -305,20 +305,12 @@ def score_pairs(pairs: Sequence[AlignedPair], mode: MatchMode, *, layer: str = "
         of other labels are left out of every count. Default: every label seen, sorted.
     zero_division : {0.0, 1.0, np.nan, "warn"}, default=0.0
         As in scikit-learn.
-    unplaced_labels : sequence of str, default=()
-        The labels of predictions that have no place in the text (offset-free mentions, e.g. from an
-        LLM, that could not be aligned): each counts as a spurious prediction of its label in every
-        mode, exactly as an unmatched placed prediction does.
 
     Returns
     -------
     ScoreReport
     """
     codes, gold_labels, pred_labels, _ = _pair_arrays(pairs, layer)
-    if len(unplaced_labels):
-        codes = np.concatenate([codes, np.full(len(unplaced_labels), SPURIOUS, dtype=np.int8)])
-        gold_labels = [*gold_labels, *(None for _ in unplaced_labels)]
-        pred_labels = [*pred_labels, *unplaced_labels]
     return _score_pair_arrays(codes, gold_labels, pred_labels, (mode,), layer, labels, zero_division, {})[mode]
 
 

@@ -7,6 +7,7 @@ text when scoring documents, or token indices when scoring tag sequences; ``end`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -40,13 +41,66 @@ class ErrorClass(StrEnum):
     CLITIC_BOUNDARY = "clitic_boundary"  # boundaries differ only by attached proclitics (opt-in tolerance)
 
 
+#: Reasons of :class:`eval.mentions.UnalignedMention` that leave a usable prediction (a label and a
+#: string the text does not support); ``malformed`` and ``empty-text`` assert nothing to score.
+SCORABLE_UNALIGNED_REASONS: frozenset[str] = frozenset({"not-found", "inside-word", "occurrences-exhausted"})
+
+
+@dataclass(frozen=True, slots=True)
+class UnplacedPrediction:
+    """A predicted mention with a document, a layer and a label that could not be placed on the text.
+
+    The system asserted a mention the text does not support (a hallucinated name, a string found only
+    inside other words, one occurrence too many), so it is a spurious prediction. Having no offsets it
+    matches no gold mention: :func:`eval.align.align` returns it as a pair with no gold side.
+
+    Attributes
+    ----------
+    doc_id, layer, label, text : str
+        Where it was predicted and what it said.
+    why : str
+        The alignment reason (``not-found``, ``inside-word`` or ``occurrences-exhausted``).
+    """
+
+    doc_id: str
+    layer: str
+    label: str
+    text: str
+    why: str = "not-found"
+
+    @classmethod
+    def from_unaligned(cls, unaligned: Any) -> UnplacedPrediction | None:
+        """The scorable form of an :class:`eval.mentions.UnalignedMention`, or ``None`` when it has no
+        label or document, or its reason (``malformed``, ``empty-text``) leaves nothing to score."""
+        label, doc_id, reason = (getattr(unaligned, name, None) for name in ("label", "doc_id", "reason"))
+        if not isinstance(label, str) or not isinstance(doc_id, str) or reason not in SCORABLE_UNALIGNED_REASONS:
+            return None
+        return cls(doc_id, str(getattr(unaligned, "layer", "entities")), label, str(unaligned.text), reason)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"doc_id": self.doc_id, "layer": self.layer, "label": self.label, "text": self.text, "why": self.why}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> UnplacedPrediction:
+        return cls(data["doc_id"], data["layer"], data["label"], data["text"], data.get("why", "not-found"))
+
+
 @dataclass(frozen=True, slots=True)
 class AlignedPair:
-    """A gold mention, a predicted mention, or both, with how they relate. Independent of mode."""
+    """A gold mention, a predicted mention, or both, with how they relate. Independent of mode.
+
+    A prediction that could not be placed on the text (:class:`UnplacedPrediction`) is a pair with no
+    gold side and outcome ``SPURIOUS``; ``placed`` is False for it, and it has no offsets to show.
+    """
 
     gold: Mention | None
-    pred: Mention | None
+    pred: Mention | UnplacedPrediction | None
     outcome: ErrorClass
+
+    @property
+    def placed(self) -> bool:
+        """Whether every mention of the pair has offsets (False for an unplaced prediction)."""
+        return not isinstance(self.pred, UnplacedPrediction)
 
 
 @dataclass(frozen=True, slots=True)

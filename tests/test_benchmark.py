@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from dataset_builder.model import Document, Metadata, Span
+from dataset_builder.problems import InputError
 from eval.benchmark import overlapping_documents, register, run_benchmark
 from eval.evaluate import evaluate
 from eval.gold import load_gold
@@ -111,7 +112,7 @@ def test_cli_prints_every_problem_of_every_model_and_says_when_there_are_no_inte
 
 
 def test_training_on_the_scored_split_with_exclusion_leaves_nothing(slice_dataset: Path) -> None:
-    with pytest.raises(ValueError, match="nothing is left to train on"):
+    with pytest.raises(InputError, match="nothing is left to train on"):
         run_benchmark(slice_dataset, ["gazetteer"], train_split="test", exclude_overlap=True, bootstrap=0)
 
 

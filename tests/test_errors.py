@@ -156,7 +156,8 @@ def test_unplaced_predictions_are_spurious_records_without_offsets_listed_after_
     from eval.errors import UNPLACED_REASON, UnplacedPrediction
 
     trump = UnplacedPrediction("sana", "entities", "PERS", "دونالد ترامب")
-    records = error_records(PAIRS, TEXTS, unplaced=[trump])
+    unplaced_pair = AlignedPair(None, trump, ErrorClass.SPURIOUS)  # as eval.align.align returns it
+    records = error_records([*PAIRS, unplaced_pair], TEXTS)
     assert records[:-1] == error_records(PAIRS, TEXTS)  # placed records unchanged, in the same order
     last = records[-1]
     assert (last.error, last.pred_label, last.pred_text, last.reason) == (
@@ -167,14 +168,15 @@ def test_unplaced_predictions_are_spurious_records_without_offsets_listed_after_
     assert "pred_start" not in last.to_dict()
     assert errors_by_class(records)[ErrorClass.SPURIOUS][-1] == last
 
-    counts = error_counts(PAIRS, [trump])
+    counts = error_counts([*PAIRS, unplaced_pair])
     assert counts["spurious"] == error_counts(PAIRS)["spurious"] + 1
-    matrix, labels = confusion_matrix(PAIRS, unplaced=[trump])
+    matrix, labels = confusion_matrix([*PAIRS, unplaced_pair])
     before, _ = confusion_matrix(PAIRS, labels=labels[:-1])
     added = matrix - before
     assert added[labels.index(NO_MENTION), labels.index("PERS")] == 1 and added.sum() == 1
     # a label seen only in an unplaced prediction gets its own column
-    matrix, labels = confusion_matrix([], unplaced=[UnplacedPrediction("sana", "entities", "EVENT", "قمة العشرين")])
+    event = UnplacedPrediction("sana", "entities", "EVENT", "قمة العشرين")
+    matrix, labels = confusion_matrix([AlignedPair(None, event, ErrorClass.SPURIOUS)])
     assert labels == ["EVENT", NO_MENTION] and matrix.tolist() == [[0, 0], [1, 0]]
 
 

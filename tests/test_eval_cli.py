@@ -182,17 +182,21 @@ def test_anercorp_conll_scores_agree_between_fast_and_full_paths(tmp_path: Path)
 # ----------------------------------------------------------------------------------- gold + compare
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled SANA corpus built with the real pipeline."""
+def build_sana_sample(out: Path) -> Path:
+    """Build the bundled SANA corpus with the real pipeline into ``out``, every document in ``test``."""
     from dataset_builder.pipeline import build
     from dataset_builder.schema import load_schema
     from dataset_builder.split import HashSplit
 
-    out = tmp_path_factory.mktemp("datasets")
     build([CORPUS / "sana-sample.jsonl"], schema=load_schema(CORPUS / "schema.yaml"), name="sana-sample",
           version="1.0.0", out_dir=out, split=HashSplit((("test", 1.0),)), progress=False)
     return out / "sana-sample" / "1.0.0"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled SANA corpus built with the real pipeline."""
+    return build_sana_sample(tmp_path_factory.mktemp("datasets"))
 
 
 def _write_predictions(path: Path, *, every: int) -> Path:
@@ -344,7 +348,11 @@ def test_a_hallucinated_llm_mention_is_one_false_positive_in_every_mode(built: P
     old_matrix, old_labels = ignored.layers["entities"].confusion
     assert labels == old_labels
     assert matrix[-1][labels.index("PERS")] == old_matrix[-1][labels.index("PERS")] + n
-    assert not any(pair.pred is not None and pair.pred.text == "دونالد ترامب" for pair in layer.pairs)
+    # the alignment holds it as a pair with no gold side and no offsets, never among the placed pairs
+    (hallucinated,) = [pair for pair in layer.pairs if pair.pred is not None and pair.pred.text == "دونالد ترامب"]
+    assert hallucinated.gold is None and hallucinated.outcome.value == "spurious" and not hallucinated.placed
+    assert hallucinated not in layer.placed_pairs and layer.unplaced == [hallucinated.pred]
+    assert not any(pair.pred is not None and pair.pred.text == "دونالد ترامب" for pair in layer.placed_pairs)
     assert [problem.code for problem in scored.problems if problem.code.startswith("unaligned-")] == \
         ["unaligned-not-found"]  # still reported
 

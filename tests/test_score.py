@@ -24,7 +24,7 @@ from eval.score import (
     score_tags,
     score_tags_modes,
 )
-from eval.types import MATCH_MODES, Mention
+from eval.types import MATCH_MODES, ErrorClass, Mention, UnplacedPrediction
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "corpora"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
@@ -218,9 +218,17 @@ def test_unplaced_predictions_count_as_spurious_in_every_mode() -> None:
     gold = [Mention("d", 0, 5, "PERS"), Mention("d", 10, 15, "GPE")]
     pred = [Mention("d", 0, 5, "PERS")]
     pairs = align(gold, pred)
+    unplaced = [UnplacedPrediction("d", "entities", "PERS", "دونالد ترامب"),
+                UnplacedPrediction("d", "entities", "ORG", "ناتو")]
+    pairs_with_unplaced = align(gold, [*pred, *unplaced])
+    # alignment returns each one as a pair with no gold side, after the placed pairs, in the order given
+    assert pairs_with_unplaced[:len(pairs)] == pairs
+    assert [(p.gold, p.pred, p.outcome) for p in pairs_with_unplaced[len(pairs):]] == [
+        (None, u, ErrorClass.SPURIOUS) for u in unplaced]
+    assert not any(p.placed for p in pairs_with_unplaced[len(pairs):]) and all(p.placed for p in pairs)
     for mode in ("strict", "exact", "partial", "type"):
         plain = score_pairs(pairs, mode)
-        with_unplaced = score_pairs(pairs, mode, unplaced_labels=["PERS", "ORG"])
+        with_unplaced = score_pairs(pairs_with_unplaced, mode)
         assert (with_unplaced.micro.tp, with_unplaced.micro.fp, with_unplaced.micro.fn) == (
             plain.micro.tp, plain.micro.fp + 2, plain.micro.fn)
         assert with_unplaced.n_pred == plain.n_pred + 2 and with_unplaced.n_gold == plain.n_gold

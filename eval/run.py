@@ -1,0 +1,143 @@
+"""One call from a predictions file (and a gold dataset) to an evaluation result: what ``akhbar eval`` does.
+
+:func:`run_evaluation` takes an :class:`EvalRequest` (the command's options, typed), loads the gold
+set and the predictions, and evaluates them: predictions against the gold documents with
+:func:`eval.evaluate.evaluate`, or a CoNLL file's predicted tags against its own gold column with
+:func:`eval.evaluate.evaluate_tags`. Label maps and ignored labels are applied by the evaluation
+itself. Any input it cannot use is an :class:`~dataset_builder.problems.InputError` naming the file
+and the fix; problems that leave some predictions unscored are in ``EvalResult.problems``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from dataset_builder.problems import InputError, Problem
+from eval.types import MATCH_MODES, MatchMode
+
+if TYPE_CHECKING:
+    from eval.evaluate import EvalResult, UnalignedPolicy
+    from eval.predictions import PredictionFormat
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """What to evaluate and how: the options of ``akhbar eval``.
+
+    Attributes
+    ----------
+    pred : Path
+        Predictions: standoff JSONL, offset-free mentions (JSONL/JSON), a BRAT folder, or a CoNLL
+        file of ``TOKEN GOLD PRED`` lines.
+    gold : str, optional
+        A built version directory, a Hub-layout export folder or a Hub repo id; ``None`` for a CoNLL
+        file, which carries its own gold column.
+    split, config, revision : str
+        Which gold split and config to load (``revision``: a Hub tag, branch or commit).
+    pred_format : {"jsonl", "mentions", "conll", "brat"}, optional
+        Detected when omitted (:func:`eval.predictions.load_predictions`).
+    scheme, decoder : str
+        Tag scheme and chunk decoder of CoNLL input.
+
+    The other attributes are the parameters of :func:`eval.evaluate.evaluate`.
+    """
+
+    pred: Path
+    gold: str | None = None
+    split: str = "test"
+    config: str = "documents"
+    revision: str | None = None
+    modes: tuple[MatchMode, ...] = MATCH_MODES
+    layers: tuple[str, ...] | None = None
+    label_map: str | Path | None = None
+    ignore_labels: tuple[str, ...] = ()
+    clitic_tolerance: bool = False
+    bootstrap: int = 1000
+    seed: int = 0
+    pred_format: PredictionFormat | None = None
+    scheme: str = "IOB2"
+    decoder: Literal["lenient", "strict"] = "lenient"
+    unaligned: UnalignedPolicy = "spurious"
+
+
+def _usage(message: str, fix: str = "") -> InputError:
+    return InputError(Problem("usage", message, fix))
+
+
+@contextmanager
+def input_errors() -> Iterator[None]:
+    """Raise what the layers below report as ``OSError``/``ValueError``/``KeyError``/``ImportError`` (a
+    missing file, an unknown split, a label outside the map, an extra not installed) as one
+    :class:`InputError`, so an API call fails one way and a command prints it one way."""
+    try:
+        yield
+    except InputError:
+        raise
+    except (OSError, ValueError, KeyError, ImportError) as exc:
+        raise _usage(str(exc)) from None
+
+
+def looks_like_conll(path: Path) -> bool:
+    """Whether a predictions path is read as CoNLL when its format is not given: a file that is not JSON."""
+    return path.is_file() and path.suffix.lower() not in {".json", ".jsonl"}
+
+
+def run_evaluation(request: EvalRequest) -> EvalResult:
+    """Load gold and predictions as ``request`` says and evaluate them (see the module notes).
+
+    Returns
+    -------
+    EvalResult
+
+    Raises
+    ------
+    InputError
+        When nothing can be scored: an unreadable file, an unknown gold split, a label missing from
+        the label map, a CoNLL file given with gold documents (or other predictions without gold).
+    """
+    with input_errors():
+        if request.gold is None:
+            return _evaluate_conll(request)
+        return _evaluate_against_gold(request, request.gold)
+
+
+def _evaluate_conll(request: EvalRequest) -> EvalResult:
+    from eval.evaluate import evaluate_tags
+    from eval.predictions import source_hash
+
+    path = request.pred
+    if not looks_like_conll(path) or request.pred_format not in (None, "conll"):
+        raise _usage(f"{path}: no --gold given, and only a CoNLL file (TOKEN GOLD PRED) carries its own gold.",
+                     "Pass --gold with the dataset the predictions were made for.")
+    # The tag reader of the conlleval fast path (it names the line of an unreadable tag).
+    from eval.cli import _conll_tag_sequences
+
+    y_true, y_pred = _conll_tag_sequences(path, scheme=request.scheme, decoder=request.decoder)
+    return evaluate_tags(y_true, y_pred, scheme=request.scheme, decoder=request.decoder, modes=request.modes,
+                         label_map=request.label_map, ignore_labels=request.ignore_labels,
+                         bootstrap=request.bootstrap, seed=request.seed,
+                         source={"source": str(path), "hash": source_hash(path)})
+
+
+def _evaluate_against_gold(request: EvalRequest, gold: str) -> EvalResult:
+    from eval.evaluate import evaluate
+    from eval.gold import load_gold
+    from eval.predictions import TagPredictions, load_predictions
+
+    gold_set = load_gold(gold, split=request.split, config=request.config, revision=request.revision)
+    predictions = load_predictions(request.pred, fmt=request.pred_format, documents=gold_set.by_id(),
+                                   scheme=request.scheme, decoder=request.decoder)
+    if isinstance(predictions, TagPredictions):
+        raise _usage(f"{request.pred}: CoNLL predictions are in token positions and carry their own gold column; "
+                     "they cannot be scored against character-offset gold documents.",
+                     "Omit --gold to score the CoNLL file on its own.")
+    return evaluate(gold_set, predictions, modes=request.modes, layers=request.layers, label_map=request.label_map,
+                    ignore_labels=request.ignore_labels, clitic_tolerance=request.clitic_tolerance,
+                    bootstrap=request.bootstrap, seed=request.seed, unaligned=request.unaligned)
+
+
+__all__ = ["EvalRequest", "input_errors", "looks_like_conll", "run_evaluation"]
