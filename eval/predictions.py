@@ -452,6 +452,7 @@ def _offset_free_quotes(quotes: list[Any], doc: Document, matcher: DocumentMatch
 
 
 def _read_conll(path: Path, out: _Collector, scheme: str, decoder: Literal["lenient", "strict"]) -> None:
+    from dataset_builder.readers.conll import looks_like_tag
     from eval.bio import mentions_from_tags
 
     sentences: list[tuple[list[str], list[str], list[str]]] = []
@@ -471,23 +472,19 @@ def _read_conll(path: Path, out: _Collector, scheme: str, decoder: Literal["leni
                             f"tag), found {len(fields)}: {raw.strip()!r}; the sentence is scored without it.",
                             "Write `TOKEN GOLD PRED`, separated by spaces or tabs.", number)
                 continue
-            bad = [tag for tag in fields[-2:] if not _looks_like_tag(tag)]
+            bad = [tag for tag in fields[-2:] if not looks_like_tag(tag)]
             if bad:
                 out.problem("conll-tag", f"{' and '.join(map(repr, bad))} is not a tag (expected O or PREFIX-TYPE); "
                             "the token is read as O.", "The last two columns must be the gold and predicted tags.",
                             number)
             tokens.append(fields[0])
-            gold.append(fields[-2] if _looks_like_tag(fields[-2]) else "O")
-            pred.append(fields[-1] if _looks_like_tag(fields[-1]) else "O")
+            gold.append(fields[-2] if looks_like_tag(fields[-2]) else "O")
+            pred.append(fields[-1] if looks_like_tag(fields[-1]) else "O")
     if tokens:
         sentences.append((tokens, gold, pred))
     for side, target in ((1, out.gold), (2, out.mentions)):
         decoded = mentions_from_tags([s[side] for s in sentences], scheme=scheme, decoder=decoder, layer=out.layer)
         target.extend(replace(m, text=" ".join(sentences[int(m.doc_id)][0][m.start:m.end])) for m in decoded)
-
-
-def _looks_like_tag(tag: str) -> bool:
-    return tag == "O" or (len(tag) > 2 and tag[1] in "-_" and tag[0] in "BIESLU")
 
 
 # ---------------------------------------------------------------------------------------------- BRAT

@@ -19,7 +19,7 @@ These corpora have tokens, not text. ``Document.text`` is built by joining a sen
 single spaces (U+0020) and sentences with ``"\\n"``. So the corpus' tokens are exactly the maximal
 runs of non-space characters of the text, and its sentences are exactly the lines of the text;
 ``metadata.extra["tokenization"] = "given"`` tells the pipeline to use them as they are instead of
-re-tokenizing. Token offsets are therefore not stored (:func:`given_tokens` recomputes them), but
+re-tokenizing. Token offsets are therefore not stored (:func:`given_tokenization` recomputes them), but
 sentence offsets are (``extra["sentences"]``), with the source line of each sentence.
 
 Documents
@@ -47,6 +47,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, zip_longest
 from pathlib import Path
+from typing import NamedTuple
 
 from dataset_builder.model import Document, Metadata, Span, Unreadable
 from dataset_builder.problems import InputError, Location, Problem, Severity
@@ -649,24 +650,56 @@ def _with_doc(problem: Problem, doc_id: str) -> Problem:
     )
 
 
-def given_tokens(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of every token of a document read with ``tokenization == "given"``.
+class GivenTokenization(NamedTuple):
+    """Tokens and sentences of a document read with ``tokenization == "given"``."""
 
-    The tokens are the maximal runs of characters other than space and newline, in order.
+    starts: list[int]
+    ends: list[int]
+    sentences: list[tuple[int, int]]
+
+
+def given_tokenization(text: str) -> GivenTokenization:
+    """The tokens and sentences of a document read with ``tokenization == "given"``.
+
+    The one rule for builder and evaluator: tokens are the maximal runs of characters other than
+    space and newline, and sentences are the lines that hold at least one token. An empty line or
+    a line of spaces is no sentence: the reader never writes one, and a sentence without tokens
+    would become an empty row of the sentence table.
+
+    Examples
+    --------
+    >>> given_tokenization("a bc\n\nd")
+    GivenTokenization(starts=[0, 2, 6], ends=[1, 4, 7], sentences=[(0, 4), (6, 7)])
     """
-    return [(m.start(), m.end()) for m in _GIVEN_TOKEN.finditer(text)]
-
-
-def given_sentences(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of every sentence (line) of a document read with ``tokenization == "given"``."""
-    bounds: list[tuple[int, int]] = []
-    start = 0
+    starts: list[int] = []
+    ends: list[int] = []
+    for match in _GIVEN_TOKEN.finditer(text):
+        starts.append(match.start())
+        ends.append(match.end())
+    sentences: list[tuple[int, int]] = []
+    line_start = 0
     for line in text.split("\n"):
-        bounds.append((start, start + len(line)))
-        start += len(line) + 1
-    return bounds
+        line_end = line_start + len(line)
+        if line.strip(" "):
+            sentences.append((line_start, line_end))
+        line_start = line_end + 1
+    return GivenTokenization(starts, ends, sentences)
+
+
+def looks_like_tag(field: str) -> bool:
+    """Whether a column reads as a chunk tag: ``O``, or a prefix B/I/E/S/L/U, a hyphen and a type.
+
+    The one rule for format detection and for scoring CoNLL predictions. The separator is the
+    hyphen only, as in every decoder here (:func:`dataset_builder.tags.parse_tag`, conlleval.pl,
+    seqeval): ``B_PERS`` would be decoded with the type ``_PERS``, and ``_`` alone is the CoNLL-U
+    empty field, so an underscore column is data, not a tag.
+    """
+    return field == OUTSIDE or (len(field) > 2 and field[1] == "-" and field[0] in "BIESLU")
 
 
 _GIVEN_TOKEN = re.compile(r"[^ \n]+")
 
-__all__ = ["BIDI_MARKS", "DEFAULT_SENTENCES_PER_DOC", "DOCSTART", "given_sentences", "given_tokens", "read_conll"]
+__all__ = [
+    "BIDI_MARKS", "DEFAULT_SENTENCES_PER_DOC", "DOCSTART", "GivenTokenization", "given_tokenization", "looks_like_tag",
+    "read_conll",
+]
