@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dataset_builder.readers.conll import TagColumns, read_tag_columns
 from eval.bio import (
     P_O,
     Decoder,
@@ -58,8 +59,6 @@ __all__ = [
     "run_conlleval_file",
 ]
 
-BOUNDARY = "-X-"
-DOCSTART = "-DOCSTART-"
 
 
 class ConllevalInputError(ValueError):
@@ -111,94 +110,17 @@ def _error(path: str | None, line: int | None, message: str, fix: str) -> Conlle
     return ConllevalInputError(f"{where}: {message} Fix: {fix}")
 
 
-class _Interner:
-    """Ids for byte strings ``buf[start:end]`` without a Python loop over rows.
-
-    Fields of up to 32 bytes are read as four little-endian 64-bit words through an unaligned view
-    of the (padded) buffer and hashed; each row is looked up among the hashes of the tags seen so
-    far (a few dozen, kept sorted) and compared word for word with the tag found, so ids are exact.
-    New tags and the (theoretical) hash collisions go through a dictionary of byte strings.
-    """
-
-    def __init__(self, padded: np.ndarray, data: bytes) -> None:
-        self.data = data
-        self.words64 = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-        self.keep_bytes = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
-        self.index: dict[bytes, int] = {}
-        self.known_hash = np.empty(0, dtype=np.uint64)  # sorted
-        self.known_words = np.empty((0, 5), dtype=np.uint64)  # length, then four words, per known hash
-        self.known_id = np.empty(0, dtype=np.int32)
-
-    def __call__(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        if not len(starts):
-            return np.empty(0, dtype=np.int32)
-        lengths = ends - starts
-        if int(lengths.max()) > 32:
-            return self._slow(starts, ends)
-        words = [lengths.astype(np.uint64)]
-        for w in range((int(lengths.max()) + 7) // 8):
-            words.append(self.words64[starts + 8 * w] & self.keep_bytes[np.clip(lengths - 8 * w, 0, 8)])
-        mix = np.zeros(len(starts), dtype=np.uint64)
-        for w, word in enumerate(words):
-            mix = (mix ^ (word * np.uint64(0xBF58476D1CE4E5B9 + 2 * w))) * np.uint64(0x94D049BB133111EB)
-        ids, found = self._lookup(mix, words)
-        if not found.all():
-            missing = np.flatnonzero(~found)
-            _, first = np.unique(mix[missing], return_index=True)
-            for row in missing[first].tolist():
-                self._learn(int(starts[row]), int(ends[row]), int(mix[row]), [int(word[row]) for word in words])
-            ids[missing], found[missing] = self._lookup(mix[missing], [word[missing] for word in words])
-            if not found.all():  # two different tags with one hash: exact, slower path
-                rest = np.flatnonzero(~found)
-                ids[rest] = self._slow(starts[rest], ends[rest])
-        return ids
-
-    def _lookup(self, mix: np.ndarray, words: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        if not len(self.known_hash):
-            return np.zeros(len(mix), dtype=np.int32), np.zeros(len(mix), dtype=bool)
-        at = np.minimum(np.searchsorted(self.known_hash, mix), len(self.known_hash) - 1)
-        found = self.known_hash[at] == mix
-        for w, word in enumerate(words):
-            found &= self.known_words[at, w] == word
-        return self.known_id[at], found
-
-    def _learn(self, start: int, end: int, mix: int, words: list[int]) -> None:
-        tag_id = self.index.setdefault(self.data[start:end], len(self.index))
-        row = np.zeros(5, dtype=np.uint64)
-        row[:len(words)] = words
-        at = int(np.searchsorted(self.known_hash, np.uint64(mix)))
-        self.known_hash = np.insert(self.known_hash, at, np.uint64(mix))
-        self.known_words = np.insert(self.known_words, at, row, axis=0)
-        self.known_id = np.insert(self.known_id, at, tag_id)
-
-    def _slow(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        data, index = self.data, self.index
-        return np.fromiter((index.setdefault(data[s:e], len(index)) for s, e in zip(starts.tolist(), ends.tolist(),
-                                                                                      strict=True)),
-                           dtype=np.int32, count=len(starts))
-
-    def vocab(self) -> list[str]:
-        return [tag.decode("utf-8", "surrogateescape") for tag in self.index]
-
-
-def _field_equals(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, token: bytes) -> np.ndarray:
-    mask = lengths == len(token)
-    for j, byte in enumerate(token):
-        candidates = np.flatnonzero(mask)
-        mask[candidates] = buf[starts[candidates] + j] == byte
-    return mask
-
-
 def read_conlleval(source: str | Path | bytes, *, delimiter: str | None = None, raw: bool = False,
                    o_tag: str = "O", path: str | None = None) -> ConllevalData:
-    """Read a conlleval file (or its bytes) into arrays.
+    r"""Read a conlleval file (or its bytes) into arrays.
 
     Parameters
     ----------
     source : path or bytes
         The file, or its content.
     delimiter : str, optional
-        A single-character column separator (conlleval.pl ``-d``). Default: runs of spaces/tabs.
+        Column separator (conlleval.pl ``-d``): any string without a line break; ``'\t'`` typed as
+        two characters is a tab. Default: runs of spaces/tabs.
     raw : bool, default=False
         conlleval.pl ``-r``: tags carry no ``B-``/``I-`` prefix; every non-``o_tag`` tag is a
         one-token chunk.
@@ -217,105 +139,36 @@ def read_conlleval(source: str | Path | bytes, *, delimiter: str | None = None, 
         A token line with fewer than two columns, or with another number of columns than the
         first line (conlleval.pl stops there too), with the line number and a fix.
     """
-    if isinstance(source, bytes | bytearray):
-        data = bytes(source)
-    else:
-        path = path or str(source)
-        data = Path(source).read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if data and not data.endswith(b"\n"):
-        data += b"\n"
-    if delimiter is not None:
-        encoded = delimiter.encode("utf-8")
-        if len(encoded) != 1 or encoded in b"\r\n":
-            raise ValueError(f"delimiter={delimiter!r}: give a single ASCII character such as '\\t' or ' '.")
-        delimiter_byte: int | None = encoded[0]
-    else:
-        delimiter_byte = None
-    padded = np.zeros(len(data) + 40, dtype=np.uint8)  # room for 8-byte reads past the last field
-    padded[:len(data)] = np.frombuffer(data, dtype=np.uint8)
-    interner = _Interner(padded, data)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    state = _ReadState(path)
-    # Blocks of about 1 MB (whole lines) keep every temporary array small and reused.
-    begin = 0
-    while begin < len(data):
-        stop = data.rfind(b"\n", begin, begin + _BLOCK) + 1 or data.find(b"\n", begin) + 1
-        parts.append(_read_block(padded, begin, stop, delimiter_byte, interner, state))
-        begin = stop
-    vocab = interner.vocab()
+    columns = read_tag_columns(source, delimiter=delimiter, path=path)
+    _check_columns(columns)
+    vocab = list(columns.vocab)
     if raw:
         vocab = [tag if tag == "O" else f"B-{tag}" for tag in ("O" if tag == o_tag else tag for tag in vocab)]
     if "O" not in vocab:
         vocab.append("O")
     outside = vocab.index("O")
-    if parts:
-        gold, pred, is_break, is_docstart = (np.concatenate(x) for x in zip(*parts, strict=True))
-    else:
-        gold = pred = np.empty(0, dtype=np.int32)
-        is_break = is_docstart = np.empty(0, dtype=bool)
+    gold, pred = columns.gold.copy(), columns.pred.copy()
     gold[gold < 0] = outside  # conlleval.pl reads a blank or boundary line as ("-X-", "O", "O")
     pred[pred < 0] = outside
-    return ConllevalData(gold, pred, tuple(vocab), is_break, is_docstart, path)
+    return ConllevalData(gold, pred, tuple(vocab), columns.is_break, columns.is_docstart, columns.path)
 
 
-_BLOCK = 1 << 20
-
-
-@dataclass(slots=True)
-class _ReadState:
-    path: str | None
-    lines_done: int = 0
-    expected_fields: int | None = None
-
-
-def _read_block(padded: np.ndarray, begin: int, stop: int, delimiter_byte: int | None, interner: _Interner,
-                state: _ReadState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rows of the lines in ``padded[begin:stop]`` (whole lines): gold id, pred id (-1 on breaks), flags."""
-    buf = padded[begin:stop]
-    line_end = np.flatnonzero(buf == 10)
-    n_lines = len(line_end)
-    # Separators: space, tab, CR, LF and the other ASCII control characters, or the given delimiter.
-    separator = buf <= 32 if delimiter_byte is None else (buf == 10) | (buf == 13) | (buf == delimiter_byte)
-    # Field edges: +1 where a field starts, -1 just after it ends (the block ends with a newline).
-    edge = np.diff((~separator).view(np.int8), prepend=np.int8(0))
-    field_start = np.flatnonzero(edge == 1)
-    field_end = np.flatnonzero(edge == -1)
-    fields_before_end = np.searchsorted(field_start, line_end)  # fields starting before each line end
-    n_fields = np.diff(fields_before_end, prepend=0)
-    last = fields_before_end - 1
-    nonempty = n_fields > 0
-    if (n_fields == 1).any():
-        line = state.lines_done + int(np.flatnonzero(n_fields == 1)[0]) + 1
-        raise _error(state.path, line, "this line has one column; a token line needs at least the gold and the "
-                     "predicted tag as its last two columns.", "add the missing column(s) or make the line blank.")
-    if state.expected_fields is None and nonempty.any():
-        state.expected_fields = int(n_fields[np.argmax(nonempty)])
-    if state.expected_fields is not None:
-        wrong = np.flatnonzero(nonempty & (n_fields != state.expected_fields))
-        if len(wrong):
-            line = state.lines_done + int(wrong[0]) + 1
-            raise _error(state.path, line, f"this line has {int(n_fields[wrong[0]])} columns but the first token "
-                         f"line has {state.expected_fields}.", "give every token line the same columns (token ... "
-                         "gold predicted); with tokens that contain spaces, separate columns by tabs and pass "
-                         "delimiter='\\t'.")
-    state.lines_done += n_lines
-    rows = np.flatnonzero(nonempty)
-    first_field = (last - n_fields + 1)[rows]
-    first_start, first_length = field_start[first_field], field_end[first_field] - field_start[first_field]
-    is_break = ~nonempty
-    is_break[rows] = _field_equals(buf, first_start, first_length, BOUNDARY.encode())
-    is_docstart = np.zeros(n_lines, dtype=bool)
-    is_docstart[rows] = _field_equals(buf, first_start, first_length, DOCSTART.encode())
-    tag_rows = np.flatnonzero(~is_break)
-    gold_field, pred_field = last[tag_rows] - 1, last[tag_rows]
-    ids = interner(np.concatenate((field_start[gold_field], field_start[pred_field])) + begin,
-                   np.concatenate((field_end[gold_field], field_end[pred_field])) + begin)
-    gold = np.full(n_lines, -1, dtype=np.int32)
-    pred = np.full(n_lines, -1, dtype=np.int32)
-    gold[tag_rows], pred[tag_rows] = ids[:len(tag_rows)], ids[len(tag_rows):]
-    return gold, pred, is_break, is_docstart
+def _check_columns(columns: TagColumns) -> None:
+    """Stop at the first token line with one column, or with other columns than the first line."""
+    n_fields = columns.n_fields
+    one = np.flatnonzero(n_fields == 1)
+    nonempty = np.flatnonzero(n_fields > 0)
+    expected = int(n_fields[nonempty[0]]) if len(nonempty) else 0
+    wrong = np.flatnonzero((n_fields > 0) & (n_fields != expected))
+    if len(one) and (not len(wrong) or one[0] <= wrong[0]):
+        raise _error(columns.path, int(one[0]) + 1, "this line has one column; a token line needs at least the gold "
+                     "and the predicted tag as its last two columns.", "add the missing column(s) or make the line "
+                     "blank.")
+    if len(wrong):
+        raise _error(columns.path, int(wrong[0]) + 1, f"this line has {int(n_fields[wrong[0]])} columns but the first "
+                     f"token line has {expected}.", "give every token line the same columns (token ... gold "
+                     "predicted); with tokens that contain spaces, separate columns by tabs and pass -d '\\t' "
+                     "(delimiter='\\t' in Python).")
 
 
 @dataclass(frozen=True, slots=True)

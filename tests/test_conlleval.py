@@ -95,8 +95,17 @@ def test_errors_name_file_line_and_fix(tmp_path: Path) -> None:
     path.write_text("a B-PER B-PER\n\nlonely\n", encoding="utf-8")
     with pytest.raises(ConllevalInputError, match=r"bad\.txt:3: this line has one column.* Fix: "):
         read_conlleval(path)
-    with pytest.raises(ValueError, match="single ASCII character"):
-        read_conlleval(b"a O O\n", delimiter="ab")
+    with pytest.raises(ValueError, match="other than a line break"):
+        read_conlleval(b"a O O\n", delimiter="\n")
+
+
+@pytest.mark.parametrize("delimiter", ["\t", "\\t", "|", " ||| ", "؛"])
+def test_any_delimiter_reads_tokens_with_spaces(delimiter: str) -> None:
+    separator = "\t" if delimiter == "\\t" else delimiter
+    rows = [("محمد بن سلمان", "B-PERS", "B-PERS"), ("في", "O", "O"), ("الرياض", "B-LOC", "B-ORG")]
+    text = "".join(separator.join(row) + "\n" for row in rows)
+    counts = conlleval_counts(read_conlleval(text.encode(), delimiter=delimiter))
+    assert (counts.tokens, counts.n_gold, counts.n_pred, counts.n_correct) == (3, 2, 2, 1)
 
 
 def test_module_entry_point_prints_the_report(tmp_path: Path) -> None:
