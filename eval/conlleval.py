@@ -462,7 +462,8 @@ def _add_conlleval_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-d", dest="delimiter", default=None, metavar="DELIM",
                         help="column delimiter, e.g. -d '\\t' for tab-separated columns whose tokens contain "
                         "spaces (default: runs of spaces and tabs)")
-    parser.add_argument("-o", dest="o_tag", default="O", metavar="OTHER", help="the outside tag of raw (-r) input (default O)")
+    parser.add_argument("-o", dest="o_tag", default="O", metavar="OTHER",
+                        help="the outside tag of raw (-r) input (default O)")
 
 
 class _Once(argparse.Action):

@@ -308,7 +308,8 @@ def _scorable_unplaced(built: Path) -> list:
 
 def _llm_run(built: Path, tmp_path: Path, pred: Path, *extra: str) -> tuple[EvalResult, str]:
     out = tmp_path / f"{pred.stem}{'-'.join(extra)}.json"
-    result = invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "--output", out, "--bootstrap", "0", *extra)
+    result = invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "--output", out, "--bootstrap", "0",
+                    *extra)
     assert result.exit_code == EXIT_OK, result.output  # unplaced mentions are warnings: scored, not lost
     text = out.read_text(encoding="utf-8")
     return EvalResult.from_json(text), text
