@@ -9,10 +9,12 @@ sentence. :func:`run_conlleval_file` prints what ``perl conlleval.pl < FILE`` pr
 Differences from conlleval.pl, all on input it rejects or misreads:
 
 * a UTF-8 byte-order mark is skipped and CRLF line ends are accepted (conlleval.pl keeps the
-  ``\\r`` in the predicted tag and so scores every token wrong);
+  ``\\r`` in the last column: it stops with "unexpected number of features" at the first blank
+  line, and scores every predicted chunk wrong in a file without one);
 * columns are separated by runs of spaces or tabs (conlleval.pl splits on *each* single space, so
-  two spaces make an empty column and a tab is not a separator); pass ``delimiter="\\t"`` for
-  tokens that contain spaces;
+  two spaces make an empty column and a tab is not a separator); pass ``-d '\\t'`` (``delimiter``)
+  for tokens that contain spaces. A delimiter is a literal string, where conlleval.pl's is a Perl
+  pattern: both agree on ``\\t``, a tab and any character that is not a pattern character;
 * a line of only spaces/tabs is a sentence break (conlleval.pl stops with an error on a tab-only
   line, the NewsFANE separator);
 * errors say file, line, what is wrong and how to fix it.
@@ -22,9 +24,12 @@ Differences from conlleval.pl, all on input it rejects or misreads:
 with :func:`eval.bio.decode` (correct IOBES, or ``decoder="strict"``) and treats ``-DOCSTART-`` lines
 as document separators that are not tokens.
 
-Speed: the file is parsed with numpy on its raw bytes, in blocks of about 1 MB (no Python work per
-line): an 8.8 MB, 1M-token file is read and scored in about a quarter of a second of CPU time,
-7x faster than conlleval.pl (figures in docs/benchmarks.md). This module imports only numpy.
+Speed: the file is parsed by :func:`dataset_builder.readers.conll.read_tag_columns` with numpy on
+its raw bytes, in blocks of about 1 MB (no Python work per line): an 8.8 MB, 1M-token file is read
+and scored in about a quarter of a second of CPU time, 7x faster than conlleval.pl (figures in
+docs/benchmarks.md). This module imports only the standard library, numpy and dataset_builder's
+tag vocabulary and CoNLL reader; :func:`conlleval_main` serves ``akhbar eval --format conlleval``
+without typer.
 """
 
 from __future__ import annotations
