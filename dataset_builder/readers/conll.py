@@ -670,7 +670,7 @@ def given_tokenization(text: str) -> GivenTokenization:
 
     Examples
     --------
-    >>> given_tokenization("a bc\n\nd")
+    >>> given_tokenization("a bc\\n\\nd")
     GivenTokenization(starts=[0, 2, 6], ends=[1, 4, 7], sentences=[(0, 4), (6, 7)])
     """
     starts: list[int] = []
