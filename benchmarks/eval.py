@@ -3,6 +3,7 @@
     python benchmarks/eval.py                      # 1,000,000 tokens, in sentences and as one document
     python benchmarks/eval.py --tokens 200000      # a quick run
     CONLLEVAL_PL=/path/to/conlleval.pl python benchmarks/eval.py   # also time the Perl script
+    python benchmarks/eval.py --baseline-tree /tmp/old   # akhbar eval --format conlleval: this tree vs another
 
 Data: IOB2 gold over 4 types (sentence lengths 5-60 tokens, mean ~27 as in ANERcorp; about one
 token in six inside a mention), and predictions in which ~15% of gold mentions are corrupted:
@@ -177,6 +178,26 @@ def process_seconds(command: list[str], repeat: int, stdin: Path | None = None) 
     return best_cpu, best_wall, stdout
 
 
+def interleaved_medians(commands: dict[str, tuple[list[str], dict[str, str]]], repeat: int,
+                        ) -> dict[str, tuple[float, float, str]]:
+    """Median CPU and wall seconds (and stdout) of whole processes, run in turn ``repeat`` times each, so
+    that load on a shared machine falls on all of them alike."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    stdout: dict[str, str] = {}
+    for _ in range(repeat):
+        for name, (command, env) in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, check=False, env={**os.environ, **env})
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            samples[name].append((cpu, wall) if done.returncode == 0 else (float("nan"), float("nan")))
+            stdout[name] = done.stdout.decode("utf-8") if done.returncode == 0 else done.stderr.decode(errors="replace")
+    return {name: (float(np.median([c for c, _ in got])), float(np.median([w for _, w in got])), stdout[name])
+            for name, got in samples.items()}
+
+
 def machine() -> str:
     from _machine import cpu_model  # benchmarks/ is the script's own folder on sys.path
 
@@ -192,6 +213,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-nervaluate", action="store_true", help="nervaluate takes minutes on 1M tokens")
+    parser.add_argument("--baseline-tree", type=Path, default=None,
+                        help="another source tree (e.g. `git archive` of an earlier commit): time its `akhbar eval "
+                        "--format conlleval` against this tree's in the same run, interleaved, medians and ratio")
     args = parser.parse_args()
     import seqeval.scheme
     from seqeval.metrics import classification_report
@@ -266,6 +290,18 @@ def main() -> int:
             else:
                 report("akhbar eval --pred FILE --format conlleval", t_cli, wall=w_cli)
                 check("akhbar eval == python -m eval.conlleval", cli_text == ours_text)
+        if args.baseline_tree is not None:
+            cli = [sys.executable, "-c", "from dataset_builder.cli import main; main()", "eval", "--pred", str(path),
+                   "--format", "conlleval"]
+            here = str(Path(__file__).resolve().parents[1])
+            timed = interleaved_medians({"this tree": (cli, {"PYTHONPATH": here}),
+                                         "baseline": (cli, {"PYTHONPATH": str(args.baseline_tree.resolve())})},
+                                        max(args.repeat, 5))
+            (t_new, w_new, new_text), (t_old, w_old, old_text) = timed["this tree"], timed["baseline"]
+            report("akhbar eval --format conlleval, this tree (median)", t_new, wall=w_new)
+            report(f"akhbar eval --format conlleval, {args.baseline_tree} (median)", t_old,
+                   f"this tree / baseline: cpu {t_new / t_old:5.2f}x, wall {w_new / w_old:5.2f}x", wall=w_old)
+            check("this tree == baseline (bytes)", new_text == old_text)
         script = os.environ.get("CONLLEVAL_PL")
         if script and shutil.which("perl"):
             t_perl, w_perl, perl_text = process_seconds(["perl", script], 1, stdin=path)

@@ -80,7 +80,6 @@ __all__ = [
 
 POLICIES = ("expand", "split", "strict")
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-_GIVEN_TOKEN = re.compile(r"[^ \n]+")
 #: Documents are handed to the text layer (and to worker processes) in batches of this size.
 TEXT_BATCH = 64
 #: A record batch is cut every this many documents of a split (or earlier for very large ones).
@@ -161,22 +160,6 @@ class TextResult:
     notes: list[Problem]
 
 
-def _given_tokens(text: str) -> tuple[list[int], list[int], list[tuple[int, int]]]:
-    starts: list[int] = []
-    ends: list[int] = []
-    sentences: list[tuple[int, int]] = []
-    line_start = 0
-    for line in text.split("\n"):
-        line_end = line_start + len(line)
-        if line.strip(" "):
-            sentences.append((line_start, line_end))
-        line_start = line_end + 1
-    for match in _GIVEN_TOKEN.finditer(text):
-        starts.append(match.start())
-        ends.append(match.end())
-    return starts, ends, sentences
-
-
 def analyse_text(task: TextTask) -> TextResult:
     """Tokens, sentences, defects and IOB2 tag ids of one document.
 
@@ -184,6 +167,7 @@ def analyse_text(task: TextTask) -> TextResult:
     Under the ``split`` policy projection may cut tokens at span boundaries; every layer is then
     re-projected on the final tokens so all tag columns describe the same tokens.
     """
+    from dataset_builder.readers.conll import given_tokenization
     from dataset_builder.text.defects import detect_defects
     from dataset_builder.text.project import project
     from dataset_builder.text.sentences import sentence_token_ranges, split_sentences
@@ -192,7 +176,7 @@ def analyse_text(task: TextTask) -> TextResult:
     text = task.text
     notes: list[Problem] = []
     if task.given_tokenization:
-        starts, ends, sentence_spans = _given_tokens(text)
+        starts, ends, sentence_spans = given_tokenization(text)
     else:
         starts, ends = token_spans(text)
         sentence_spans = [(int(a), int(b)) for a, b in split_sentences(text, starts, ends)]

@@ -70,6 +70,8 @@ from typing import Literal
 
 import numpy as np
 
+# One scheme vocabulary for builder and evaluator: the names, and the prefixes each scheme uses.
+from dataset_builder.tags import PREFIXES, SCHEMES, Scheme
 from eval.types import Mention
 
 __all__ = [
@@ -85,9 +87,7 @@ __all__ = [
     "mentions_from_tags",
 ]
 
-Scheme = Literal["IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU"]
 Decoder = Literal["lenient", "strict"]
-SCHEMES: tuple[Scheme, ...] = ("IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU")
 
 # Prefix codes. Lenient decoders use O..OTHER; the strict decoder uses O..U.
 P_O, P_B, P_I, P_E, P_S, P_L, P_U, P_OPEN, P_CLOSE, P_DOT, P_OTHER = range(11)
@@ -204,13 +204,9 @@ def _parse_seqeval_default(tag: str, scheme: str) -> tuple[int, str]:
     return code, tag[1:].split("-", 1)[-1] or "_"
 
 
+# The prefixes each scheme allows come from the shared vocabulary in dataset_builder.tags.
 _ALLOWED: dict[str, frozenset[int]] = {
-    "IOB1": frozenset({P_I, P_O, P_B}),
-    "IOB2": frozenset({P_I, P_O, P_B}),
-    "IOE1": frozenset({P_I, P_O, P_E}),
-    "IOE2": frozenset({P_I, P_O, P_E}),
-    "IOBES": frozenset({P_I, P_O, P_B, P_E, P_S}),
-    "BILOU": frozenset({P_B, P_I, P_L, P_O, P_U}),
+    scheme: frozenset({P_O, *(_LETTER_CODES[prefix] for prefix in prefixes)}) for scheme, prefixes in PREFIXES.items()
 }
 
 

@@ -16,10 +16,9 @@ mention not placed in the text, which is scored as a false positive) leave the e
 
 from __future__ import annotations
 
-import itertools
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -42,6 +41,10 @@ EVAL_EPILOG = (
     "  akhbar eval --pred output.conll --format conlleval\n"
     "  # IOBES tags, chunked correctly (add --conlleval-compat for conlleval.pl's merged chunks)\n"
     "  akhbar eval --pred output.conll --format conlleval --scheme IOBES\n"
+    "  # conlleval.pl's own options: tab-separated columns (tokens with spaces), LaTeX table\n"
+    "  akhbar eval --pred output.tsv --format conlleval -d '\\t' -l\n"
+    "  # raw tags (no B-/I-), NONE as the outside tag\n"
+    "  akhbar eval --pred output.conll --format conlleval -r -o NONE\n"
     "  # the same file with all four matching modes, 95% bootstrap intervals and error counts\n"
     "  akhbar eval --pred output.conll\n"
     "  # predictions (standoff JSONL) against the test split of a built dataset, saved as JSON\n"
@@ -61,8 +64,8 @@ EVAL_EPILOG = (
 
 COMPARE_EPILOG = (
     "\b\nExamples:\n"
-    "  akhbar eval --gold out/sana-sample/1.0.0 --pred a.jsonl --format json -o run-a.json\n"
-    "  akhbar eval --gold out/sana-sample/1.0.0 --pred b.jsonl --format json -o run-b.json\n"
+    "  akhbar eval --gold out/sana-sample/1.0.0 --pred a.jsonl --format json --output run-a.json\n"
+    "  akhbar eval --gold out/sana-sample/1.0.0 --pred b.jsonl --format json --output run-b.json\n"
     "  # is B better than A? paired bootstrap over documents, micro F1, every layer and mode\n"
     "  akhbar compare run-a.json run-b.json\n"
     "  # approximate randomization, 10,000 shuffles, strict mode only, macro F1\n"
@@ -117,8 +120,7 @@ def eval_command(
         "--mode", "-m", help="Matching mode; repeat for several. strict: same boundaries and label; exact: same "
         "boundaries; partial: overlap counts half; type: overlap and same label. Default: all four.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"Report format: {', '.join(FORMATS)}.")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")]
-    = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Write the report here (default: stdout).")] = None,
     label_map: Annotated[Path | None, typer.Option(help="Label map: a YAML file (fine label -> coarse label, or null "
                                                    "to drop) or a built-in map name such as newsfane-to-anercorp; "
                                                    "applied to gold and predictions.")] = None,
@@ -145,6 +147,14 @@ def eval_command(
     conlleval_compat: Annotated[bool, typer.Option(
         "--conlleval-compat", help="With --format conlleval, reproduce conlleval.pl even where it is wrong (it merges "
         "adjacent IOBES/BILOU chunks). Always on for IOB1/IOB2, where its chunks are right.")] = False,
+    latex: Annotated[bool, typer.Option("-l", help="With --format conlleval: conlleval.pl's LaTeX table.")] = False,
+    raw: Annotated[bool, typer.Option("-r", help="CoNLL tags without B-/I- prefixes (conlleval.pl -r): every tag "
+                                      "but the outside tag is a one-token chunk.")] = False,
+    delimiter: Annotated[str | None, typer.Option("-d", metavar="DELIM", help="Column delimiter of a CoNLL file, "
+                                                  "e.g. -d '\\t' for tab-separated columns whose tokens contain "
+                                                  "spaces (default: runs of spaces and tabs).")] = None,
+    other: Annotated[str, typer.Option("-o", metavar="OTHER", help="The outside tag of -r input (conlleval.pl -o).")]
+    = "O",
 ) -> None:
     """Score predictions against gold annotations and print a report.
 
@@ -161,17 +171,25 @@ def eval_command(
         raise _usage_error(f"--bootstrap {bootstrap} is negative.", "Pass 0 to skip intervals, or a count like 1000.")
     if not pred.exists():
         raise _usage_error(f"{pred}: the predictions file does not exist.", "Check the --pred path.")
-    plain_conlleval = fmt == "conlleval" and not (label_map or ignore or layer) and decoder == "lenient"
-    if gold is None and plain_conlleval and looks_like_conll(pred) and pred_format in (None, "conll"):
-        _fast_conlleval(pred, scheme, output, compat=conlleval_compat or scheme in ("IOB1", "IOB2"))
-        return
+    if gold is None and looks_like_conll(pred) and pred_format in (None, "conll"):
+        if fmt == "conlleval" and not (label_map or ignore or layer) and decoder == "lenient":
+            _conlleval_report(pred, scheme, output, compat=conlleval_compat or scheme in ("IOB1", "IOB2"),
+                              latex=latex, raw=raw, delimiter=delimiter, other=other)
+            return
+        if latex:
+            raise _usage_error("-l (conlleval.pl's LaTeX table) needs --format conlleval without --decoder strict, "
+                               "--label-map, --ignore or --layer.", "Drop -l, or those options.")
+    elif latex or raw or delimiter is not None or other != "O":
+        raise _usage_error("-l, -r, -d and -o are conlleval.pl's options for a CoNLL file of TOKEN GOLD PRED "
+                           "lines scored without --gold.", "Drop them, or drop --gold to score such a file.")
     from eval.run import EvalRequest, run_evaluation
 
     request = EvalRequest(
         pred=pred, gold=gold, split=split, config=config, revision=revision, modes=modes,  # type: ignore[arg-type]
         layers=tuple(layer) if layer else None, label_map=label_map, ignore_labels=tuple(ignore or ()),
         clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed, pred_format=pred_format,  # type: ignore[arg-type]
-        scheme=scheme, decoder=decoder, unaligned=unaligned)  # type: ignore[arg-type]
+        scheme=scheme, decoder=decoder, unaligned=unaligned,  # type: ignore[arg-type]
+        delimiter=delimiter, raw=raw, o_tag=other)
     try:
         result = run_evaluation(request)
     except InputError as exc:
@@ -198,124 +216,29 @@ def eval_command(
         raise typer.Exit(EXIT_INPUT_PROBLEMS)
 
 
-def _fast_conlleval(path: Path, scheme: str, output: Path | None, *, compat: bool) -> None:
-    from eval.conlleval import ConllevalInputError, read_conlleval, run_conlleval_file
+def _conlleval_report(path: Path, scheme: str, output: Path | None, *, compat: bool, latex: bool, raw: bool,
+                      delimiter: str | None, other: str) -> None:
+    from eval.conlleval import ConllevalInputError, run_conlleval_file
 
     try:
-        report = run_conlleval_file(path, scheme=scheme, compat=compat)  # type: ignore[arg-type]
+        report = run_conlleval_file(path, scheme=scheme, compat=compat, delimiter=delimiter,  # type: ignore[arg-type]
+                                    raw=raw, o_tag=other, latex=latex)
     except ConllevalInputError as exc:
         raise _usage_error(str(exc)) from None  # already located as path:line
     except (OSError, ValueError) as exc:
-        if isinstance(exc, ValueError) and not compat:
-            # An unreadable tag: read the file again (only on this error path) to name its line.
-            _check_conll_tags(read_conlleval(path), path, scheme=scheme, decoder="lenient")
         raise _usage_error(f"{path}: {exc}") from None
-    except Exception as exc:
-        problem = getattr(exc, "problem", None)
-        if problem is None:
-            raise
-        raise _usage_error(str(problem)) from None
     _write(report, output)
 
 
-#: Options the plain conlleval invocation may carry; any other argument goes through typer.
-_FAST_VALUE_OPTIONS = {"--pred": "pred", "-p": "pred", "--format": "fmt", "-f": "fmt", "--scheme": "scheme",
-                       "--output": "output", "-o": "output"}
-_FAST_FLAGS = {"--conlleval-compat": "compat"}
-
-
 def run_fast_conlleval(argv: list[str]) -> bool:
-    """Serve ``akhbar eval --pred FILE --format conlleval [--scheme S] [--conlleval-compat] [--output F]``
-    without typer, and return True; return False (doing nothing) for any other command line.
+    """Serve a plain ``akhbar eval --format conlleval`` command line without typer (see
+    :func:`eval.conlleval.conlleval_main`); False, doing nothing, for any other command line."""
+    from eval.conlleval import conlleval_main
 
-    Why: this invocation competes with ``conlleval.pl`` on multi-million-token files, where the whole
-    process must finish in well under a second; typer coerces every parameter of a command through
-    pydantic, which alone costs ~0.15 s of CPU per run. The accepted options mean exactly what they
-    mean in :func:`eval_command`, which handles everything else (including errors).
-    """
-    if len(argv) < 2 or argv[0] != "eval":
-        return False
-    values: dict[str, str] = {}
-    flags: set[str] = set()
-    rest = argv[1:]
-    i = 0
-    while i < len(rest):
-        arg = rest[i]
-        name, eq, inline = arg.partition("=")
-        if name in _FAST_VALUE_OPTIONS:
-            if eq:
-                value = inline
-            elif i + 1 < len(rest):
-                i += 1
-                value = rest[i]
-            else:
-                return False
-            key = _FAST_VALUE_OPTIONS[name]
-            if key in values:
-                return False
-            values[key] = value
-        elif arg in _FAST_FLAGS:
-            flags.add(_FAST_FLAGS[arg])
-        else:
-            return False
-        i += 1
-    if values.get("fmt") != "conlleval" or "pred" not in values:
-        return False
-    from eval.bio import SCHEMES
-
-    pred = Path(values["pred"])
-    scheme = values.get("scheme", "IOB2")
-    if not looks_like_conll(pred) or scheme not in SCHEMES:
-        return False  # let eval_command report the problem
-    output = Path(values["output"]) if "output" in values else None
-    _fast_conlleval(pred, scheme, output, compat="compat" in flags or scheme in ("IOB1", "IOB2"))
-    return True
-
-
-def _conll_tag_sequences(path: Path, *, scheme: str, decoder: str) -> tuple[list[list[str]], list[list[str]]]:
-    """Gold and predicted tags per sentence of a conlleval file (read by :mod:`eval.conlleval`).
-
-    A tag the decoder cannot read is a usage error at its line, checked here because the tag
-    sequences below no longer know where in the file a tag came from.
-    """
-    import numpy as np
-
-    from eval.conlleval import read_conlleval
-
-    data = read_conlleval(path)
-    _check_conll_tags(data, path, scheme=scheme, decoder=decoder)
-    sequences = []
-    for encoded in data.sentences():
-        tags = np.asarray(encoded.vocab, dtype=object)[encoded.ids].tolist()
-        bounds = encoded.offsets.tolist()
-        sequences.append([tags[a:b] for a, b in itertools.pairwise(bounds)])
-    return sequences[0], sequences[1]
-
-
-def _check_conll_tags(data: Any, path: Path, *, scheme: str, decoder: str) -> None:
-    """Exit with the first line whose gold or predicted tag ``scheme``/``decoder`` cannot read."""
-    import numpy as np
-
-    from eval.bio import chunks
-
-    tokens = ~(data.is_break | data.is_docstart)
-    unreadable = []
-    for tag_id in np.unique(np.concatenate([data.gold[tokens], data.pred[tokens]])).tolist():
-        try:
-            chunks([data.vocab[tag_id]], scheme=scheme, decoder=decoder)  # type: ignore[arg-type]
-        except ValueError:
-            unreadable.append(tag_id)
-    if not unreadable:
-        return
-    bad_gold, bad_pred = np.isin(data.gold, unreadable) & tokens, np.isin(data.pred, unreadable) & tokens
-    row = int(np.flatnonzero(bad_gold | bad_pred)[0])
-    column, tag_id = ("gold", data.gold[row]) if bad_gold[row] else ("predicted", data.pred[row])
-    raise _usage_error(
-        f"{path}:{row + 1}: the {column} tag {data.vocab[tag_id]!r} cannot be read as a tag of scheme {scheme} "
-        f"by the {decoder} decoder ({len(unreadable)} unreadable tag(s) in the file).",
-        "A tag is O, or a prefix (B- I- E- S-, or B- I- L- U- for BILOU) and a type such as B-PERS: correct the "
-        "tag or pass the --scheme the file is written in. `--format conlleval --conlleval-compat` reads any tag "
-        "as conlleval.pl does.")
+    code = conlleval_main(argv)
+    if code:
+        raise typer.Exit(code)
+    return code is not None
 
 
 # ------------------------------------------------------------------------------------------- compare

@@ -9,10 +9,12 @@ sentence. :func:`run_conlleval_file` prints what ``perl conlleval.pl < FILE`` pr
 Differences from conlleval.pl, all on input it rejects or misreads:
 
 * a UTF-8 byte-order mark is skipped and CRLF line ends are accepted (conlleval.pl keeps the
-  ``\\r`` in the predicted tag and so scores every token wrong);
+  ``\\r`` in the last column: it stops with "unexpected number of features" at the first blank
+  line, and scores every predicted chunk wrong in a file without one);
 * columns are separated by runs of spaces or tabs (conlleval.pl splits on *each* single space, so
-  two spaces make an empty column and a tab is not a separator); pass ``delimiter="\\t"`` for
-  tokens that contain spaces;
+  two spaces make an empty column and a tab is not a separator); pass ``-d '\\t'`` (``delimiter``)
+  for tokens that contain spaces. A delimiter is a literal string, where conlleval.pl's is a Perl
+  pattern: both agree on ``\\t``, a tab and any character that is not a pattern character;
 * a line of only spaces/tabs is a sentence break (conlleval.pl stops with an error on a tab-only
   line, the NewsFANE separator);
 * errors say file, line, what is wrong and how to fix it.
@@ -22,13 +24,18 @@ Differences from conlleval.pl, all on input it rejects or misreads:
 with :func:`eval.bio.decode` (correct IOBES, or ``decoder="strict"``) and treats ``-DOCSTART-`` lines
 as document separators that are not tokens.
 
-Speed: the file is parsed with numpy on its raw bytes, in blocks of about 1 MB (no Python work per
-line): an 8.8 MB, 1M-token file is read and scored in about a quarter of a second of CPU time,
-7x faster than conlleval.pl (figures in docs/benchmarks.md). This module imports only numpy.
+Speed: the file is parsed by :func:`dataset_builder.readers.conll.read_tag_columns` with numpy on
+its raw bytes, in blocks of about 1 MB (no Python work per line): an 8.8 MB, 1M-token file is read
+and scored in about a quarter of a second of CPU time, 7x faster than conlleval.pl (figures in
+docs/benchmarks.md). This module imports only the standard library, numpy and dataset_builder's
+tag vocabulary and CoNLL reader; :func:`conlleval_main` serves ``akhbar eval --format conlleval``
+without typer.
 """
 
 from __future__ import annotations
 
+import argparse
+import itertools
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,12 +43,16 @@ from pathlib import Path
 
 import numpy as np
 
+from dataset_builder.problems import ExitCode
+from dataset_builder.readers.conll import TagColumns, read_tag_columns
+from dataset_builder.tags import SCHEMES
 from eval.bio import (
     P_O,
     Decoder,
     EncodedTags,
     Scheme,
     _vocab_codes,
+    chunks,
     conlleval_boundaries,
     decode,
     encode_tags,
@@ -50,16 +61,18 @@ from eval.bio import (
 __all__ = [
     "ConllevalCounts",
     "ConllevalData",
+    "ConllevalInputError",
+    "check_conlleval_tags",
     "conlleval_counts",
+    "conlleval_main",
     "conlleval_report",
+    "conlleval_tag_sequences",
     "format_conlleval",
     "main",
     "read_conlleval",
     "run_conlleval_file",
 ]
 
-BOUNDARY = "-X-"
-DOCSTART = "-DOCSTART-"
 
 
 class ConllevalInputError(ValueError):
@@ -111,94 +124,17 @@ def _error(path: str | None, line: int | None, message: str, fix: str) -> Conlle
     return ConllevalInputError(f"{where}: {message} Fix: {fix}")
 
 
-class _Interner:
-    """Ids for byte strings ``buf[start:end]`` without a Python loop over rows.
-
-    Fields of up to 32 bytes are read as four little-endian 64-bit words through an unaligned view
-    of the (padded) buffer and hashed; each row is looked up among the hashes of the tags seen so
-    far (a few dozen, kept sorted) and compared word for word with the tag found, so ids are exact.
-    New tags and the (theoretical) hash collisions go through a dictionary of byte strings.
-    """
-
-    def __init__(self, padded: np.ndarray, data: bytes) -> None:
-        self.data = data
-        self.words64 = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-        self.keep_bytes = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
-        self.index: dict[bytes, int] = {}
-        self.known_hash = np.empty(0, dtype=np.uint64)  # sorted
-        self.known_words = np.empty((0, 5), dtype=np.uint64)  # length, then four words, per known hash
-        self.known_id = np.empty(0, dtype=np.int32)
-
-    def __call__(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        if not len(starts):
-            return np.empty(0, dtype=np.int32)
-        lengths = ends - starts
-        if int(lengths.max()) > 32:
-            return self._slow(starts, ends)
-        words = [lengths.astype(np.uint64)]
-        for w in range((int(lengths.max()) + 7) // 8):
-            words.append(self.words64[starts + 8 * w] & self.keep_bytes[np.clip(lengths - 8 * w, 0, 8)])
-        mix = np.zeros(len(starts), dtype=np.uint64)
-        for w, word in enumerate(words):
-            mix = (mix ^ (word * np.uint64(0xBF58476D1CE4E5B9 + 2 * w))) * np.uint64(0x94D049BB133111EB)
-        ids, found = self._lookup(mix, words)
-        if not found.all():
-            missing = np.flatnonzero(~found)
-            _, first = np.unique(mix[missing], return_index=True)
-            for row in missing[first].tolist():
-                self._learn(int(starts[row]), int(ends[row]), int(mix[row]), [int(word[row]) for word in words])
-            ids[missing], found[missing] = self._lookup(mix[missing], [word[missing] for word in words])
-            if not found.all():  # two different tags with one hash: exact, slower path
-                rest = np.flatnonzero(~found)
-                ids[rest] = self._slow(starts[rest], ends[rest])
-        return ids
-
-    def _lookup(self, mix: np.ndarray, words: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        if not len(self.known_hash):
-            return np.zeros(len(mix), dtype=np.int32), np.zeros(len(mix), dtype=bool)
-        at = np.minimum(np.searchsorted(self.known_hash, mix), len(self.known_hash) - 1)
-        found = self.known_hash[at] == mix
-        for w, word in enumerate(words):
-            found &= self.known_words[at, w] == word
-        return self.known_id[at], found
-
-    def _learn(self, start: int, end: int, mix: int, words: list[int]) -> None:
-        tag_id = self.index.setdefault(self.data[start:end], len(self.index))
-        row = np.zeros(5, dtype=np.uint64)
-        row[:len(words)] = words
-        at = int(np.searchsorted(self.known_hash, np.uint64(mix)))
-        self.known_hash = np.insert(self.known_hash, at, np.uint64(mix))
-        self.known_words = np.insert(self.known_words, at, row, axis=0)
-        self.known_id = np.insert(self.known_id, at, tag_id)
-
-    def _slow(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        data, index = self.data, self.index
-        return np.fromiter((index.setdefault(data[s:e], len(index)) for s, e in zip(starts.tolist(), ends.tolist(),
-                                                                                      strict=True)),
-                           dtype=np.int32, count=len(starts))
-
-    def vocab(self) -> list[str]:
-        return [tag.decode("utf-8", "surrogateescape") for tag in self.index]
-
-
-def _field_equals(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, token: bytes) -> np.ndarray:
-    mask = lengths == len(token)
-    for j, byte in enumerate(token):
-        candidates = np.flatnonzero(mask)
-        mask[candidates] = buf[starts[candidates] + j] == byte
-    return mask
-
-
 def read_conlleval(source: str | Path | bytes, *, delimiter: str | None = None, raw: bool = False,
                    o_tag: str = "O", path: str | None = None) -> ConllevalData:
-    """Read a conlleval file (or its bytes) into arrays.
+    r"""Read a conlleval file (or its bytes) into arrays.
 
     Parameters
     ----------
     source : path or bytes
         The file, or its content.
     delimiter : str, optional
-        A single-character column separator (conlleval.pl ``-d``). Default: runs of spaces/tabs.
+        Column separator (conlleval.pl ``-d``): any string without a line break; ``'\t'`` typed as
+        two characters is a tab. Default: runs of spaces/tabs.
     raw : bool, default=False
         conlleval.pl ``-r``: tags carry no ``B-``/``I-`` prefix; every non-``o_tag`` tag is a
         one-token chunk.
@@ -217,105 +153,36 @@ def read_conlleval(source: str | Path | bytes, *, delimiter: str | None = None, 
         A token line with fewer than two columns, or with another number of columns than the
         first line (conlleval.pl stops there too), with the line number and a fix.
     """
-    if isinstance(source, bytes | bytearray):
-        data = bytes(source)
-    else:
-        path = path or str(source)
-        data = Path(source).read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if data and not data.endswith(b"\n"):
-        data += b"\n"
-    if delimiter is not None:
-        encoded = delimiter.encode("utf-8")
-        if len(encoded) != 1 or encoded in b"\r\n":
-            raise ValueError(f"delimiter={delimiter!r}: give a single ASCII character such as '\\t' or ' '.")
-        delimiter_byte: int | None = encoded[0]
-    else:
-        delimiter_byte = None
-    padded = np.zeros(len(data) + 40, dtype=np.uint8)  # room for 8-byte reads past the last field
-    padded[:len(data)] = np.frombuffer(data, dtype=np.uint8)
-    interner = _Interner(padded, data)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    state = _ReadState(path)
-    # Blocks of about 1 MB (whole lines) keep every temporary array small and reused.
-    begin = 0
-    while begin < len(data):
-        stop = data.rfind(b"\n", begin, begin + _BLOCK) + 1 or data.find(b"\n", begin) + 1
-        parts.append(_read_block(padded, begin, stop, delimiter_byte, interner, state))
-        begin = stop
-    vocab = interner.vocab()
+    columns = read_tag_columns(source, delimiter=delimiter, path=path)
+    _check_columns(columns)
+    vocab = list(columns.vocab)
     if raw:
         vocab = [tag if tag == "O" else f"B-{tag}" for tag in ("O" if tag == o_tag else tag for tag in vocab)]
     if "O" not in vocab:
         vocab.append("O")
     outside = vocab.index("O")
-    if parts:
-        gold, pred, is_break, is_docstart = (np.concatenate(x) for x in zip(*parts, strict=True))
-    else:
-        gold = pred = np.empty(0, dtype=np.int32)
-        is_break = is_docstart = np.empty(0, dtype=bool)
+    gold, pred = columns.gold.copy(), columns.pred.copy()
     gold[gold < 0] = outside  # conlleval.pl reads a blank or boundary line as ("-X-", "O", "O")
     pred[pred < 0] = outside
-    return ConllevalData(gold, pred, tuple(vocab), is_break, is_docstart, path)
+    return ConllevalData(gold, pred, tuple(vocab), columns.is_break, columns.is_docstart, columns.path)
 
 
-_BLOCK = 1 << 20
-
-
-@dataclass(slots=True)
-class _ReadState:
-    path: str | None
-    lines_done: int = 0
-    expected_fields: int | None = None
-
-
-def _read_block(padded: np.ndarray, begin: int, stop: int, delimiter_byte: int | None, interner: _Interner,
-                state: _ReadState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rows of the lines in ``padded[begin:stop]`` (whole lines): gold id, pred id (-1 on breaks), flags."""
-    buf = padded[begin:stop]
-    line_end = np.flatnonzero(buf == 10)
-    n_lines = len(line_end)
-    # Separators: space, tab, CR, LF and the other ASCII control characters, or the given delimiter.
-    separator = buf <= 32 if delimiter_byte is None else (buf == 10) | (buf == 13) | (buf == delimiter_byte)
-    # Field edges: +1 where a field starts, -1 just after it ends (the block ends with a newline).
-    edge = np.diff((~separator).view(np.int8), prepend=np.int8(0))
-    field_start = np.flatnonzero(edge == 1)
-    field_end = np.flatnonzero(edge == -1)
-    fields_before_end = np.searchsorted(field_start, line_end)  # fields starting before each line end
-    n_fields = np.diff(fields_before_end, prepend=0)
-    last = fields_before_end - 1
-    nonempty = n_fields > 0
-    if (n_fields == 1).any():
-        line = state.lines_done + int(np.flatnonzero(n_fields == 1)[0]) + 1
-        raise _error(state.path, line, "this line has one column; a token line needs at least the gold and the "
-                     "predicted tag as its last two columns.", "add the missing column(s) or make the line blank.")
-    if state.expected_fields is None and nonempty.any():
-        state.expected_fields = int(n_fields[np.argmax(nonempty)])
-    if state.expected_fields is not None:
-        wrong = np.flatnonzero(nonempty & (n_fields != state.expected_fields))
-        if len(wrong):
-            line = state.lines_done + int(wrong[0]) + 1
-            raise _error(state.path, line, f"this line has {int(n_fields[wrong[0]])} columns but the first token "
-                         f"line has {state.expected_fields}.", "give every token line the same columns (token ... "
-                         "gold predicted); with tokens that contain spaces, separate columns by tabs and pass "
-                         "delimiter='\\t'.")
-    state.lines_done += n_lines
-    rows = np.flatnonzero(nonempty)
-    first_field = (last - n_fields + 1)[rows]
-    first_start, first_length = field_start[first_field], field_end[first_field] - field_start[first_field]
-    is_break = ~nonempty
-    is_break[rows] = _field_equals(buf, first_start, first_length, BOUNDARY.encode())
-    is_docstart = np.zeros(n_lines, dtype=bool)
-    is_docstart[rows] = _field_equals(buf, first_start, first_length, DOCSTART.encode())
-    tag_rows = np.flatnonzero(~is_break)
-    gold_field, pred_field = last[tag_rows] - 1, last[tag_rows]
-    ids = interner(np.concatenate((field_start[gold_field], field_start[pred_field])) + begin,
-                   np.concatenate((field_end[gold_field], field_end[pred_field])) + begin)
-    gold = np.full(n_lines, -1, dtype=np.int32)
-    pred = np.full(n_lines, -1, dtype=np.int32)
-    gold[tag_rows], pred[tag_rows] = ids[:len(tag_rows)], ids[len(tag_rows):]
-    return gold, pred, is_break, is_docstart
+def _check_columns(columns: TagColumns) -> None:
+    """Stop at the first token line with one column, or with other columns than the first line."""
+    n_fields = columns.n_fields
+    one = np.flatnonzero(n_fields == 1)
+    nonempty = np.flatnonzero(n_fields > 0)
+    expected = int(n_fields[nonempty[0]]) if len(nonempty) else 0
+    wrong = np.flatnonzero((n_fields > 0) & (n_fields != expected))
+    if len(one) and (not len(wrong) or one[0] <= wrong[0]):
+        raise _error(columns.path, int(one[0]) + 1, "this line has one column; a token line needs at least the gold "
+                     "and the predicted tag as its last two columns.", "add the missing column(s) or make the line "
+                     "blank.")
+    if len(wrong):
+        raise _error(columns.path, int(wrong[0]) + 1, f"this line has {int(n_fields[wrong[0]])} columns but the first "
+                     f"token line has {expected}.", "give every token line the same columns (token ... gold "
+                     "predicted); with tokens that contain spaces, separate columns by tabs and pass -d '\\t' "
+                     "(delimiter='\\t' in Python).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,6 +406,44 @@ def conlleval_report(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[
     return format_conlleval(conlleval_counts(data, compat=compat, scheme=scheme, decoder=decoder), latex=latex)
 
 
+def check_conlleval_tags(data: ConllevalData, *, scheme: Scheme = "IOB2", decoder: Decoder = "lenient") -> None:
+    """Raise :class:`ConllevalInputError` at the first line whose gold or predicted tag ``scheme`` and
+    ``decoder`` cannot read (conlleval.pl's own reading, ``compat=True``, reads every tag)."""
+    tokens = ~(data.is_break | data.is_docstart)
+    unreadable = []
+    for tag_id in np.unique(np.concatenate([data.gold[tokens], data.pred[tokens]])).tolist():
+        try:
+            chunks([data.vocab[tag_id]], scheme=scheme, decoder=decoder)
+        except ValueError:
+            unreadable.append(tag_id)
+    if not unreadable:
+        return
+    bad_gold, bad_pred = np.isin(data.gold, unreadable) & tokens, np.isin(data.pred, unreadable) & tokens
+    row = int(np.flatnonzero(bad_gold | bad_pred)[0])
+    column, tag_id = ("gold", data.gold[row]) if bad_gold[row] else ("predicted", data.pred[row])
+    raise _error(data.path, row + 1, f"the {column} tag {data.vocab[tag_id]!r} cannot be read as a tag of scheme "
+                 f"{scheme} by the {decoder} decoder ({len(unreadable)} unreadable tag(s) in the file).",
+                 "a tag is O, or a prefix (B- I- E- S-, or B- I- L- U- for BILOU) and a type such as B-PERS: correct "
+                 "the tag or pass the --scheme the file is written in. `--format conlleval --conlleval-compat` reads "
+                 "any tag as conlleval.pl does.")
+
+
+def conlleval_tag_sequences(path: str | Path, *, scheme: Scheme = "IOB2", decoder: Decoder = "lenient",
+                            delimiter: str | None = None, raw: bool = False, o_tag: str = "O",
+                            ) -> tuple[list[list[str]], list[list[str]]]:
+    """Gold and predicted tags per sentence of a conlleval file, after the tag check of
+    :func:`check_conlleval_tags` (which names the line of an unreadable tag: the sequences no longer
+    know where a tag came from). Raises :class:`ConllevalInputError`."""
+    data = read_conlleval(path, delimiter=delimiter, raw=raw, o_tag=o_tag)
+    check_conlleval_tags(data, scheme=scheme, decoder=decoder)
+    sequences = []
+    for encoded in data.sentences():
+        tags = np.asarray(encoded.vocab, dtype=object)[encoded.ids].tolist()
+        bounds = encoded.offsets.tolist()
+        sequences.append([tags[a:b] for a, b in itertools.pairwise(bounds)])
+    return sequences[0], sequences[1]
+
+
 def run_conlleval_file(path: str | Path, *, scheme: Scheme = "IOB2", compat: bool = True,
                        decoder: Decoder = "lenient", delimiter: str | None = None, raw: bool = False,
                        o_tag: str = "O", latex: bool = False) -> str:
@@ -554,25 +459,114 @@ def run_conlleval_file(path: str | Path, *, scheme: Scheme = "IOB2", compat: boo
         As in :func:`read_conlleval` (conlleval.pl ``-d``, ``-r``, ``-o``).
     latex : bool, default=False
         conlleval.pl ``-l``.
+
+    Raises
+    ------
+    ConllevalInputError (a ValueError)
+        The file cannot be read, or (``compat=False``) holds a tag the decoder cannot read; the
+        message names the file, the line and a fix.
+    OSError
+        The file cannot be opened.
     """
     data = read_conlleval(path, delimiter=delimiter, raw=raw, o_tag=o_tag)
-    return format_conlleval(conlleval_counts(data, compat=compat, scheme=scheme, decoder=decoder), latex=latex)
+    try:
+        counts = conlleval_counts(data, compat=compat, scheme=scheme, decoder=decoder)
+    except ValueError:
+        check_conlleval_tags(data, scheme=scheme, decoder=decoder)  # names the line of the unreadable tag
+        raise
+    return format_conlleval(counts, latex=latex)
+
+
+def _add_conlleval_flags(parser: argparse.ArgumentParser) -> None:
+    """conlleval.pl's own options, the same for ``python -m eval.conlleval`` and ``akhbar eval``."""
+    parser.add_argument("-l", dest="latex", action="store_true", help="LaTeX table output (conlleval.pl -l)")
+    parser.add_argument("-r", dest="raw", action="store_true",
+                        help="raw tags without B-/I- prefixes: every tag but the outside tag is a one-token chunk")
+    parser.add_argument("-d", dest="delimiter", default=None, metavar="DELIM",
+                        help="column delimiter, e.g. -d '\\t' for tab-separated columns whose tokens contain "
+                        "spaces (default: runs of spaces and tabs)")
+    parser.add_argument("-o", dest="o_tag", default="O", metavar="OTHER",
+                        help="the outside tag of raw (-r) input (default O)")
+
+
+class _Once(argparse.Action):
+    """Store an option's value, refusing a second occurrence (the full command decides what that means)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            raise argparse.ArgumentError(self, "given twice")
+        setattr(namespace, self.dest, values)
+
+
+def conlleval_main(argv: Sequence[str]) -> int | None:
+    """Serve ``akhbar eval --pred FILE --format conlleval`` with conlleval.pl's options and return the exit code.
+
+    Accepted: ``--pred/-p FILE --format/-f conlleval [--scheme S] [--conlleval-compat] [--output F] [-l] [-r]
+    [-d DELIM] [-o OTHER]`` (``argv`` starts with ``eval``). For any other command line it returns None
+    and does nothing: the full ``akhbar eval`` command handles it and reports its errors.
+
+    Why a second parser: this invocation competes with ``conlleval.pl`` on multi-million-token files,
+    where the whole process must finish in well under a second; typer coerces every parameter through
+    pydantic, which alone costs ~0.15 s of CPU per run. This module imports only the standard library,
+    numpy and the tag vocabulary and CoNLL reader of :mod:`dataset_builder`.
+
+    Exit codes: 0 report written; 2 input or usage error (``error: path:line: what. Fix: how.`` on stderr).
+    """
+    if len(argv) < 2 or argv[0] != "eval":
+        return None
+    parser = argparse.ArgumentParser(prog="akhbar eval", add_help=False, allow_abbrev=False, exit_on_error=False)
+    for flags, dest in ((("--pred", "-p"), "pred"), (("--format", "-f"), "fmt"), (("--scheme",), "scheme"),
+                        (("--output",), "output")):
+        parser.add_argument(*flags, dest=dest, action=_Once)
+    parser.add_argument("--conlleval-compat", dest="compat", action="store_true")
+    _add_conlleval_flags(parser)
+    try:
+        args, rest = parser.parse_known_args(list(argv[1:]))
+    except argparse.ArgumentError:
+        return None
+    scheme = args.scheme or "IOB2"
+    pred = Path(args.pred) if args.pred else None
+    if rest or args.fmt != "conlleval" or pred is None or scheme not in SCHEMES:
+        return None
+    if not pred.is_file() or pred.suffix.lower() in (".json", ".jsonl"):
+        return None  # not a CoNLL file: the full command says what is wrong
+    try:
+        report = run_conlleval_file(pred, scheme=scheme, compat=args.compat or scheme in ("IOB1", "IOB2"),
+                                    delimiter=args.delimiter, raw=args.raw, o_tag=args.o_tag, latex=args.latex)
+    except ConllevalInputError as exc:
+        return _usage_error(str(exc))  # already located as path:line, with its fix
+    except (OSError, ValueError) as exc:
+        return _usage_error(f"{pred}: {exc}")
+    if args.output is None:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+        return 0
+    output = Path(args.output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report, encoding="utf-8")
+    except OSError as exc:
+        return _usage_error(f"{output}: cannot write the report ({exc.strerror}).",
+                            "Pass --output a path in a writable folder.")
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+def _usage_error(message: str, fix: str | None = None) -> int:
+    print(f"error: {message}" + (f" Fix: {fix}" if fix else ""), file=sys.stderr)
+    return int(ExitCode.USAGE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m eval.conlleval [-l] [-r] [-d DELIM] [-o OTAG] [--no-compat] [--scheme S] [FILE]``."""
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m eval.conlleval",
                                      description="conlleval.pl, exactly and fast. Reads FILE (or stdin).")
     parser.add_argument("file", nargs="?", help="evaluation file; stdin when omitted")
-    parser.add_argument("-l", dest="latex", action="store_true", help="LaTeX table output")
-    parser.add_argument("-r", dest="raw", action="store_true", help="raw tags without B-/I- prefixes")
-    parser.add_argument("-d", dest="delimiter", default=None, help="column delimiter (default: spaces/tabs)")
-    parser.add_argument("-o", dest="o_tag", default="O", help="outside tag of raw input (default O)")
+    _add_conlleval_flags(parser)
     parser.add_argument("--no-compat", dest="compat", action="store_false",
                         help="decode chunks correctly (IOBES) instead of conlleval.pl's way")
-    parser.add_argument("--scheme", default="IOB2", choices=["IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU"])
+    parser.add_argument("--scheme", default="IOB2", choices=SCHEMES)
     parser.add_argument("--strict", action="store_true", help="with --no-compat: seqeval strict decoding")
     args = parser.parse_args(argv)
     try:

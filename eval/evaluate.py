@@ -362,19 +362,9 @@ def _resolve_label_map(label_map: Any) -> tuple[Any, dict[str, Any] | None]:
     """
     if label_map is None:
         return None, None
-    from eval.labels import LabelMap
+    from eval.labels import as_label_map
 
-    if isinstance(label_map, LabelMap):
-        resolved = label_map
-    elif isinstance(label_map, Mapping):
-        resolved = LabelMap.from_dict(label_map)
-    elif isinstance(label_map, str | Path):
-        path = Path(label_map)
-        resolved = LabelMap.from_file(path) if path.is_file() or path.suffix in (".yaml", ".yml") \
-            else LabelMap.builtin(str(label_map))
-    else:
-        raise TypeError(f"label_map must be a LabelMap, a mapping, a YAML path or a built-in map name, "
-                        f"not {type(label_map).__name__}.")
+    resolved = as_label_map(label_map)
     return resolved, {"name": resolved.name, "source": resolved.source, "unknown": resolved.unknown,
                       "mapping": dict(sorted(resolved.mapping.items()))}
 

@@ -37,6 +37,7 @@ outside its text and every mention that could not be placed is in ``problems`` o
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -493,42 +494,40 @@ def _offset_free_quotes(quotes: list[Any], doc: Document, matcher: DocumentMatch
 
 
 def _read_conll(path: Path, out: _Collector, scheme: str, decoder: Literal["lenient", "strict"]) -> None:
+    """``TOKEN ... GOLD PRED`` lines, read by the one CoNLL column reader; odd lines are reported, not fatal."""
+    import numpy as np
+
+    from dataset_builder.readers.conll import looks_like_tag, read_tag_columns
     from eval.bio import mentions_from_tags
 
-    sentences: list[tuple[list[str], list[str], list[str]]] = []
-    tokens: list[str] = []
-    gold: list[str] = []
-    pred: list[str] = []
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, raw in enumerate(handle, 1):
-            fields = raw.split()
-            if not fields or fields[0] in ("-DOCSTART-", "-X-"):
-                if tokens:
-                    sentences.append((tokens, gold, pred))
-                    tokens, gold, pred = [], [], []
-                continue
-            if len(fields) < 3:
-                out.problem("conll-columns", f"a token line needs at least 3 columns (token, gold tag, predicted "
-                            f"tag), found {len(fields)}: {raw.strip()!r}; the sentence is scored without it.",
-                            "Write `TOKEN GOLD PRED`, separated by spaces or tabs.", number)
-                continue
-            bad = [tag for tag in fields[-2:] if not _looks_like_tag(tag)]
-            if bad:
-                out.problem("conll-tag", f"{' and '.join(map(repr, bad))} is not a tag (expected O or PREFIX-TYPE); "
-                            "the token is read as O.", "The last two columns must be the gold and predicted tags.",
-                            number)
-            tokens.append(fields[0])
-            gold.append(fields[-2] if _looks_like_tag(fields[-2]) else "O")
-            pred.append(fields[-1] if _looks_like_tag(fields[-1]) else "O")
-    if tokens:
-        sentences.append((tokens, gold, pred))
-    for side, target in ((1, out.gold), (2, out.mentions)):
-        decoded = mentions_from_tags([s[side] for s in sentences], scheme=scheme, decoder=decoder, layer=out.layer)
-        target.extend(replace(m, text=" ".join(sentences[int(m.doc_id)][0][m.start:m.end])) for m in decoded)
-
-
-def _looks_like_tag(tag: str) -> bool:
-    return tag == "O" or (len(tag) > 2 and tag[1] in "-_" and tag[0] in "BIESLU")
+    columns = read_tag_columns(path)
+    separator = columns.is_break | columns.is_docstart
+    short = np.flatnonzero(~separator & (columns.n_fields < 3))
+    for row in short.tolist():
+        out.problem("conll-columns", f"a token line needs at least 3 columns (token, gold tag, predicted "
+                    f"tag), found {int(columns.n_fields[row])}: {columns.line(row).strip()!r}; the sentence is "
+                    "scored without it.", "Write `TOKEN GOLD PRED`, separated by spaces or tabs.", row + 1)
+    rows = np.flatnonzero(~separator & (columns.n_fields >= 3))
+    is_tag = np.array([looks_like_tag(tag) for tag in columns.vocab], dtype=bool)
+    vocab = np.array([*columns.vocab, "O"], dtype=object)
+    gold_ids, pred_ids = columns.gold[rows], columns.pred[rows]
+    for index in np.flatnonzero(~is_tag[gold_ids] | ~is_tag[pred_ids]).tolist():
+        bad = [vocab[tag] for tag in (gold_ids[index], pred_ids[index]) if not is_tag[tag]]
+        out.problem("conll-tag", f"{' and '.join(map(repr, bad))} is not a tag (expected O or PREFIX-TYPE); "
+                    "the token is read as O.", "The last two columns must be the gold and predicted tags.",
+                    int(rows[index]) + 1)
+    outside = len(columns.vocab)
+    gold = vocab[np.where(is_tag[gold_ids], gold_ids, outside)].tolist()
+    pred = vocab[np.where(is_tag[pred_ids], pred_ids, outside)].tolist()
+    tokens = columns.tokens(rows)
+    # A sentence: the kept token lines between two separator lines (sentences left empty are none).
+    group = np.cumsum(separator)[rows]
+    bounds = [0, *(np.flatnonzero(np.diff(group)) + 1).tolist(), len(rows)] if len(rows) else [0]
+    pairs = list(itertools.pairwise(bounds))
+    for side, target in ((gold, out.gold), (pred, out.mentions)):
+        decoded = mentions_from_tags([side[a:b] for a, b in pairs], scheme=scheme, decoder=decoder, layer=out.layer)
+        target.extend(replace(m, text=" ".join(tokens[pairs[int(m.doc_id)][0] + m.start:
+                                                        pairs[int(m.doc_id)][0] + m.end])) for m in decoded)
 
 
 # ---------------------------------------------------------------------------------------------- BRAT

@@ -62,6 +62,10 @@ class EvalRequest:
     scheme: str = "IOB2"
     decoder: Literal["lenient", "strict"] = "lenient"
     unaligned: UnalignedPolicy = "spurious"
+    #: conlleval.pl's column options (``-d``, ``-r``, ``-o``) for a CoNLL file scored without gold.
+    delimiter: str | None = None
+    raw: bool = False
+    o_tag: str = "O"
 
 
 def _usage(message: str, fix: str = "") -> InputError:
@@ -113,10 +117,13 @@ def _evaluate_conll(request: EvalRequest) -> EvalResult:
     if not looks_like_conll(path) or request.pred_format not in (None, "conll"):
         raise _usage(f"{path}: no --gold given, and only a CoNLL file (TOKEN GOLD PRED) carries its own gold.",
                      "Pass --gold with the dataset the predictions were made for.")
-    # The tag reader of the conlleval fast path (it names the line of an unreadable tag).
-    from eval.cli import _conll_tag_sequences
+    from eval.conlleval import ConllevalInputError, conlleval_tag_sequences
 
-    y_true, y_pred = _conll_tag_sequences(path, scheme=request.scheme, decoder=request.decoder)
+    try:
+        y_true, y_pred = conlleval_tag_sequences(path, scheme=request.scheme, decoder=request.decoder,  # type: ignore[arg-type]
+                                                 delimiter=request.delimiter, raw=request.raw, o_tag=request.o_tag)
+    except ConllevalInputError as exc:
+        raise _usage(str(exc)) from None  # already located as path:line, with its fix
     return evaluate_tags(y_true, y_pred, scheme=request.scheme, decoder=request.decoder, modes=request.modes,
                          label_map=request.label_map, ignore_labels=request.ignore_labels,
                          bootstrap=request.bootstrap, seed=request.seed,

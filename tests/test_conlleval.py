@@ -13,6 +13,7 @@ from eval.bio import mentions_from_tags
 from eval.conlleval import (
     ConllevalInputError,
     conlleval_counts,
+    conlleval_main,
     conlleval_report,
     format_conlleval,
     read_conlleval,
@@ -35,6 +36,8 @@ def _case_input(case: dict) -> str:
 
 
 def _report(text: str | bytes, options: list[str], **kwargs: object) -> str:
+    if "-d" in options:
+        kwargs.setdefault("delimiter", options[options.index("-d") + 1])
     data = read_conlleval(text.encode("utf-8") if isinstance(text, str) else text, raw="-r" in options,
                           o_tag=options[options.index("-o") + 1] if "-o" in options else "O", **kwargs)
     return format_conlleval(conlleval_counts(data), latex="-l" in options)
@@ -45,7 +48,67 @@ def test_report_is_byte_identical_to_conlleval_pl(case: dict) -> None:
     assert _report(_case_input(case), case["options"]) == case["expected"]
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c["input"]], ids=lambda c: c["name"])
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+@pytest.mark.parametrize("through_typer", [False, True], ids=["fast-path", "typer"])
+def test_akhbar_eval_takes_conlleval_pl_options_byte_for_byte(case: dict, through_typer: bool, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from typer.testing import CliRunner
+
+    from dataset_builder.cli import app
+
+    path = tmp_path / "run.conll"
+    path.write_bytes(_case_input(case).encode("utf-8"))
+    argv = ["eval", "--pred", str(path), "--format", "conlleval", *case["options"]]
+    if not through_typer:
+        assert conlleval_main(argv) == 0
+        assert capsys.readouterr().out == case["expected"]
+        return
+    # --bootstrap is no option of the fast path: the full command serves it, through the same API.
+    assert conlleval_main([*argv, "--bootstrap", "0"]) is None
+    result = CliRunner().invoke(app, [*argv, "--bootstrap", "0"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == case["expected"]
+
+
+def test_dash_o_is_the_outside_tag_not_the_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    case = next(c for c in CASES if c["name"] == "raw-with-o-tag")
+    path = tmp_path / "raw.conll"
+    path.write_text(case["input"], encoding="utf-8")
+    out = tmp_path / "report.txt"
+    monkeypatch.chdir(tmp_path)  # where `-o NONE` used to write a file named NONE
+    argv = ["eval", "--pred", str(path), "--format", "conlleval", "-r", "-o", "NONE", "--output", str(out)]
+    assert conlleval_main(argv) == 0
+    assert out.read_text(encoding="utf-8") == case["expected"] and not (tmp_path / "NONE").exists()
+    assert f"wrote {out}" in capsys.readouterr().err
+
+
+def test_fast_path_errors_name_options_the_command_has(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from typer.testing import CliRunner
+
+    from dataset_builder.cli import app
+
+    path = tmp_path / "spaced.tsv"
+    path.write_text("محمد بن سلمان\tB-PERS\tB-PERS\nفي\tO\tO\n", encoding="utf-8")
+    argv = ["eval", "--pred", str(path), "--format", "conlleval"]
+    assert conlleval_main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"error: {path}:2: this line has 3 columns but the first token line has 5." in err
+    assert "pass -d '\\t'" in err and "delimiter='\\t' in Python" in err
+    help_text = CliRunner().invoke(app, ["eval", "--help"], terminal_width=200).stdout
+    for option in ("-d", "-l", "-r", "-o", "--output", "--conlleval-compat", "--scheme"):
+        assert f" {option} " in help_text or f" {option}," in help_text, option
+    assert conlleval_main([*argv, "-d", "\\t"]) == 0
+    assert capsys.readouterr().out.startswith("processed 2 tokens with 1 phrases; found: 1 phrases; correct: 1.")
+    path.write_text("a B-PER X-PER\n", encoding="utf-8")
+    assert conlleval_main([*argv, "--scheme", "IOBES"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:1: the predicted tag 'X-PER' cannot be read as a tag of scheme IOBES" in err
+    assert "--conlleval-compat" in err and "conlleval_compat=True" not in err
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["input"] and "-d" not in c["options"]],
+                         ids=lambda c: c["name"])
 def test_bom_crlf_and_tabs_read_like_the_clean_file(case: dict) -> None:
     text = _case_input(case)
     messy = b"\xef\xbb\xbf" + text.replace(" ", "\t").replace("\n", "\r\n").encode("utf-8")
@@ -95,8 +158,17 @@ def test_errors_name_file_line_and_fix(tmp_path: Path) -> None:
     path.write_text("a B-PER B-PER\n\nlonely\n", encoding="utf-8")
     with pytest.raises(ConllevalInputError, match=r"bad\.txt:3: this line has one column.* Fix: "):
         read_conlleval(path)
-    with pytest.raises(ValueError, match="single ASCII character"):
-        read_conlleval(b"a O O\n", delimiter="ab")
+    with pytest.raises(ValueError, match="other than a line break"):
+        read_conlleval(b"a O O\n", delimiter="\n")
+
+
+@pytest.mark.parametrize("delimiter", ["\t", "\\t", "|", " ||| ", "؛"])
+def test_any_delimiter_reads_tokens_with_spaces(delimiter: str) -> None:
+    separator = "\t" if delimiter == "\\t" else delimiter
+    rows = [("محمد بن سلمان", "B-PERS", "B-PERS"), ("في", "O", "O"), ("الرياض", "B-LOC", "B-ORG")]
+    text = "".join(separator.join(row) + "\n" for row in rows)
+    counts = conlleval_counts(read_conlleval(text.encode(), delimiter=delimiter))
+    assert (counts.tokens, counts.n_gold, counts.n_pred, counts.n_correct) == (3, 2, 2, 1)
 
 
 def test_module_entry_point_prints_the_report(tmp_path: Path) -> None:

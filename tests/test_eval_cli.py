@@ -135,7 +135,7 @@ def test_the_console_fast_path_gives_the_conlleval_report_without_pydantic(tmp_p
     out = tmp_path / "report.txt"
     script = f"""
 import sys
-sys.argv = ["akhbar", "eval", "--pred={path}", "--format", "conlleval", "--scheme", "IOBES", "-o", {str(out)!r}]
+sys.argv = ["akhbar", "eval", "--pred={path}", "--format", "conlleval", "--scheme", "IOBES", "--output", {str(out)!r}]
 from dataset_builder.cli import main
 main()
 print("pydantic" in sys.modules)
@@ -170,7 +170,7 @@ def test_anercorp_conll_scores_agree_between_fast_and_full_paths(tmp_path: Path)
     fast = invoke("eval", "--pred", path, "--format", "conlleval")
     assert fast.exit_code == 0, fast.output
     out = tmp_path / "run.json"
-    full = invoke("eval", "--pred", path, "--format", "json", "-o", out, "--mode", "strict", "--bootstrap", "0")
+    full = invoke("eval", "--pred", path, "--format", "json", "--output", out, "--mode", "strict", "--bootstrap", "0")
     assert full.exit_code == 0, full.output
     strict = EvalResult.load(out).score("entities", "strict")
     overall = fast.stdout.splitlines()[1]
@@ -255,7 +255,7 @@ def test_eval_against_a_built_dataset_then_compare(built: Path, tmp_path: Path) 
     assert comparison["p_value"] > 0.05
 
     html_out = tmp_path / "report.html"
-    assert invoke("eval", "--gold", built, "--pred", strong, "--format", "html", "-o", html_out).exit_code == 0
+    assert invoke("eval", "--gold", built, "--pred", strong, "--format", "html", "--output", html_out).exit_code == 0
     assert 'dir="rtl" lang="ar"' in html_out.read_text(encoding="utf-8")
 
 
@@ -278,7 +278,7 @@ def test_conlleval_report_of_document_gold_lists_every_problem_on_stderr(built: 
 def test_compare_refuses_runs_on_different_data(built: Path, tmp_path: Path) -> None:
     pred = _write_predictions(tmp_path / "p.jsonl", every=3)
     out = tmp_path / "run.json"
-    assert invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "-o", out, "--bootstrap",
+    assert invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "--output", out, "--bootstrap",
                   "0").exit_code == 0
     data = json.loads(out.read_text(encoding="utf-8"))
     data["provenance"]["dataset"]["fingerprint"] = "sha256:another-build"
@@ -289,7 +289,7 @@ def test_compare_refuses_runs_on_different_data(built: Path, tmp_path: Path) -> 
     assert "different datasets" in refused.stderr and "sha256:another-build" in refused.stderr
 
     mapped = tmp_path / "mapped.json"
-    assert invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "-o", mapped, "--bootstrap", "0",
+    assert invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "--output", mapped, "--bootstrap", "0",
                   "--ignore", "NORP").exit_code == 0
     refused = invoke("compare", out, mapped)
     assert refused.exit_code == EXIT_USAGE and "ignore_labels" in refused.stderr
@@ -312,7 +312,8 @@ def _scorable_unplaced(built: Path) -> list:
 
 def _llm_run(built: Path, tmp_path: Path, pred: Path, *extra: str) -> tuple[EvalResult, str]:
     out = tmp_path / f"{pred.stem}{'-'.join(extra)}.json"
-    result = invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "-o", out, "--bootstrap", "0", *extra)
+    result = invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "--output", out, "--bootstrap", "0",
+                    *extra)
     assert result.exit_code == EXIT_OK, result.output  # unplaced mentions are warnings: scored, not lost
     text = out.read_text(encoding="utf-8")
     return EvalResult.from_json(text), text
@@ -370,7 +371,7 @@ def test_compare_sees_a_hallucinated_mention(built: Path, tmp_path: Path) -> Non
     for name, pred, extra in (("a", honest, ()), ("b", LLM_FIXTURE, ()), ("b-ignore", LLM_FIXTURE, ("--unaligned",
                                                                                                      "ignore"))):
         out = tmp_path / f"run-{name}.json"
-        assert invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "-o", out, "--bootstrap", "0",
+        assert invoke("eval", "--gold", built, "--pred", pred, "--format", "json", "--output", out, "--bootstrap", "0",
                       *extra).exit_code == EXIT_OK
         runs[name] = EvalResult.load(out)
     result = invoke("compare", tmp_path / "run-a.json", tmp_path / "run-b.json", "--test",
@@ -387,7 +388,7 @@ def test_compare_sees_a_hallucinated_mention(built: Path, tmp_path: Path) -> Non
 
 def test_html_report_lists_an_unplaced_mention_but_never_highlights_it(built: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
-    assert invoke("eval", "--gold", built, "--pred", LLM_FIXTURE, "--format", "html", "-o", out,
+    assert invoke("eval", "--gold", built, "--pred", LLM_FIXTURE, "--format", "html", "--output", out,
                   "--bootstrap", "0").exit_code == EXIT_OK
     page = out.read_text(encoding="utf-8")
     errors, documents = page.split("<h2>Documents</h2>", 1)
@@ -407,7 +408,7 @@ def test_eval_exit_codes(built: Path, tmp_path: Path) -> None:
     broken.write_text(json.dumps(entry, ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
     for fmt in ("table", "json"):
         out = tmp_path / f"broken.{fmt}"
-        result = invoke("eval", "--gold", built, "--pred", broken, "--bootstrap", "0", "--format", fmt, "-o", out)
+        result = invoke("eval", "--gold", built, "--pred", broken, "--bootstrap", "0", "--format", fmt, "--output", out)
         assert result.exit_code == EXIT_INPUT_PROBLEMS, result.output
         assert out.exists() and f"exit {EXIT_INPUT_PROBLEMS}: 2 error-level problem(s)" in result.stderr
     report = EvalResult.load(tmp_path / "broken.json")

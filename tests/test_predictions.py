@@ -236,3 +236,13 @@ def test_unknown_path_and_format(tmp_path: Path) -> None:
     path = _write_lines(tmp_path / "p.jsonl", [{"id": "a", "spans": []}])
     with pytest.raises(InputError, match="unknown predictions format"):
         load_predictions(path, fmt="xml")  # type: ignore[arg-type]
+
+
+def test_conll_underscore_is_no_tag_separator(tmp_path: Path) -> None:
+    # One looks_like_tag for format detection and scoring: B_PERS would be decoded with the type "_PERS".
+    path = tmp_path / "underscore.conll"
+    path.write_text("بوتين B-PERS B_PERS\nقال O _\n", encoding="utf-8")
+    pred = load_predictions(path, fmt="conll")
+    assert [(p.code, p.line) for p in pred.problems] == [("conll-tag", 1), ("conll-tag", 2)]
+    assert "'B_PERS' is not a tag" in pred.problems[0].message
+    assert pred.mentions == [] and [(m.start, m.end, m.label, m.text) for m in pred.gold] == [(0, 1, "PERS", "بوتين")]

@@ -18,7 +18,7 @@ from seqeval.metrics.sequence_labeling import get_entities
 from dataset_builder.model import Document, Span, Unreadable
 from dataset_builder.problems import InputError, Severity
 from dataset_builder.readers import detect_format, read
-from dataset_builder.readers.conll import DEFAULT_SENTENCES_PER_DOC, given_sentences, given_tokens, read_conll
+from dataset_builder.readers.conll import DEFAULT_SENTENCES_PER_DOC, given_tokenization, read_conll
 from dataset_builder.readers.jsonl import document_from_json, document_to_json
 from dataset_builder.schema import load_schema
 from dataset_builder.validate import validate_document
@@ -376,6 +376,15 @@ def test_bad_options_are_value_errors(tmp_path: Path) -> None:
             read_conll(path, **options)
 
 
+def given_tokens(text: str) -> list[tuple[int, int]]:
+    given = given_tokenization(text)
+    return list(zip(given.starts, given.ends, strict=True))
+
+
+def given_sentences(text: str) -> list[tuple[int, int]]:
+    return given_tokenization(text).sentences
+
+
 def test_given_tokens_and_sentences() -> None:
     text = "أعلن الرئيس\nبشار الأسد ."
     assert [text[s:e] for s, e in given_tokens(text)] == ["أعلن", "الرئيس", "بشار", "الأسد", "."]
@@ -497,3 +506,48 @@ def test_wojood_totals_and_pseudo_tokens() -> None:
     assert labels(all_dropped) == labels(all_kept)
     assert labels(all_kept)["GPE"] == 1013 and labels(all_kept)["UNIT"] == 5 and labels(all_kept)["QUANTITY"] == 3
     assert len(labels(all_kept)) == 21
+
+
+# ------------------------------------------------------------------ one rule for tags and given tokens
+
+
+@pytest.mark.parametrize(("field", "expected"), [
+    ("O", True), ("B-PERS", True), ("I-Population-Center", True), ("U-LOC", True),
+    ("_", False), ("B_PERS", False), ("B-", False), ("X-PERS", False), ("o", False), ("PERS", False),
+])
+def test_looks_like_tag_takes_the_hyphen_only(field: str, expected: bool) -> None:
+    from dataset_builder.readers.conll import looks_like_tag
+    from dataset_builder.tags import TagError, parse_tag
+
+    assert looks_like_tag(field) is expected
+    # Whatever looks like a tag is one the builder's codec parses.
+    if expected:
+        parse_tag(field)
+    else:
+        with pytest.raises(TagError):
+            parse_tag(field)
+
+
+def test_underscore_columns_are_not_tags_for_format_detection(tmp_path: Path) -> None:
+    conllu_like = tmp_path / "a.txt"
+    conllu_like.write_text("".join(f"word{i} _ _\n" for i in range(10)), encoding="utf-8")
+    tagged = tmp_path / "b.txt"
+    tagged.write_text("".join(f"word{i} B-PERS\n" for i in range(10)), encoding="utf-8")
+    assert detect_format(conllu_like) == "article"
+    assert detect_format(tagged) == "conll"
+
+
+def test_given_tokenization_skips_lines_without_tokens() -> None:
+    text = "ذهب محمد\n\n   \nإلى دمشق "
+    given = given_tokenization(text)
+    assert [text[a:b] for a, b in zip(given.starts, given.ends, strict=True)] == ["ذهب", "محمد", "إلى", "دمشق"]
+    assert [text[a:b] for a, b in given.sentences] == ["ذهب محمد", "إلى دمشق "]
+
+
+def test_given_tokenization_matches_what_the_reader_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "x.conll"
+    path.write_text("ذهب O\nمحمد B-PERS\n\nإلى O\nدمشق B-LOC\n", encoding="utf-8")
+    (doc,) = read_conll(path)
+    given = given_tokenization(doc.text)
+    assert given.sentences == [tuple(s) for s in doc.metadata.extra["sentences"]]
+    assert len(given.starts) == doc.metadata.extra["tokens"]

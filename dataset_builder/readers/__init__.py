@@ -56,12 +56,10 @@ def detect_format(path: Path) -> str:
         return "conll"
     with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
         head = [line for line in (fh.readline() for _ in range(20)) if line.strip()]
-    tagged = sum(1 for line in head if len(line.split()) >= 2 and _looks_like_tag(line.split()[-1]))
+    from dataset_builder.readers.conll import looks_like_tag
+
+    tagged = sum(1 for line in head if len(line.split()) >= 2 and looks_like_tag(line.split()[-1]))
     return "conll" if head and tagged >= 0.8 * len(head) else "article"
-
-
-def _looks_like_tag(field: str) -> bool:
-    return field == "O" or (len(field) > 2 and field[1] == "-" and field[0] in "BIESLU")
 
 
 def read(path: str | Path, fmt: str | None = None, **options: Any) -> Iterator[ReadItem]:

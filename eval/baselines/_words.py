@@ -37,11 +37,12 @@ def sentence_words(doc: Document) -> list[list[tuple[int, int]]]:
     list of list of (start, end)
         One list per sentence, in order; offsets index ``doc.text``. Sentences without words are omitted.
     """
-    from dataset_builder.readers.conll import given_sentences, given_tokens
+    from dataset_builder.readers.conll import given_tokenization
 
     if doc.metadata.extra.get("tokenization") == "given":
-        words = given_tokens(doc.text)
-        sentences = given_sentences(doc.text)
+        given = given_tokenization(doc.text)
+        words = list(zip(given.starts, given.ends, strict=True))
+        sentences = given.sentences
     else:
         from dataset_builder.text.sentences import split_sentences
         from dataset_builder.text.tokenize import token_spans
