@@ -18,6 +18,7 @@ The server threads are daemons and :meth:`close` shuts it down; use it as a cont
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +43,12 @@ class OpenAIServer:
 
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                # headers and body go out in two writes: without this, Nagle's algorithm and the client's
+                # delayed ACK add ~40 ms to every keep-alive response
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
@@ -121,10 +128,13 @@ class OpenAIServer:
         self.close()
 
 
-def serve_forever(answer: Callable[[str], str], port_file: str, latency: float = 0.0) -> None:
-    """Run a server until killed, writing its base URL to ``port_file`` (for subprocess tests)."""
+def serve_answers(answers_path: str, port_file: str, latency: float = 0.0) -> None:
+    """Serve until killed, answering each article with its entry of a JSON ``{text: content}`` file
+    (``{"mentions": []}`` otherwise), and write the base URL to ``port_file``: a server in its own
+    process, so that a benchmark's client process measures only itself."""
     from pathlib import Path
 
-    server = OpenAIServer(answer, latency=latency)
+    answers = json.loads(Path(answers_path).read_text(encoding="utf-8"))
+    server = OpenAIServer(lambda message: answers.get(message, '{"mentions": []}'), latency=latency)
     Path(port_file).write_text(server.base_url, encoding="utf-8")
     threading.Event().wait()

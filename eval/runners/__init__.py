@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_PUBLIC = ("PredictRun", "RunSettings", "RunSummary", "default_cache_path", "predict", "run_dir_of")
+_PUBLIC = ("PredictRun", "RunSettings", "RunSummary", "default_cache_path", "predict", "predict_documents",
+           "run_dir_of")
 
 
 def __getattr__(name: str) -> Any:
@@ -26,4 +27,5 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_PUBLIC))
 
 
-__all__ = ["PredictRun", "RunSettings", "RunSummary", "default_cache_path", "predict", "run_dir_of"]
+__all__ = ["PredictRun", "RunSettings", "RunSummary", "default_cache_path", "predict", "predict_documents",
+           "run_dir_of"]

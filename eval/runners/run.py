@@ -215,9 +215,29 @@ def predict(dataset: str | Path, settings: RunSettings, *, out: str | Path) -> P
         without a training split. Failed calls never raise: they are counted in the summary.
     """
     settings.check()
-    started = time.perf_counter()
     gold = load_gold(dataset, split=settings.split, revision=settings.revision)
     inventory, schema_source = _inventory(dataset, gold.documents)
+    train: list[Document] = []
+    if settings.kind == "openai" and settings.shots:
+        if settings.train_split == settings.split:
+            raise InputError(Problem("shots-from-scored-split", f"shots cannot come from the scored split "
+                                     f"{settings.split!r}.", "Pass --train-split train (or another split).",
+                                     path=str(dataset)))
+        train = load_gold(dataset, split=settings.train_split, revision=settings.revision).documents
+    return predict_documents(gold, settings, out=out, inventory=inventory, train=train, schema_source=schema_source)
+
+
+def predict_documents(gold: GoldSet, settings: RunSettings, *, out: str | Path, inventory: LabelInventory | None = None,
+                      train: Sequence[Document] = (), schema_source: str = "") -> PredictRun:
+    """:func:`predict` on documents already loaded (e.g. :func:`eval.gold.gold_from_documents`).
+
+    ``inventory`` defaults to the labels of the gold documents; ``train`` is where ``settings.shots``
+    examples are drawn from (documents of ``gold`` are never drawn).
+    """
+    settings.check()
+    started = time.perf_counter()
+    if inventory is None:
+        inventory, schema_source = LabelInventory.from_documents(gold.documents), "gold labels"
     run_settings: dict[str, Any] = {
         "model": settings.model, "dataset": gold.dataset.to_dict(), "schema_source": schema_source,
         **{k: v for k, v in asdict(settings).items() if k not in ("model", "cache", "use_cache")},
@@ -228,15 +248,7 @@ def predict(dataset: str | Path, settings: RunSettings, *, out: str | Path) -> P
 
         outcomes = hf_outcomes(gold, settings)
     else:
-        shots: list[Document] = []
-        if settings.shots:
-            if settings.train_split == settings.split:
-                raise InputError(Problem("shots-from-scored-split", f"shots cannot come from the scored split "
-                                         f"{settings.split!r}.", "Pass --train-split train (or another split).",
-                                         path=str(dataset)))
-            train = load_gold(dataset, split=settings.train_split, revision=settings.revision)
-            shots = draw_shots(train.documents, settings.shots, seed=settings.shot_seed,
-                               exclude_ids=frozenset(gold.by_id()))
+        shots = draw_shots(train, settings.shots, seed=settings.shot_seed, exclude_ids=frozenset(gold.by_id()))
         template = PromptTemplate.load(settings.prompt)
         builder = PromptBuilder(template, inventory, tuple(shots))
         run_settings.update({"prompt_template": template.path, "prompt_sha256": template.sha256,
@@ -273,4 +285,7 @@ def predict(dataset: str | Path, settings: RunSettings, *, out: str | Path) -> P
     return PredictRun(out, run_dir, summary, run_settings, gold, outcomes)
 
 
-__all__ = ["MODEL_KINDS", "PredictRun", "RunSettings", "RunSummary", "default_cache_path", "predict", "run_dir_of"]
+__all__ = [
+    "MODEL_KINDS", "PredictRun", "RunSettings", "RunSummary", "default_cache_path", "predict", "predict_documents",
+    "run_dir_of",
+]
