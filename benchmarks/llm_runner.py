@@ -63,6 +63,20 @@ def loopback_server(answers: Path, latency: float) -> Iterator[str]:
         process.wait()
 
 
+def bare_client_cpu(url: str, text: str, calls: int = 300) -> float:
+    """CPU seconds per call of the openai client alone (no prompt building, cache, parsing or threads)."""
+    import openai
+
+    client = openai.OpenAI(base_url=url, api_key="benchmark", max_retries=0)
+    messages = [{"role": "system", "content": "x" * 2500}, {"role": "user", "content": text}]
+    cpu = _cpu()
+    for _ in range(calls):
+        client.chat.completions.create(model="bench", messages=messages, temperature=0.0, max_tokens=2048,
+                                       response_format={"type": "json_object"})
+    client.close()
+    return (_cpu() - cpu) / calls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--documents", type=int, default=1000)
@@ -105,10 +119,14 @@ def main() -> None:
                 wall, cpu, summary = run(fast, f"fast{repeat}", concurrency=1, use_cache=False)
                 walls.append(wall / summary.requests)
                 cpus.append(cpu / summary.requests)
+            client_cpus = [bare_client_cpu(fast, gold.documents[0].text) for _ in range(3)]
         walls.sort()
         cpus.sort()
+        client_cpus.sort()
         print(f"3. instant server, --concurrency 1, no cache, median of 3: {1000 * cpus[1]:.2f} ms CPU and "
-              f"{1000 * walls[1]:.2f} ms wall per request in the runner's process (server in its own process)")
+              f"{1000 * walls[1]:.2f} ms wall per request in the runner's process (server in its own process); "
+              f"the bare openai client, same server and messages: {1000 * client_cpus[1]:.2f} ms CPU per call; "
+              f"runner's own share: {1000 * (cpus[1] - client_cpus[1]):.2f} ms CPU per request")
 
 
 if __name__ == "__main__":

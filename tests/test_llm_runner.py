@@ -103,6 +103,10 @@ def test_a_second_run_sends_no_request_and_no_cache_sends_them_all(slice_dataset
         assert server.request_count == sent and second.summary.requests == 0
         assert second.summary.cached == second.summary.documents
         assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+        # what was read from each response comes back from the cache as it was first read
+        assert [(o.raw, o.answer, o.usage) for o in second.outcomes] == [(o.raw, o.answer, o.usage)
+                                                                          for o in first.outcomes]
+        assert all(o.answer.problems for o in second.outcomes)
         predict(slice_dataset, _settings(server, tmp_path, use_cache=False), out=tmp_path / "c.jsonl")
         assert server.request_count == 2 * sent == 2 * first.summary.documents
         # another parameter is another key

@@ -4,6 +4,11 @@ The key is the sha256 of the canonical JSON of everything that decides a respons
 messages and request parameters (never the API key). Each response is committed as soon as it
 arrives, so a run killed midway keeps every answer it already paid for. Only successful responses
 are stored: a document that failed is asked again next time.
+
+Beside each response the cache keeps what was read from it (mentions, problems): the messages in
+the key hold the document text, so the reading is a function of the key and the reader, and a
+cached rerun does not place every mention on its text again (most of its time otherwise). The
+reader's version is stored with it; another version reads the response anew.
 """
 
 from __future__ import annotations
@@ -34,17 +39,25 @@ class ResponseCache:
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, "
+                         "reading TEXT)")
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+        """``(response, reading)`` (reading ``None`` when none was stored), or ``None`` on a miss."""
         with self._lock:
-            row = self._db.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+            row = self._db.execute("SELECT response, reading FROM responses WHERE key = ?", (key,)).fetchone()
+        return None if row is None else (json.loads(row[0]), None if row[1] is None else json.loads(row[1]))
 
     def put(self, key: str, response: dict[str, Any]) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO responses (key, response) VALUES (?, ?)",
                              (key, json.dumps(response, ensure_ascii=False)))
+
+    def put_reading(self, key: str, reading: dict[str, Any]) -> None:
+        """Store what was read from the response under ``key`` (no effect when there is none)."""
+        with self._lock:
+            self._db.execute("UPDATE responses SET reading = ? WHERE key = ?",
+                             (json.dumps(reading, ensure_ascii=False), key))
 
     def __len__(self) -> int:
         with self._lock:

@@ -27,6 +27,8 @@ from eval.mentions import align_mentions
 from eval.runners.cache import ResponseCache, request_key
 
 RESPONSE_FORMATS = ("json_schema", "json_object", "none")
+#: Version of :func:`read_answer`'s rules; a cached reading of another version is read anew.
+READER_VERSION = 1
 _RETRY_STATUS = frozenset({408, 409, 429})
 
 
@@ -52,6 +54,16 @@ class Answer:
     mentions: list[Any]
     quotes: list[Any] | None
     problems: tuple[str, ...]
+
+    def to_reading(self) -> dict[str, Any]:
+        return {"reader": READER_VERSION, "mentions": self.mentions, "quotes": self.quotes,
+                "problems": list(self.problems)}
+
+    @classmethod
+    def from_reading(cls, reading: dict[str, Any] | None) -> Answer | None:
+        if not reading or reading.get("reader") != READER_VERSION:
+            return None
+        return cls(reading["mentions"], reading["quotes"], tuple(reading["problems"]))
 
 
 @dataclass(frozen=True)
@@ -135,8 +147,8 @@ class ChatCaller:
         self.settings = settings
         self.cache = cache
         self.response_schema = response_schema
-        self._formats = [f for f in RESPONSE_FORMATS if RESPONSE_FORMATS.index(f)
-                         >= RESPONSE_FORMATS.index(settings.response_format)]
+        # the structured-output modes still to try, best first
+        self._formats = list(RESPONSE_FORMATS[RESPONSE_FORMATS.index(settings.response_format):])
         self._lock = threading.Lock()
         self._client: Any = None
         self._api_key = api_key
@@ -176,13 +188,15 @@ class ChatCaller:
             return None
 
     def call(self, messages: Sequence[dict[str, str]]) -> dict[str, Any]:
-        """``{"content", "finish_reason", "usage", "cached", "requests", "retries", "latency", "error"}``."""
+        """``{"content", "finish_reason", "usage", "cached", "requests", "retries", "latency", "error", "key",
+        "reading"}`` (``reading``: what was read from a cached response earlier, else ``None``)."""
         started = time.perf_counter()
         if self.cache is not None:
             for fmt in self._formats:
-                hit = self.cache.get(self._key(messages, fmt))
+                key = self._key(messages, fmt)
+                hit = self.cache.get(key)
                 if hit is not None:
-                    return {**hit, "cached": True, "requests": 0, "retries": 0,
+                    return {**hit[0], "cached": True, "requests": 0, "retries": 0, "key": key, "reading": hit[1],
                             "latency": time.perf_counter() - started, "error": None}
         requests = retries = 0
         attempt = 0
@@ -212,13 +226,14 @@ class ChatCaller:
                     "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
                     if usage else {},
                 }
+                key = self._key(messages, fmt)
                 if self.cache is not None:
-                    self.cache.put(self._key(messages, fmt), response)
-                return {**response, "cached": False, "requests": requests, "retries": retries,
-                        "latency": time.perf_counter() - started, "error": None}
+                    self.cache.put(key, response)
+                return {**response, "cached": False, "requests": requests, "retries": retries, "key": key,
+                        "reading": None, "latency": time.perf_counter() - started, "error": None}
             if not retryable or attempt >= self.settings.max_retries:
                 return {"content": None, "finish_reason": None, "usage": {}, "cached": False, "requests": requests,
-                        "retries": retries, "latency": time.perf_counter() - started,
+                        "retries": retries, "key": None, "reading": None, "latency": time.perf_counter() - started,
                         "error": f"{error} (after {requests} request(s))"}
             time.sleep(self._delay(attempt, retry_after))
             attempt += 1
@@ -229,4 +244,6 @@ class ChatCaller:
             self._client.close()
 
 
-__all__ = ["RESPONSE_FORMATS", "Answer", "CallSettings", "ChatCaller", "DocumentOutcome", "read_answer"]
+__all__ = [
+    "READER_VERSION", "RESPONSE_FORMATS", "Answer", "CallSettings", "ChatCaller", "DocumentOutcome", "read_answer",
+]

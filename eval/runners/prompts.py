@@ -114,13 +114,16 @@ def answer_of(document: Document, inventory: LabelInventory) -> dict[str, Any]:
                 for s in sorted(document.spans, key=lambda s: (s.start, -s.end)) if s.layer == ENTITY_LAYER]
     answer: dict[str, Any] = {"mentions": mentions}
     if inventory.has_quotes:
-        by_id = {s.id: s for s in document.spans}
+        by_id = {span.id: span for span in document.spans}
         speaker_of = {link.source: by_id.get(link.target) for link in document.links if link.type == SPEAKER_LINK}
-        answer["quotes"] = [
-            {"text": document.text[s.start:s.end], "label": s.label,
-             "speaker": (lambda t: document.text[t.start:t.end] if t else None)(speaker_of.get(s.id))}
-            for s in sorted(document.spans, key=lambda s: s.start) if s.layer == QUOTE_LAYER
-        ]
+        quotes = []
+        for span in sorted(document.spans, key=lambda span: span.start):
+            if span.layer != QUOTE_LAYER:
+                continue
+            speaker = speaker_of.get(span.id)
+            quotes.append({"text": document.text[span.start:span.end], "label": span.label,
+                           "speaker": document.text[speaker.start:speaker.end] if speaker else None})
+        answer["quotes"] = quotes
     return answer
 
 

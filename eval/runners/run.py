@@ -30,7 +30,7 @@ from dataset_builder.model import Document
 from dataset_builder.problems import InputError, Problem
 from eval.gold import GoldSet, load_gold
 from eval.runners.cache import ResponseCache
-from eval.runners.llm import RESPONSE_FORMATS, CallSettings, ChatCaller, DocumentOutcome, read_answer
+from eval.runners.llm import RESPONSE_FORMATS, Answer, CallSettings, ChatCaller, DocumentOutcome, read_answer
 from eval.runners.prompts import LabelInventory, PromptBuilder, PromptTemplate, draw_shots
 
 HOSTED_BASE_URL = "https://api.openai.com/v1"
@@ -173,8 +173,12 @@ def _llm_outcomes(gold: GoldSet, settings: RunSettings, builder: PromptBuilder) 
     def one(document: Document) -> DocumentOutcome:
         messages = builder.messages(document)
         result = caller.call(messages)
-        answer = None if result["error"] else read_answer(
-            result["content"], result["finish_reason"], document, with_quotes=builder.inventory.has_quotes)
+        answer = Answer.from_reading(result["reading"])
+        if answer is None and not result["error"]:
+            answer = read_answer(result["content"], result["finish_reason"], document,
+                                 with_quotes=builder.inventory.has_quotes)
+            if cache is not None:
+                cache.put_reading(result["key"], answer.to_reading())
         return DocumentOutcome(document.id, builder.template.sha256, result["content"], answer, result["latency"],
                                result["usage"], result["cached"], result["requests"], result["retries"],
                                result["error"])
