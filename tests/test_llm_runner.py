@@ -220,6 +220,11 @@ def test_a_hosted_run_without_a_key_is_a_clear_error(slice_dataset: Path, tmp_pa
     assert result.exit_code == 2 and "MY_KEY is not set" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["predict", str(slice_dataset), "--model", "gpt-4o-mini", "--out", "p.jsonl"])
     assert result.exit_code == 2 and "openai:MODEL or hf:PATH" in result.output
+    result = runner.invoke(app, ["predict", str(tmp_path / "nowhere"), "--model", "openai:m", "--out", "p.jsonl"])
+    assert result.exit_code == 2 and "no dataset at this path" in result.output
+    result = runner.invoke(app, ["predict", str(slice_dataset), "--model", "openai:m", "--base-url", "http://x",
+                                 "--concurrency", "0", "--out", "p.jsonl"])
+    assert result.exit_code == 2 and "concurrency" in result.output
 
 
 def test_shots_come_from_train_deterministically_and_never_from_the_scored_split(
@@ -281,6 +286,12 @@ def test_benchmark_adds_an_llm_row(slice_dataset: Path, tmp_path: Path) -> None:
                                                fmt="mentions", documents=gold.by_id()), modes=("strict",), bootstrap=0)
     assert llm.f1 == expected.score("entities", "strict").micro.f1 and 0 < llm.f1 < 1
     assert llm.model_settings["summary"]["requests"] == len(gold.documents)
+    with _server(slice_dataset) as server:
+        result = runner.invoke(app, ["benchmark", "--dataset", str(slice_dataset), "--model", "openai:test-model",
+                                     "--base-url", server.base_url, "--cache", str(tmp_path / "c.sqlite"),
+                                     "--bootstrap", "0"])
+    assert result.exit_code == 0, result.output
+    assert "| openai:test-model | newsfane-slice | 0.1.0 |" in result.output and f"{100 * llm.f1:.1f}" in result.output
 
 
 def test_importing_the_cli_does_not_import_openai() -> None:
