@@ -551,9 +551,11 @@ def _register_command_groups() -> None:
     # Command groups that live with their own package; each module imports only typer at load time.
     from eval.benchmark import register as register_benchmark
     from eval.cli import register as register_eval
+    from eval.runners.cli import register as register_predict
 
     register_eval(app)
     register_benchmark(app)
+    register_predict(app)
 
 
 _register_command_groups()

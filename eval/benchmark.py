@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from eval.evaluate import EvalResult
     from eval.gold import GoldSet
     from eval.model import ModelRun
+    from eval.runners import RunSettings
 
 LEADERBOARD_KIND = "akhbar-leaderboard"
 BUILTIN_MODELS = ("gazetteer", "linear")
@@ -285,6 +286,7 @@ def run_benchmark(
     confidence: float = 0.95,
     out: str | Path | None = None,
     progress: bool = False,
+    runner_settings: RunSettings | None = None,
 ) -> Leaderboard:
     """Train and score each model; return (and with ``out``, write) the leaderboard.
 
@@ -307,6 +309,9 @@ def run_benchmark(
         As in :func:`eval.evaluate.evaluate`.
     out : str or Path, optional
         Folder for ``leaderboard.md``, ``leaderboard.json``, results and predictions.
+    runner_settings : RunSettings, optional
+        Server, cache and retry settings for ``openai:MODEL`` rows (their ``model`` is replaced by the
+        spec); defaults to :class:`~eval.runners.RunSettings` defaults.
 
     Returns
     -------
@@ -328,7 +333,7 @@ def run_benchmark(
         gold = load_gold(dataset, split=split)
         layer = layer or (gold.layers[0] if gold.layers else "entities")
         train_source = train_dataset if train_dataset is not None else dataset
-        needs_training = any(not spec.startswith("transformers:") for spec in models)
+        needs_training = any(not spec.startswith(("transformers:", "openai:")) for spec in models)
         train = load_gold(train_source, split=train_split) if needs_training else None
         train_documents = list(train.documents) if train is not None else []
         excluded: set[str] = set()
@@ -348,6 +353,13 @@ def run_benchmark(
         results: dict[str, EvalResult] = {}
         runs: dict[str, ModelRun] = {}
         for spec in models:
+            if spec.startswith("openai:"):  # an LLM row: run, then score its predictions file as `akhbar eval` does
+                name, result, run = _llm_entry(spec, dataset, gold, layer, split, runner_settings, out, bootstrap,
+                                               seed, confidence)
+                results[name], runs[name] = result, run
+                settings = result.provenance.predictions["model_settings"]
+                rows.append(_row(name, result, layer, "-", 0.0, run.seconds, settings))
+                continue
             started = time.perf_counter()
             model = build_model(spec, train, train_source=train_source if train is not None else None,
                                 train_split=train_split, layer=layer, documents=train_documents)
@@ -373,6 +385,34 @@ def run_benchmark(
         if out is not None:
             board.write(out, gold.documents, runs)
         return board
+
+
+def _llm_entry(spec: str, dataset: str | Path, gold: GoldSet, layer: str, split: str,
+               settings: RunSettings | None, out: str | Path | None, bootstrap: int, seed: int, confidence: float,
+               ) -> tuple[str, EvalResult, ModelRun]:
+    """Run an ``openai:MODEL`` spec with :func:`eval.runners.predict` and score the file it wrote."""
+    import tempfile
+
+    from eval.evaluate import evaluate
+    from eval.model import ModelRun
+    from eval.predictions import load_predictions
+    from eval.runners import RunSettings, predict
+
+    settings = replace(settings or RunSettings(model=spec), model=spec, split=split)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(out) if out is not None else Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        done = predict(dataset, settings, out=folder / f"{_file_stem(spec)}.mentions.jsonl")
+        predictions = load_predictions(done.out, fmt="mentions", documents=gold.by_id())
+    result = evaluate(gold, predictions, modes=("strict",), layers=(layer,), bootstrap=bootstrap, seed=seed,
+                      confidence=confidence)
+    described = {k: v for k, v in done.settings.items() if k != "dataset"} | {"summary": done.summary.to_dict()}
+    info = {**result.provenance.predictions, "model": spec, "seconds": round(done.summary.wall_seconds, 3),
+            "model_settings": described}
+    result = replace(result, provenance=replace(result.provenance, predictions=info))
+    run = ModelRun(predictions.layer(layer), list(predictions.problems), done.summary.wall_seconds,
+                   done.summary.documents, spec)
+    return spec, result, run
 
 
 def _row(name: str, result: EvalResult, layer: str, train: str, fit_seconds: float, predict_seconds: float,
@@ -404,15 +444,18 @@ BENCHMARK_EPILOG = (
     "  akhbar benchmark --dataset out/anercorp-camel/1.0.0 --train-dataset out/newsfane-gold/1.0.0 \\\n"
     "                   --exclude-overlap --model gazetteer --model linear\n"
     "  # a fine-tuned token-classification model from a local folder\n"
-    "  akhbar benchmark --dataset out/newsfane-gold/1.0.0 --model transformers:models/arabert-ner"
+    "  akhbar benchmark --dataset out/newsfane-gold/1.0.0 --model transformers:models/arabert-ner\n"
+    "  # an LLM behind a local OpenAI-compatible server, next to the gazetteer\n"
+    "  akhbar benchmark --dataset out/newsfane-gold/1.0.0 --model gazetteer --model openai:qwen2.5-7b-instruct \\\n"
+    "                   --base-url http://localhost:8000/v1"
 )
 
 
 def benchmark_command(
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Built version directory (or export folder) "
                                          "to score on.")],
-    model: Annotated[list[str], typer.Option("--model", "-m", help="gazetteer, linear or transformers:PATH; "
-                                             "repeat for several.")],
+    model: Annotated[list[str], typer.Option("--model", "-m", help="gazetteer, linear, transformers:PATH or "
+                                             "openai:MODEL (an LLM, see `akhbar predict`); repeat for several.")],
     split: Annotated[str, typer.Option(help="Split to score on.")] = "test",
     train_split: Annotated[str, typer.Option(help="Split to train on.")] = "train",
     train_dataset: Annotated[str | None, typer.Option(help="Train on this dataset instead (cross-corpus).")] = None,
@@ -424,16 +467,25 @@ def benchmark_command(
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Write leaderboard.md/.json, results and predictions here.")]
     = None,
+    base_url: Annotated[str | None, typer.Option(help="openai:MODEL rows: the server URL (default: hosted API).")]
+    = None,
+    api_key_env: Annotated[str, typer.Option(help="openai:MODEL rows: variable holding the API key.")]
+    = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option(help="openai:MODEL rows: requests in flight.")] = 4,
+    cache: Annotated[Path | None, typer.Option(help="openai:MODEL rows: SQLite response cache.")] = None,
 ) -> None:
     """Train baselines on one split, score them (strict P/R/F1, bootstrap 95% CIs) on another; print a leaderboard."""
     from eval.cli import usage_exit
+    from eval.runners import RunSettings
 
     try:
         if bootstrap < 0:
             raise InputError(Problem("usage", f"--bootstrap {bootstrap} is negative.", "pass 0 or a count like 1000."))
         board = run_benchmark(dataset, model, split=split, train_split=train_split, train_dataset=train_dataset,
                               exclude_overlap=exclude_overlap, layer=layer, bootstrap=bootstrap, seed=seed, out=out,
-                              progress=False)
+                              progress=False, runner_settings=RunSettings(
+                                  model="openai:?", base_url=base_url, api_key_env=api_key_env,
+                                  concurrency=concurrency, cache=None if cache is None else str(cache)))
     except InputError as exc:
         raise usage_exit(exc) from None
     typer.echo(board.to_markdown(), nl=False)
