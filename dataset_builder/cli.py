@@ -648,11 +648,13 @@ def diff_command(
 
 def _register_command_groups() -> None:
     # Command groups that live with their own package; each module imports only typer at load time.
+    from dataset_builder.annotate.cli import register as register_annotate
     from eval.benchmark import register as register_benchmark
     from eval.cli import register as register_eval
 
     register_eval(app)
     register_benchmark(app)
+    register_annotate(app)
 
 
 _register_command_groups()
