@@ -218,6 +218,8 @@ def _is_bundled_recipe(path: Path) -> bool:
         "\b\nExamples:\n"
         "  akhbar card out/sana-sample/1.0.0 --out cards/sana-sample\n"
         "  akhbar card out/my-news/0.1.0 --recipe corpora/recipes/my-news.yaml --guideline docs/guide.md\n"
+        "  # gold merged by `akhbar adjudicate`: the card states the policy and the agreement figures\n"
+        "  akhbar card out/my-news/0.1.0 --recipe corpora/recipes/my-news.yaml --adjudication gold.adjudication.json\n"
         "  # after `akhbar export`: list the Parquet files with their sha256 in croissant.json\n"
         "  akhbar card out/sana-sample/1.0.0 --export-dir out/hub/sana-sample"
     )
@@ -235,6 +237,8 @@ def card(
     = None,
     export_dir: Annotated[Path | None, typer.Option(help="An `akhbar export` folder: croissant.json lists its "
                                                          "Parquet files with sha256 and is written there.")] = None,
+    adjudication: Annotated[Path | None, typer.Option(help="The .adjudication.json of `akhbar adjudicate`: the "
+                                                           "card states its policy and agreement figures.")] = None,
 ) -> None:
     """(Re)write the dataset card (README.md) and Croissant metadata (croissant.json) of a built version.
 
@@ -265,7 +269,7 @@ def card(
                 ))
             loaded_schema, options = bundled.schema, bundled_card_options()
         changes: dict[str, Any] = {"guideline_path": guideline, "guideline_link": guideline and guideline.as_posix(),
-                                   "repo_id": repo_id, "licence_id": licence_id}
+                                   "repo_id": repo_id, "licence_id": licence_id, "adjudication": adjudication}
         options = dataclasses.replace(options, **{k: v for k, v in changes.items() if v is not None})
         readme = write_card(version_dir, schema=loaded_schema, manifest=manifest, options=options, out_dir=out)
         url = f"https://huggingface.co/datasets/{repo_id}" if repo_id else None

@@ -50,7 +50,7 @@ ADJUDICATE_EPILOG = (
     "  akhbar adjudicate ali.json mona.json --schema schema.yaml --out gold.jsonl --policy prefer:mona\n"
     "\nWrites gold.jsonl (merged gold, every span with its annotators), gold.conflicts.jsonl (undecided\n"
     "spans, for akhbar annotate export) and gold.adjudication.json (policy, counts, conflicts, agreement;\n"
-    "point a recipe's card: adjudication: at it to state them in the dataset card)."
+    "akhbar card VERSION --adjudication gold.adjudication.json states them in the dataset card)."
 )
 
 
