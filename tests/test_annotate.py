@@ -294,3 +294,35 @@ def test_cli_errors_are_clear(args: list[str], message: str, tmp_path: Path) -> 
     result = CliRunner().invoke(app, [*args, *extra])
     assert result.exit_code == ExitCode.USAGE, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+# --- docs/annotation.md ---------------------------------------------------------------------------
+
+
+def test_the_commands_of_the_annotation_page_run_and_print_what_it_shows(tmp_path: Path, monkeypatch) -> None:
+    """Every `akhbar` command of docs/annotation.md's bash blocks, in order, from a folder laid out like the
+    repository; the sample outputs of `akhbar agree` and `akhbar adjudicate` are what they print."""
+    import re
+    import shlex
+
+    page = (REPO / "docs" / "annotation.md").read_text(encoding="utf-8")
+    for folder in ("corpora", "tests"):
+        (tmp_path / folder).symlink_to(REPO / folder, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```", page, flags=re.MULTILINE | re.DOTALL)
+    outputs = {}
+    for language, body in blocks:
+        if language != "bash":
+            continue
+        for line in body.replace("\\\n", " ").splitlines():
+            words = shlex.split(line.split("#", 1)[0])
+            if not words:
+                continue
+            result = CliRunner().invoke(app, words[1:])
+            assert result.exit_code == 0, f"{line}\n{result.output}"
+            outputs.setdefault(words[1], result.stdout)  # the first of each command has its sample
+    samples = [body for language, body in blocks if language == "text"]
+    assert samples[0].strip() in outputs["agree"]
+    assert outputs["adjudicate"].strip() == samples[1].strip()
+    card = (tmp_path / "out" / "sana-adjudicated" / "1.0.0" / "README.md").read_text(encoding="utf-8")
+    assert "under the `majority` policy" in card
