@@ -120,6 +120,9 @@ class CardOptions:
         default: the file name.
     repo_id : str, optional
         Hub repository id, used in the quick-start code (a placeholder otherwise).
+    adjudication : Path, optional
+        The ``.adjudication.json`` record of ``akhbar adjudicate`` when the gold was merged from
+        several annotators: the card states the policy, the counts and the agreement figures.
     """
 
     pretty_name: str | None = None
@@ -131,6 +134,7 @@ class CardOptions:
     guideline_link: str | None = None
     repo_id: str | None = None
     tags: tuple[str, ...] = field(default=())
+    adjudication: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -708,6 +712,10 @@ def _annotation_section(schema: Schema, options: CardOptions, manifest: Mapping[
                      + (": " + "; ".join(sections) + "." if sections else "."))
     else:
         parts.append("No annotation guideline was given to the card; see the label definitions above.")
+    if options.adjudication is not None:
+        from dataset_builder.annotate.card import adjudication_paragraph
+
+        parts.append(adjudication_paragraph(options.adjudication))
     policy = manifest["projection_policy"]
     parts.append(
         f"Token tags are derived, not annotated: each character span is projected onto the tokens under the "

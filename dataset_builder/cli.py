@@ -218,6 +218,8 @@ def _is_bundled_recipe(path: Path) -> bool:
         "\b\nExamples:\n"
         "  akhbar card out/sana-sample/1.0.0 --out cards/sana-sample\n"
         "  akhbar card out/my-news/0.1.0 --recipe corpora/recipes/my-news.yaml --guideline docs/guide.md\n"
+        "  # gold merged by `akhbar adjudicate`: the card states the policy and the agreement figures\n"
+        "  akhbar card out/my-news/0.1.0 --recipe corpora/recipes/my-news.yaml --adjudication gold.adjudication.json\n"
         "  # after `akhbar export`: list the Parquet files with their sha256 in croissant.json\n"
         "  akhbar card out/sana-sample/1.0.0 --export-dir out/hub/sana-sample"
     )
@@ -235,6 +237,8 @@ def card(
     = None,
     export_dir: Annotated[Path | None, typer.Option(help="An `akhbar export` folder: croissant.json lists its "
                                                          "Parquet files with sha256 and is written there.")] = None,
+    adjudication: Annotated[Path | None, typer.Option(help="The .adjudication.json of `akhbar adjudicate`: the "
+                                                           "card states its policy and agreement figures.")] = None,
 ) -> None:
     """(Re)write the dataset card (README.md) and Croissant metadata (croissant.json) of a built version.
 
@@ -264,7 +268,7 @@ def card(
                 ))
             loaded_schema, options = bundled.schema, bundled_card_options()
         changes: dict[str, Any] = {"guideline_path": guideline, "guideline_link": guideline and guideline.as_posix(),
-                                   "repo_id": repo_id, "licence_id": licence_id}
+                                   "repo_id": repo_id, "licence_id": licence_id, "adjudication": adjudication}
         options = dataclasses.replace(options, **{k: v for k, v in changes.items() if v is not None})
         readme, croissant = write_card_files(version_dir, schema=loaded_schema, options=options, out_dir=out,
                                              export_dir=export_dir)
@@ -549,6 +553,7 @@ def diff_command(
 
 def _register_command_groups() -> None:
     # Command groups that live with their own package; each module imports only typer at load time.
+    from dataset_builder.annotate.cli import register as register_annotate
     from eval.benchmark import register as register_benchmark
     from eval.cli import register as register_eval
     from eval.runners.cli import register as register_predict
@@ -556,6 +561,7 @@ def _register_command_groups() -> None:
     register_eval(app)
     register_benchmark(app)
     register_predict(app)
+    register_annotate(app)
 
 
 _register_command_groups()
