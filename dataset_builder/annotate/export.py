@@ -134,10 +134,15 @@ def pre_annotations_from_file(path: str | Path, documents: Sequence[Document]) -
         When the file holds error-level problems (unknown documents, spans outside their text,
         mentions that could not be placed): pre-annotations are not sent half-read.
     """
-    from eval.predictions import load_predictions
+    from eval.predictions import OffsetFreePredictions, TagPredictions, load_predictions
 
     predictions = load_predictions(path, documents={doc.id: doc for doc in documents})
-    problems = [*predictions.errors, *(u.to_problem() for u in predictions.unaligned)]
+    if isinstance(predictions, TagPredictions):
+        raise InputError(Problem(
+            "pre-annotations-invalid", "CoNLL predictions are token tags without character offsets.",
+            "Pre-annotate from standoff JSONL, offset-free mentions or BRAT.", path=str(path)))
+    unaligned = predictions.unaligned if isinstance(predictions, OffsetFreePredictions) else []
+    problems = [*predictions.errors, *(u.to_problem() for u in unaligned)]
     if problems:
         first = problems[0]
         raise InputError(Problem(
