@@ -58,7 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dataset_builder.text.clitics import is_proclitic_chain
-from eval.types import AlignedPair, ErrorClass, Mention, UnplacedPrediction
+from eval.types import AlignedPair, ErrorClass, MatchMode, Mention, UnplacedPrediction
 
 __all__ = [
     "OUTCOMES",
@@ -317,7 +317,7 @@ def _pair_key(pair: AlignedPair) -> tuple[str, str, int, int, int, str, str]:
 
 
 def align(gold: Iterable[Mention], pred: Iterable[Mention | UnplacedPrediction], *, clitic_tolerance: bool = False,
-          texts: Mapping[str, str] | None = None) -> list[AlignedPair]:
+          texts: Mapping[str, str] | None = None, mode: MatchMode | None = None) -> list[AlignedPair]:
     """Align gold and predicted mentions one-to-one, per document and layer.
 
     Parameters
@@ -332,6 +332,10 @@ def align(gold: Iterable[Mention], pred: Iterable[Mention | UnplacedPrediction],
         pair is ``CLITIC_BOUNDARY`` (same label) or ``WRONG_LABEL``, never ``CORRECT``.
     texts : mapping of str to str, optional
         Document text by ``doc_id``; required with ``clitic_tolerance``.
+    mode : {"strict", "exact", "partial", "type"}, optional
+        Align for this matching mode: the one-to-one matching with the most credit in it
+        (:func:`eval.matching.best_matching`). Default: the greedy ranking above, which is the best
+        matching for ``strict`` and ``exact``.
 
     Returns
     -------
@@ -388,7 +392,12 @@ def align(gold: Iterable[Mention], pred: Iterable[Mention | UnplacedPrediction],
                 out[i] = differs_by_proclitics(texts[g.doc_id], g.start, p.start, g.end)
             return out
 
-    matching = match_spans(gold_arrays, pred_arrays, clitic_equal=clitic_equal)
+    if mode is None:
+        matching = match_spans(gold_arrays, pred_arrays, clitic_equal=clitic_equal)
+    else:
+        from eval.matching import best_matching  # eval.matching builds on this module
+
+        matching = best_matching(gold_arrays, pred_arrays, mode, clitic_equal=clitic_equal)
     pairs = [
         AlignedPair(gold_list[gi] if gi >= 0 else None, pred_list[pi] if pi >= 0 else None, OUTCOMES[code])
         for gi, pi, code in zip(matching.gold.tolist(), matching.pred.tolist(), matching.outcome.tolist(),

@@ -629,14 +629,20 @@ def _evaluate_mentions(
     for layer in layers:
         gold_layer = [m for m in gold_mentions if m.layer == layer]
         pred_layer = [m for m in pred_mentions if m.layer == layer]
-        pairs = align(gold_layer, pred_layer, clitic_tolerance=clitic_tolerance, texts=texts)
+        # Each mode scores its best matching; the error table reads the partial one, which pairs every
+        # overlapping gold and prediction it can (docs/evaluation.md, "Error classes").
+        greedy = align(gold_layer, pred_layer, clitic_tolerance=clitic_tolerance, texts=texts)
+        pairs_of = {mode: greedy if mode in ("strict", "exact") else
+                    align(gold_layer, pred_layer, clitic_tolerance=clitic_tolerance, texts=texts, mode=mode)
+                    for mode in {*modes, "partial"}}
+        pairs = pairs_of["partial"]
         scores: dict[str, ScoreReport] = {}
         counts: dict[str, UnitCounts] = {}
         intervals: dict[str, dict[str, dict[str, ConfidenceInterval]]] = {}
         for mode in modes:
-            report = score_pairs(pairs, mode, layer=layer, zero_division=zero_division)
+            report = score_pairs(pairs_of[mode], mode, layer=layer, zero_division=zero_division)
             scores[mode] = report
-            counts[mode] = unit_counts(pairs, mode, layer=layer, units=units, labels=list(report.per_label))
+            counts[mode] = unit_counts(pairs_of[mode], mode, layer=layer, units=units, labels=list(report.per_label))
             if bootstrap_now and counts[mode].labels:
                 intervals[mode] = bootstrap_intervals(
                     counts[mode], n_resamples=bootstrap, confidence=confidence, seed=seed,

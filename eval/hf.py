@@ -18,6 +18,25 @@ Example
 
 Pass it as ``Trainer(..., compute_metrics=compute_metrics)``; the Trainer prefixes keys with
 ``eval_``, e.g. ``eval_f1`` for ``metric_for_best_model="f1"``.
+
+Key layouts
+-----------
+``keys="akhbar"`` (the default, kept so existing ``metric_for_best_model="f1"`` settings keep
+working): ``precision``, ``recall``, ``f1``, ``accuracy`` and ``<TYPE>_precision/_recall/_f1/_support``.
+
+``keys="hf"``: Hugging Face ``evaluate``'s seqeval layout, flattened the way transformers'
+``run_ner.py`` flattens it with ``return_entity_level_metrics``: ``<TYPE>_precision``,
+``<TYPE>_recall``, ``<TYPE>_f1``, ``<TYPE>_number`` (an int, as seqeval's support) for each type,
+then ``overall_precision``, ``overall_recall``, ``overall_f1``, ``overall_accuracy``, so code
+written for ``evaluate.load("seqeval")`` (``metric_for_best_model="overall_f1"``) reads it unchanged.
+
+Both layouts add ``macro_precision/_recall/_f1`` and ``weighted_precision/_recall/_f1`` (seqeval's
+``macro avg`` and ``weighted avg``: over the types present in gold or predictions), and both list
+every entity type of the label inventory, present or not, so every eval set of one inventory gives
+the same key set (an absent type has support/number 0 and the ``zero_division`` value elsewhere).
+
+>>> sorted(make_compute_metrics(tags, keys="hf")((predicted_ids, labels)))[:6]
+['GPE_f1', 'GPE_number', 'GPE_precision', 'GPE_recall', 'PERS_f1', 'PERS_number']
 """
 
 from __future__ import annotations
@@ -72,6 +91,15 @@ def _predicted_ids(predictions: Any, n_labels: int) -> np.ndarray:
     return array
 
 
+def _entity_types(names: Sequence[str], scheme: str, conlleval_compat: bool) -> list[str]:
+    """The entity types the tag names can produce, read by the same decoder that scores them."""
+    from eval.bio import decode, encode_tags
+
+    (encoded,) = encode_tags([[name] for name in names])
+    chunks = decode(encoded, scheme=scheme, decoder="lenient", conlleval_compat=conlleval_compat)  # type: ignore[arg-type]
+    return sorted({chunks.types[i] for i in np.unique(chunks.type_id)})
+
+
 def make_compute_metrics(
     label_feature: Any,
     *,
@@ -79,6 +107,8 @@ def make_compute_metrics(
     mode: MatchMode = "strict",
     decoder: Literal["lenient", "strict"] = "lenient",
     zero_division: float = 0.0,
+    keys: Literal["akhbar", "hf"] = "akhbar",
+    conlleval_compat: bool = False,
 ) -> Callable[[Any], dict[str, float]]:
     """Build a ``compute_metrics(eval_prediction) -> dict`` for ``transformers.Trainer``.
 
@@ -92,6 +122,12 @@ def make_compute_metrics(
     decoder : {"lenient", "strict"}, default="lenient"
         How ill-formed tag sequences become chunks (conlleval's way, or seqeval strict's).
     zero_division : float, default=0.0
+    keys : {"akhbar", "hf"}, default="akhbar"
+        Key layout (module notes): akhbar's, or Hugging Face evaluate's seqeval layout flattened as
+        transformers' ``run_ner.py`` does.
+    conlleval_compat : bool, default=False
+        Read tags the way conlleval.pl does (any tag, e.g. the digit ``0`` as outside), as in
+        :func:`eval.bio.decode`.
 
     Returns
     -------
@@ -100,9 +136,13 @@ def make_compute_metrics(
         (argmax is taken) or ids ``(batch, seq_len)``; positions whose label is ``-100`` are
         ignored — and returns ``precision``, ``recall``, ``f1`` (micro, entity level), ``accuracy``
         (token level, over scored positions) and ``<LABEL>_precision``, ``<LABEL>_recall``,
-        ``<LABEL>_f1`` and ``<LABEL>_support`` for each entity type, all plain floats.
+        ``<LABEL>_f1`` and ``<LABEL>_support`` for each entity type, all plain floats, plus the
+        macro and weighted averages; or, with ``keys="hf"``, the layout in the module notes.
     """
+    if keys not in ("akhbar", "hf"):
+        raise ValueError(f"keys={keys!r}; use 'akhbar' or 'hf' (Hugging Face evaluate's seqeval layout).")
     names = _label_names(label_feature)
+    types = _entity_types(names, scheme, conlleval_compat)
 
     def compute_metrics(eval_prediction: Any) -> dict[str, float]:
         from eval.score import score_tags
@@ -119,19 +159,31 @@ def make_compute_metrics(
             raise ValueError(f"a label or predicted id is outside 0..{len(names) - 1} (the {len(names)} tag names).")
         y_true = [[names[i] for i in row[mask]] for row, mask in zip(labels, keep, strict=True)]
         y_pred = [[names[i] for i in row[mask]] for row, mask in zip(predicted, keep, strict=True)]
-        report = score_tags(y_true, y_pred, scheme=scheme, decoder=decoder, mode=mode, zero_division=zero_division)
+        report = score_tags(y_true, y_pred, scheme=scheme, decoder=decoder, mode=mode, zero_division=zero_division,
+                            conlleval_compat=conlleval_compat)
         n_scored = int(keep.sum())
-        metrics = {
-            "precision": float(report.micro.precision),
-            "recall": float(report.micro.recall),
-            "f1": float(report.micro.f1),
-            "accuracy": float((predicted[keep] == labels[keep]).sum() / n_scored) if n_scored else 0.0,
-        }
-        for label, score in sorted(report.per_label.items()):
-            metrics[f"{label}_precision"] = float(score.precision)
-            metrics[f"{label}_recall"] = float(score.recall)
-            metrics[f"{label}_f1"] = float(score.f1)
-            metrics[f"{label}_support"] = float(score.support)
+        accuracy = float((predicted[keep] == labels[keep]).sum() / n_scored) if n_scored else 0.0
+        absent = float(zero_division)
+        metrics: dict[str, float] = {}
+        if keys == "akhbar":
+            metrics.update(precision=float(report.micro.precision), recall=float(report.micro.recall),
+                           f1=float(report.micro.f1), accuracy=accuracy)
+        for label in sorted({*types, *report.per_label}):
+            score = report.per_label.get(label)
+            metrics[f"{label}_precision"] = float(score.precision) if score else absent
+            metrics[f"{label}_recall"] = float(score.recall) if score else absent
+            metrics[f"{label}_f1"] = float(score.f1) if score else absent
+            if keys == "hf":
+                metrics[f"{label}_number"] = score.support if score else 0
+            else:
+                metrics[f"{label}_support"] = float(score.support) if score else 0.0
+        if keys == "hf":
+            metrics.update(overall_precision=float(report.micro.precision), overall_recall=float(report.micro.recall),
+                           overall_f1=float(report.micro.f1), overall_accuracy=accuracy)
+        for name, average in (("macro", report.macro), ("weighted", report.weighted)):
+            metrics[f"{name}_precision"] = float(average.precision)
+            metrics[f"{name}_recall"] = float(average.recall)
+            metrics[f"{name}_f1"] = float(average.f1)
         return metrics
 
     return compute_metrics

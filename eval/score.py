@@ -2,7 +2,10 @@
 
 Modes
 -----
-Each aligned pair (see :func:`eval.align.align`) earns *credit* in each mode:
+Each mode scores its own best one-to-one matching (:mod:`eval.matching`): ``strict`` and ``exact``
+the greedy alignment of :func:`eval.align.align`, ``partial`` and ``type`` the matching with the most
+credit in that mode (``align(..., mode=mode)``), which can differ where mentions overlap several
+others. Each aligned pair earns *credit* in each mode:
 
 ============================  ======  =====  =======  ====
 outcome                       strict  exact  partial  type
@@ -61,18 +64,14 @@ from typing import Any, Literal
 import numpy as np
 
 from eval.align import (
-    CLITIC_BOUNDARY,
-    CORRECT,
     MISSED,
     OUTCOMES,
-    WRONG_BOUNDARY,
-    WRONG_LABEL,
-    WRONG_LABEL_BOUNDARY,
     SpanArrays,
     align,
     match_spans,
 )
 from eval.bio import Decoder, Scheme, decode, encode_tags
+from eval.matching import MODE_CREDIT, best_matching
 from eval.types import MATCH_MODES, AlignedPair, LabelScore, MatchMode, Mention, ScoreReport
 
 __all__ = [
@@ -92,21 +91,6 @@ ZeroDivision = float | Literal["warn"]
 
 class UndefinedMetricWarning(UserWarning):
     """A precision, recall or F1 was undefined (0/0) and set by ``zero_division="warn"`` to 0.0."""
-
-
-# Credit of each outcome code (eval.align.OUTCOMES order) in each mode.
-_CREDIT: dict[str, np.ndarray] = {}
-for _mode, _table in {
-    "strict": {CORRECT: 1.0, CLITIC_BOUNDARY: 1.0},
-    "exact": {CORRECT: 1.0, CLITIC_BOUNDARY: 1.0, WRONG_LABEL: 1.0},
-    "partial": {CORRECT: 1.0, CLITIC_BOUNDARY: 1.0, WRONG_LABEL: 1.0, WRONG_BOUNDARY: 0.5,
-                WRONG_LABEL_BOUNDARY: 0.5},
-    "type": {CORRECT: 1.0, CLITIC_BOUNDARY: 1.0, WRONG_BOUNDARY: 1.0},
-}.items():
-    _credit = np.zeros(len(OUTCOMES))
-    for _code, _value in _table.items():
-        _credit[_code] = _value
-    _CREDIT[_mode] = _credit
 
 
 def _check_mode(mode: str) -> None:
@@ -234,7 +218,7 @@ def _counts(mode: MatchMode, outcome: np.ndarray, gold_label: np.ndarray, pred_l
     ``gold_label``/``pred_label`` hold a label index, ``-1`` for an absent side and ``-2`` for a
     label outside the evaluated set.
     """
-    credit = _CREDIT[mode][outcome]
+    credit = MODE_CREDIT[mode][outcome]
     has_gold, has_pred = gold_label >= 0, pred_label >= 0
     n_gold = np.bincount(gold_label[has_gold], minlength=n_labels)[:n_labels]
     n_pred = np.bincount(pred_label[has_pred], minlength=n_labels)[:n_labels]
@@ -353,10 +337,20 @@ def score_modes(gold: Iterable[Mention], pred: Iterable[Mention], modes: Sequenc
     settings: dict[str, Any] = {"clitic_tolerance": clitic_tolerance}
     gold_list, pred_list = _prepare(gold, pred, label_map, ignore_labels, settings)
     layer = _single_layer(gold_list, pred_list)
-    pairs = align(gold_list, pred_list, clitic_tolerance=clitic_tolerance, texts=texts)
-    codes, gold_labels, pred_labels, _ = _pair_arrays(pairs, layer)
-    return _score_pair_arrays(codes, gold_labels, pred_labels, tuple(modes), layer, labels, zero_division,
-                              settings)
+    out: dict[MatchMode, ScoreReport] = {}
+    greedy_pairs = None
+    for mode in modes:
+        _check_mode(mode)
+        if mode in ("strict", "exact"):  # greedy is their best matching: align once for both
+            if greedy_pairs is None:
+                greedy_pairs = align(gold_list, pred_list, clitic_tolerance=clitic_tolerance, texts=texts)
+            pairs = greedy_pairs
+        else:
+            pairs = align(gold_list, pred_list, clitic_tolerance=clitic_tolerance, texts=texts, mode=mode)
+        codes, gold_labels, pred_labels, _ = _pair_arrays(pairs, layer)
+        out[mode] = _score_pair_arrays(codes, gold_labels, pred_labels, (mode,), layer, labels, zero_division,
+                                       settings)[mode]
+    return out
 
 
 def score(gold: Sequence[Mention], pred: Sequence[Mention], mode: MatchMode = "strict", *,
@@ -508,8 +502,11 @@ def score_tags_modes(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[
             np.bincount(pred_label, minlength=len(names)), tp_all, zero_division, settings)
     others = [m for m in modes if m != "strict"]
     if others:
-        matching = match_spans(SpanArrays(gold.sentence, gold.start, gold.end, gold_label),
-                               SpanArrays(pred.sentence, pred.start, pred.end, pred_label))
+        gold_spans = SpanArrays(gold.sentence, gold.start, gold.end, gold_label)
+        pred_spans = SpanArrays(pred.sentence, pred.start, pred.end, pred_label)
+        greedy = match_spans(gold_spans, pred_spans)
+    for mode in others:
+        matching = greedy if mode == "exact" else best_matching(gold_spans, pred_spans, mode, greedy=greedy)
         g_lab = np.where(matching.gold >= 0, gold_label[np.maximum(matching.gold, 0)] if len(gold) else -1, -1)
         p_lab = np.where(matching.pred >= 0, pred_label[np.maximum(matching.pred, 0)] if len(pred) else -1, -1)
         if labels is None:
@@ -522,9 +519,8 @@ def score_tags_modes(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[
         g_idx = np.where(g_lab >= 0, remap[np.maximum(g_lab, 0)] if len(names) else -1, -1)
         p_idx = np.where(p_lab >= 0, remap[np.maximum(p_lab, 0)] if len(names) else -1, -1)
         codes = np.where((g_idx == -2) | (p_idx == -2), MISSED, matching.outcome).astype(np.int8)
-        for mode in others:
-            n_gold, n_pred, tp, micro = _counts(mode, codes, g_idx, p_idx, len(order))
-            out[mode] = _report(mode, layer, order, n_gold, n_pred, tp, micro, zero_division, settings)
+        n_gold, n_pred, tp, micro = _counts(mode, codes, g_idx, p_idx, len(order))
+        out[mode] = _report(mode, layer, order, n_gold, n_pred, tp, micro, zero_division, settings)
     return {mode: out[mode] for mode in modes}
 
 

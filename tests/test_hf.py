@@ -122,3 +122,77 @@ def test_clear_errors_for_mismatched_inputs() -> None:
         make_compute_metrics(42)
     with pytest.raises(TypeError, match="EvalPrediction"):
         compute(3)
+
+
+def _hf_evaluate_seqeval_flattened(y_true: list[list[str]], y_pred: list[list[str]]) -> dict[str, float]:
+    """A hand reproduction of HF evaluate's metrics/seqeval/seqeval.py ``_compute`` (default config:
+    scheme=None, mode=None, zero_division="warn"), flattened as transformers' run_ner.py flattens it
+    with ``return_entity_level_metrics``."""
+    from seqeval.metrics import accuracy_score, classification_report
+
+    report = classification_report(y_true=y_true, y_pred=y_pred, output_dict=True, zero_division="warn")
+    report.pop("macro avg")
+    report.pop("weighted avg")
+    overall = report.pop("micro avg")
+    scores: dict = {name: {"precision": s["precision"], "recall": s["recall"], "f1": s["f1-score"],
+                           "number": s["support"]} for name, s in report.items()}
+    scores["overall_precision"] = overall["precision"]
+    scores["overall_recall"] = overall["recall"]
+    scores["overall_f1"] = overall["f1-score"]
+    scores["overall_accuracy"] = accuracy_score(y_true=y_true, y_pred=y_pred)
+    flat: dict[str, float] = {}
+    for key, value in scores.items():
+        if isinstance(value, dict):
+            for name, number in value.items():
+                flat[f"{key}_{name}"] = number
+        else:
+            flat[key] = value
+    return flat
+
+
+def test_hf_keys_equal_hf_evaluate_seqeval_flattened_by_run_ner() -> None:
+    from seqeval.metrics import classification_report
+
+    sentences = [_to_iob2(s) for s in _anercorp()]
+    names = ["O"] + [f"{p}-{t}" for t in ("PERS", "LOC", "ORG", "MISC") for p in "BI"]
+    ids = [[names.index(tag) for tag in sentence] for sentence in sentences]
+    labels, logits, predicted = _batch(ids, len(names), pad_to=max(map(len, ids)) + 2,
+                                       rng=np.random.default_rng(3), noise=0.1)
+    y_pred = [[names[i] for i in row] for row in predicted]
+    ours = make_compute_metrics(names, keys="hf")(EvalPrediction(logits, labels))
+    reference = _hf_evaluate_seqeval_flattened(sentences, y_pred)
+    averages = {k: ours.pop(k) for k in list(ours) if k.startswith(("macro_", "weighted_"))}
+    assert list(ours) == list(reference)  # same keys, same order
+    for key, value in reference.items():
+        assert ours[key] == pytest.approx(value), key
+    assert all(type(ours[k]) is (int if k.endswith("_number") else float) for k in ours)  # JSON-loggable
+    full = classification_report(sentences, y_pred, output_dict=True)
+    for name, key in (("macro", "macro avg"), ("weighted", "weighted avg")):
+        assert averages[f"{name}_precision"] == pytest.approx(full[key]["precision"])
+        assert averages[f"{name}_recall"] == pytest.approx(full[key]["recall"])
+        assert averages[f"{name}_f1"] == pytest.approx(full[key]["f1-score"])
+
+
+@pytest.mark.parametrize("keys", ["akhbar", "hf"])
+def test_key_set_is_the_same_for_every_eval_set_of_one_inventory(keys: str) -> None:
+    names = ["O", "B-PERS", "I-PERS", "B-GPE", "I-GPE", "B-ORG", "I-ORG"]
+    compute = make_compute_metrics(ClassLabel(names=names), keys=keys)  # type: ignore[arg-type]
+    only_pers = compute(([[1, 2, 0]], [[1, 2, 0]]))
+    only_gpe = compute(([[0, 3, 4]], [[3, 4, 0]]))
+    assert list(only_pers) == list(only_gpe)
+    support = "number" if keys == "hf" else "support"
+    assert only_pers[f"ORG_{support}"] == 0 and only_pers["ORG_f1"] == 0.0
+    assert only_pers[f"PERS_{support}"] == 1 and only_pers["PERS_f1"] == 1.0
+    assert only_gpe[f"GPE_{support}"] == 1 and only_gpe[f"PERS_{support}"] == 0
+    with pytest.raises(ValueError, match="'akhbar' or 'hf'"):
+        make_compute_metrics(names, keys="seqeval")  # type: ignore[arg-type]
+
+
+def test_digit_zero_tag_error_names_a_parameter_that_exists() -> None:
+    names = ["0", "B-PERS", "I-PERS"]  # conlleval.pl reads the type "0" as outside
+    with pytest.raises(ValueError, match="conlleval_compat=True") as error:
+        make_compute_metrics(names)
+    assert "conlleval_compat" in make_compute_metrics.__code__.co_varnames
+    metrics = make_compute_metrics(names, conlleval_compat=True)(([[1, 2, 0]], [[1, 2, 0]]))
+    assert metrics["f1"] == 1.0 and metrics["PERS_support"] == 1.0
+    assert "0" in str(error.value)
