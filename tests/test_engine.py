@@ -227,3 +227,21 @@ def test_ray_gives_the_same_results_in_input_order(ray_instance) -> None:
     assert [r[0] for r in remote] == [r[0] for r in local]
     with pytest.raises(TaskFailed, match="job 3"):
         run_tasks([Job(n) for n in range(5)], fail_on_three, engine=EngineSettings(engine="ray", retries=1))
+
+
+def test_ray_audits_an_external_corpus_like_the_local_engine(ray_instance, sana_version: Path, tmp_path: Path) -> None:
+    import json
+
+    from dataset_builder.audit import load_units
+    from dataset_builder.decontaminate import ContaminationSettings, audit_against
+
+    units, _ = load_units(sana_version, "sentence", splits=["test"])
+    with (tmp_path / "web.jsonl").open("w", encoding="utf-8") as handle:
+        for n in range(60):
+            text = "نص لا علاقة له بالأخبار المنشورة. " + (units[n % len(units)].text if n % 7 == 0 else "")
+            handle.write(json.dumps({"id": f"web-{n}", "text": text}, ensure_ascii=False) + "\n")
+    settings = ContaminationSettings(shard_bytes=1500)
+    local = audit_against(sana_version, [tmp_path], settings=settings, engine=EngineSettings(jobs=2))
+    remote = audit_against(sana_version, [tmp_path], settings=settings, engine=EngineSettings(engine="ray"))
+    assert local.external["tasks"] > 2 and local.splits["test"]["contaminated"] >= 8
+    assert remote.to_dict() | {"seconds": 0} == local.to_dict() | {"seconds": 0}

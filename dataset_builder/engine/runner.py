@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, TextIO, TypeVar
 
+from dataset_builder.problems import InputError
+
 __all__ = ["ENGINES", "EngineSettings", "Progress", "Task", "TaskFailed", "default_jobs", "run_tasks"]
 
 ENGINES: tuple[str, ...] = ("local", "ray")
@@ -92,13 +94,27 @@ class EngineSettings:
 
 
 class TaskFailed(RuntimeError):
-    """A task failed on every attempt; ``task`` names its shard, ``detail`` is the last error."""
+    """A task failed on every attempt. ``task`` names its shard, ``detail`` is the last error's
+    traceback, ``error`` the exception itself when it could cross the process boundary (else None)."""
 
-    def __init__(self, task: Any, attempts: int, detail: str) -> None:
+    def __init__(self, task: Any, attempts: int, failure: _Failure) -> None:
         self.task = task
         self.attempts = attempts
-        self.detail = detail
-        super().__init__(f"task {task.describe()} failed {attempts} time(s); last error: {detail}")
+        self.detail = failure.traceback
+        self.error = failure.error
+        super().__init__(f"task {task.describe()} failed {attempts} time(s); last error: {failure.summary}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    summary: str
+    traceback: str
+    error: BaseException | None
+
+    @property
+    def retryable(self) -> bool:
+        # Bad input is not transient: a second attempt reads the same bytes and finds the same problem.
+        return not isinstance(self.error, InputError)
 
 
 class Progress:
@@ -177,19 +193,21 @@ def _init_worker(fn: Callable[[Any], Any]) -> None:
 
 
 def _call_in_worker(task: Any) -> tuple[bool, Any]:
-    """Run one task; an exception comes back as text (it may not pickle), never kills the worker."""
     assert _WORKER_FN is not None
-    try:
-        return True, _WORKER_FN(task)
-    except Exception as exc:
-        return False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
+    return _call_here(_WORKER_FN, task)
 
 
 def _call_here(fn: Callable[[Any], Any], task: Any) -> tuple[bool, Any]:
+    """Run one task; an exception comes back as a :class:`_Failure` and never kills the worker."""
     try:
         return True, fn(task)
     except Exception as exc:
-        return False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
+        error: BaseException | None = exc
+        try:  # the exception travels only if it survives a round trip (custom __init__s often do not)
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            error = None
+        return False, _Failure(f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=6), error)
 
 
 def _run_local(pending: list[int], tasks: Sequence[Any], fn: Callable[[Any], Any], settings: EngineSettings,
@@ -204,7 +222,7 @@ def _run_local(pending: list[int], tasks: Sequence[Any], fn: Callable[[Any], Any
                 if ok:
                     finish(index, value)
                     break
-                if attempts[index] > settings.retries:
+                if attempts[index] > settings.retries or not value.retryable:
                     raise TaskFailed(tasks[index], attempts[index], value)
         return
     with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(fn,)) as pool:
@@ -227,10 +245,10 @@ def _run_local(pending: list[int], tasks: Sequence[Any], fn: Callable[[Any], Any
                     try:
                         ok, value = future.result()
                     except Exception as exc:  # the worker process died (killed, out of memory)
-                        ok, value = False, f"worker process lost: {type(exc).__name__}: {exc}"
+                        ok, value = False, _Failure(f"worker process lost: {type(exc).__name__}: {exc}", "", None)
                     if ok:
                         finish(index, value)
-                    elif attempts[index] > settings.retries:
+                    elif attempts[index] > settings.retries or not value.retryable:
                         raise TaskFailed(tasks[index], attempts[index], value)
                     else:
                         submit(index)
@@ -271,10 +289,10 @@ def _run_ray(pending: list[int], tasks: Sequence[Any], fn: Callable[[Any], Any],
                 try:
                     ok, value = ray.get(ref)
                 except Exception as exc:  # the worker died more often than Ray's own retries allow
-                    ok, value = False, f"{type(exc).__name__}: {exc}"
+                    ok, value = False, _Failure(f"{type(exc).__name__}: {exc}", "", None)
                 if ok:
                     finish(index, value)
-                elif attempts[index] > settings.retries:
+                elif attempts[index] > settings.retries or not value.retryable:
                     for other in running:
                         ray.cancel(other)
                     raise TaskFailed(tasks[index], attempts[index], value)
