@@ -11,7 +11,8 @@ Both sides are compared on the canonical, clitic-insensitive token view of :mod:
 ends and ``. ! ? ؟``; each external sentence is checked two ways:
 
 * **exact n-gram overlap**: a test sentence is contaminated when one of its ``ngram``-token windows
-  (13, as benchmark decontamination tools use) occurs in an external sentence. External tokens are
+  (13, as benchmark decontamination tools use) occurs in an external sentence; a sentence shorter than
+  that but of at least ``min_ngram`` tokens (8) when the whole of it occurs in one. External tokens are
   mapped to the test split's vocabulary first, so only runs of known tokens are ever looked up.
 * **near duplicates**: MinHash signatures (:func:`~dataset_builder.audit.minhash_signatures`) of word
   shingles, LSH bands (:func:`~dataset_builder.audit.lsh_parameters`), and the exact Jaccard similarity
@@ -74,6 +75,7 @@ class ContaminationSettings:
     num_perm: int = 128
     seed: int = 1
     min_tokens: int = 3
+    min_ngram: int = 8
     text_field: str = "text"
     id_field: str = "id"
     shard_bytes: int = 64 << 20
@@ -119,6 +121,7 @@ class SentenceIndex:
     settings: ContaminationSettings
     vocabulary: dict[str, int]
     ngrams: dict[tuple[int, ...], tuple[int, ...]]
+    lengths: tuple[int, ...]
     shingle_keys: frozenset[tuple[int, ...]]
     shingle_sets: tuple[frozenset[int], ...]
     bands: tuple[dict[bytes, tuple[int, ...]], ...]
@@ -145,6 +148,8 @@ def build_index(texts: Sequence[str], settings: ContaminationSettings) -> Senten
         if len(tokens) < settings.min_tokens:
             shingle_sets.append(frozenset())
             continue
+        if settings.min_ngram <= len(ids) < settings.ngram:
+            ngrams.setdefault(tuple(ids), []).append(number)
         for start in range(len(ids) - settings.ngram + 1):
             ngrams.setdefault(tuple(ids[start : start + settings.ngram]), []).append(number)
         shingle_keys |= _shingle_keys(ids, settings.shingle_size)
@@ -158,8 +163,10 @@ def build_index(texts: Sequence[str], settings: ContaminationSettings) -> Senten
         for row, number in zip(signatures, hashed, strict=True):
             for band, table in enumerate(tables):
                 table.setdefault(row[band * rows : (band + 1) * rows].tobytes(), []).append(number)
-    return SentenceIndex(settings, vocabulary, {k: tuple(v) for k, v in ngrams.items()}, frozenset(shingle_keys),
-                  tuple(shingle_sets), tuple({k: tuple(v) for k, v in t.items()} for t in tables), rows)
+    lengths = tuple(sorted({len(key) for key in ngrams}))
+    return SentenceIndex(settings, vocabulary, {k: tuple(v) for k, v in ngrams.items()}, lengths,
+                         frozenset(shingle_keys), tuple(shingle_sets),
+                         tuple({k: tuple(v) for k, v in t.items()} for t in tables), rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,7 +272,7 @@ class _ShardResult:
 def _scan_shard(shard: Shard, index: SentenceIndex) -> _ShardResult:
     settings = index.settings
     result = _ShardResult()
-    n, size, threshold = settings.ngram, settings.shingle_size, settings.threshold
+    size, threshold = settings.shingle_size, settings.threshold
     vocabulary, ngrams, shingle_keys = index.vocabulary, index.ngrams, index.shingle_keys
     near_candidates: list[tuple[list[str], str, int]] = []
 
@@ -302,11 +309,12 @@ def _scan_shard(shard: Shard, index: SentenceIndex) -> _ShardResult:
             for position in range(len(ids) + 1):
                 if position < len(ids) and ids[position] != _UNKNOWN:
                     continue
-                for start in range(run_start, position - n + 1):
-                    for number in ngrams.get(tuple(ids[start : start + n]), ()):
-                        count, first = result.ngram.get(number, (0, None))
-                        result.ngram[number] = (count + 1, first or ExternalMatch(doc_id, match.start(),
-                                                                                  shard.path, 1.0))
+                for n in index.lengths:
+                    for start in range(run_start, position - n + 1):
+                        for number in ngrams.get(tuple(ids[start : start + n]), ()):
+                            count, first = result.ngram.get(number, (0, None))
+                            result.ngram[number] = (count + 1, first or ExternalMatch(doc_id, match.start(),
+                                                                                      shard.path, 1.0))
                 run_start = position + 1
             # Near duplicates: hash only sentences enough of whose shingles the test split has at all.
             keys = _shingle_keys(ids, size)
@@ -417,6 +425,10 @@ def audit_against(version_dir: str | Path, against: Sequence[str | Path], *, spl
     units, identity = _read_version_sentences(Path(version_dir), splits)
     index = build_index([unit.text for unit in units], settings)
     shards = external_shards(against, settings.shard_bytes)
+    total = sum((s.stop or 0) - s.start for s in shards if isinstance(s, ByteRange))
+    smaller = max(1 << 20, total // 64)
+    if smaller < settings.shard_bytes:  # ~64 tasks at least: every core busy, whatever --jobs (so --resume works)
+        shards = external_shards(against, smaller)
     try:
         results = run_tasks(shards, partial(_scan_shard, index=index), engine=engine, label="audit")
     except TaskFailed as exc:
@@ -451,7 +463,7 @@ def audit_against(version_dir: str | Path, against: Sequence[str | Path], *, spl
     for counts in per_split.values():
         counts["share"] = counts["contaminated"] / counts["sentences"] if counts["sentences"] else 0.0
     bands, rows = lsh_parameters(settings.threshold, settings.num_perm)
-    report_settings = {"ngram": settings.ngram, "threshold": settings.threshold,
+    report_settings = {"ngram": settings.ngram, "min_ngram": settings.min_ngram, "threshold": settings.threshold,
                        "shingle_size": settings.shingle_size, "num_perm": settings.num_perm, "bands": bands,
                        "rows": rows, "seed": settings.seed, "min_tokens": settings.min_tokens,
                        "text_field": settings.text_field, "id_field": settings.id_field}
