@@ -118,3 +118,23 @@ def test_cli_prints_the_report_and_a_clear_error(sana_version: Path, external: d
     broken.write_text('{"text": "ok"}\n{not json\n', encoding="utf-8")
     bad = runner.invoke(app, ["audit", str(sana_version), "--against", str(broken), "--jobs", "1"])
     assert bad.exit_code != 0 and "byte 15" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_short_sentence_is_found_whole_inside_a_longer_external_sentence(sana_version: Path,
+                                                                          tmp_path: Path) -> None:
+    from dataset_builder.audit import canonical_tokens
+
+    units, _ = load_units(sana_version, "sentence", splits=["test"])
+    short = next(u for u in units if 8 <= len(canonical_tokens(u.text)) < 13)
+    words = canonical_tokens(short.text)
+    (tmp_path / "a.jsonl").write_text(
+        json.dumps({"id": "x", "text": "في تقرير نشر اليوم " + short.text + " حسب المصدر"}, ensure_ascii=False)
+        + "\n" + json.dumps({"id": "y", "text": " ".join(words[:-1])}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    report = audit_against(sana_version, [tmp_path / "a.jsonl"], engine=EngineSettings(jobs=1))
+    (item,) = report.sentences
+    assert (item.doc_id, item.sentence) == (short.doc_id, short.sentence)
+    assert item.ngram_matches == 1 and item.ngram_match.doc_id == "x"  # all but one word is not a match
+    too_strict = audit_against(sana_version, [tmp_path / "a.jsonl"], engine=EngineSettings(jobs=1),
+                               settings=ContaminationSettings(min_ngram=13, threshold=1.0))
+    assert too_strict.sentences == ()
