@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, TextIO, TypeVar
 
-from dataset_builder.problems import InputError
+from dataset_builder.problems import InputError, Problem
 
 __all__ = ["ENGINES", "EngineSettings", "Progress", "Task", "TaskFailed", "default_jobs", "run_tasks"]
 
@@ -263,7 +263,8 @@ def _run_ray(pending: list[int], tasks: Sequence[Any], fn: Callable[[Any], Any],
     try:
         import ray
     except ImportError:
-        raise RuntimeError("--engine ray needs Ray: pip install 'akhbar[ray]'") from None
+        raise InputError(Problem("ray-missing", "--engine ray needs Ray, which is not installed.",
+                                 "pip install 'akhbar[ray]', or use --engine local.")) from None
     started_here = not ray.is_initialized()
     if started_here:
         if settings.ray_address:
