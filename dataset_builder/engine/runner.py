@@ -332,8 +332,9 @@ def run_tasks(tasks: Sequence[Any], fn: Callable[[Any], R], *, engine: EngineSet
     Examples
     --------
     >>> from dataset_builder.engine import ByteRange, EngineSettings, run_tasks
-    >>> run_tasks([ByteRange("a"), ByteRange("b")], len, engine=EngineSettings(jobs=1))
-    [1, 1]
+    >>> run_tasks([ByteRange("a.jsonl"), ByteRange("b.jsonl")], lambda task: task.path.upper(),
+    ...           engine=EngineSettings(jobs=1))
+    ['A.JSONL', 'B.JSONL']
     """
     settings = engine or EngineSettings()
     keys = [task.key for task in tasks]
