@@ -104,7 +104,7 @@ def cut_byte_ranges(path: str | Path, target_bytes: int, *, separator: Separator
     ...     path = os.path.join(tmp, "a.jsonl")
     ...     _ = open(path, "wb").write(b'{"text": "one"}\\n{"text": "two"}\\n{"text": "three"}\\n')
     ...     [(r.start, r.stop) for r in cut_byte_ranges(path, 20)]
-    [(0, 32), (32, 51)]
+    [(0, 32), (32, 50)]
     """
     if target_bytes <= 0:
         raise ValueError(f"target_bytes must be positive, not {target_bytes}")
