@@ -8,7 +8,8 @@ The external corpus is generated into a temporary folder (never the repository):
 words drawn from the SANA test split's own vocabulary mixed with other Arabic words (so the filters see
 realistic known-word runs), with every 997th document carrying a planted test sentence (some in
 another corpus' spelling: clitics split off, hamza dropped). Each run is ``akhbar audit --against`` in
-its own subprocess; CPU seconds are that process' and its workers' (``RUSAGE_CHILDREN``). The script
+its own subprocess; CPU seconds are that process' and its workers' (``RUSAGE_CHILDREN``), which misses
+most of Ray's workers (they outlive the driver's accounting), so Ray's CPU column is a lower bound. The script
 fails when a planted sentence is missed or when the engines disagree.
 """
 
