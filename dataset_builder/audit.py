@@ -88,6 +88,7 @@ __all__ = [
     "load_units",
     "lsh_parameters",
     "minhash_signatures",
+    "shingle_hashes",
     "shingles",
 ]
 
@@ -185,7 +186,8 @@ def shingles(tokens: Sequence[str], size: int) -> set[str]:
 _PRIME = (1 << 32) - 5  # largest prime below 2**32: a*x + b stays below 2**64 in uint64
 
 
-def _shingle_hashes(items: Iterable[str]) -> list[int]:
+def shingle_hashes(items: Iterable[str]) -> list[int]:
+    """32-bit hashes (blake2b) of shingles: the same on every run and in every process."""
     return [int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=4).digest(), "little") for s in items]
 
 
@@ -381,7 +383,7 @@ def find_duplicates(units: Sequence[AuditUnit], *, threshold: float = 0.8, shing
             members.append([])
         members[key].append(index)
     sequences = list(keys)
-    hash_sets = [sorted(set(_shingle_hashes(shingles(tokens, shingle_size)))) for tokens in sequences]
+    hash_sets = [sorted(set(shingle_hashes(shingles(tokens, shingle_size)))) for tokens in sequences]
     near: list[tuple[int, int, float]] = []
     candidates = 0
     bands, rows = lsh_parameters(threshold, num_perm)
