@@ -14,14 +14,15 @@ from __future__ import annotations
 import html
 import itertools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING
 
+from dataset_builder.charts import Bar, bar_chart, heatmap, stacked_bar_chart
 from eval.describe import AVERAGE_ROWS, describe_dataset, describe_predictions, settings_line
-from eval.errors import ERROR_DESCRIPTIONS, errors_by_class
+from eval.errors import ERROR_CLASSES, ERROR_DESCRIPTIONS, errors_by_class
 from eval.types import AlignedPair, ErrorClass, Mention
 
 if TYPE_CHECKING:
@@ -146,27 +147,58 @@ def _open(mark: _Mark, colours: dict[str, str], heights: dict[int, int], *, ends
 def _score_section(result: EvalResult) -> str:
     parts = ["<h2>Scores</h2>"]
     confidence = result.provenance.settings.get("confidence", 0.95)
-    with_ci = any(layer.intervals for layer in result.layers.values())
     for name, layer in result.layers.items():
         parts.append(f"<h3>Layer <code>{_esc(name)}</code></h3>")
-        parts.append(_summary_table(layer, with_ci, confidence))
+        parts.append(_summary_table(layer, confidence))
         for index, mode in enumerate(layer.scores):
             report = layer.scores[mode]
-            parts.append(f"<details{' open' if index == 0 else ''}><summary>{_esc(mode)} — per label "
-                         f"({report.n_gold} gold, {report.n_pred} predicted)</summary>")
-            parts.append(_label_table(layer, mode, with_ci, confidence))
-            parts.append("</details>")
-        parts.append(_confusion_table(layer))
+            parts.append(f'<section class="mode" data-layer="{_esc(name)}" data-mode="{_esc(mode)}">')
+            parts.append(f"<h4>{_esc(mode)} — F1 per label ({report.n_gold} gold, {report.n_pred} predicted)</h4>")
+            parts.append(f'<figure>{f1_chart(layer, mode, confidence)}</figure>')
+            parts.append(f"<details{' open' if index == 0 else ''}><summary>{_esc(mode)} — per label table"
+                         "</summary>")
+            parts.append(_label_table(layer, mode, confidence))
+            parts.append("</details></section>")
+        parts.append(_confusion_section(layer))
     for link_type, by_mode in result.links.items():
         parts.append(f"<h3>Links <code>{_esc(link_type)}</code></h3>")
-        keys = sorted({k for scores in by_mode.values() for k, v in scores.items() if isinstance(v, int | float)})
-        rows = "".join(
-            f"<tr><td>{_esc(mode)}</td>" + "".join(f'<td class="num">{_esc(_link_value(scores.get(k)))}</td>'
-                                                   for k in keys) + "</tr>"
-            for mode, scores in by_mode.items()
-        )
-        parts.append("<table><tr><th>mode</th>" + "".join(f"<th>{_esc(k)}</th>" for k in keys) + f"</tr>{rows}</table>")
+        parts.append(_links_table(by_mode))
     return "\n".join(parts)
+
+
+#: Columns of the links table in reading order: scores first, then the counts they come from.
+LINK_COLUMNS = ("precision", "recall", "f1", "tp", "fp", "fn", "n_gold", "n_pred", "n_attributed",
+                "n_attribution_correct", "attribution_accuracy")
+
+
+def _links_table(by_mode: dict[str, dict[str, object]]) -> str:
+    present = {k for scores in by_mode.values() for k, v in scores.items() if isinstance(v, int | float)}
+    keys = [k for k in LINK_COLUMNS if k in present] + sorted(present - set(LINK_COLUMNS))
+    rows = "".join(
+        f"<tr><td>{_esc(mode)}</td>" + "".join(f'<td class="num">{_esc(_link_value(scores.get(k)))}</td>'
+                                               for k in keys) + "</tr>"
+        for mode, scores in by_mode.items()
+    )
+    return ("<table class='links'><tr><th>mode</th>" + "".join(f"<th>{_esc(k)}</th>" for k in keys)
+            + f"</tr>{rows}</table>")
+
+
+def f1_chart(layer: LayerResult, mode: str, confidence: float = 0.95) -> str:
+    """Per-label F1 of one mode as horizontal bars, best first, with the bootstrap interval as a whisker
+    and the support beside the value (an inline ``<svg>``)."""
+    report = layer.scores[mode]
+    intervals = layer.intervals.get(mode, {})
+    bars = []
+    for label, score in sorted(report.per_label.items(), key=lambda item: (-_sortable(item[1].f1), item[0])):
+        ci = intervals.get(label, {}).get("f1")
+        bars.append(Bar(label, score.f1, ci.low if ci is not None else None, ci.high if ci is not None else None,
+                        note=f"n={score.support}"))
+    ci_note = f", whiskers: {round(100 * confidence)}% bootstrap interval" if intervals else ""
+    return bar_chart(bars, title=f"{layer.layer} · {mode}: F1 % per label (n = gold support{ci_note})")
+
+
+def _sortable(value: float) -> float:
+    return -1.0 if value is None or math.isnan(value) else value
 
 
 def _link_value(value: object) -> str:
@@ -180,7 +212,14 @@ def _ci_cell(layer: LayerResult, mode: str, key: str) -> str:
     return f'<td class="num">[{100 * ci.low:.2f}, {100 * ci.high:.2f}]</td>'
 
 
-def _summary_table(layer: LayerResult, with_ci: bool, confidence: float) -> str:
+def _has_ci(layer: LayerResult, modes: list[str]) -> bool:
+    """Whether any interval of these modes has a value: an all-empty CI column is left out."""
+    return any(not math.isnan(ci.low) for mode in modes for metrics in layer.intervals.get(mode, {}).values()
+               for key, ci in metrics.items() if key == "f1")
+
+
+def _summary_table(layer: LayerResult, confidence: float) -> str:
+    with_ci = _has_ci(layer, list(layer.scores))
     header = "<tr><th>mode</th><th>precision %</th><th>recall %</th><th>F1 %</th>"
     header += f"<th>{round(100 * confidence)}% CI F1</th>" if with_ci else ""
     header += "<th>macro F1 %</th><th>gold</th><th>predicted</th></tr>"
@@ -197,8 +236,9 @@ def _summary_table(layer: LayerResult, with_ci: bool, confidence: float) -> str:
     return f'<table class="summary">{header}{"".join(rows)}</table>'
 
 
-def _label_table(layer: LayerResult, mode: str, with_ci: bool, confidence: float) -> str:
+def _label_table(layer: LayerResult, mode: str, confidence: float) -> str:
     report = layer.scores[mode]
+    with_ci = _has_ci(layer, [mode])
     header = "<tr><th>label</th><th>precision %</th><th>recall %</th><th>F1 %</th>"
     header += f"<th>{round(100 * confidence)}% CI F1</th>" if with_ci else ""
     header += "<th>TP</th><th>FP</th><th>FN</th><th>support</th></tr>"
@@ -216,7 +256,7 @@ def _label_table(layer: LayerResult, mode: str, with_ci: bool, confidence: float
     return f'<table class="labels" data-mode="{_esc(mode)}">{header}{"".join(rows)}</table>'
 
 
-def _confusion_table(layer: LayerResult) -> str:
+def _confusion_section(layer: LayerResult) -> str:
     matrix, labels = layer.confusion
     if not labels:
         return ""
@@ -225,8 +265,21 @@ def _confusion_table(layer: LayerResult) -> str:
         f"<tr><th>{_esc(labels[i])}</th>" + "".join(f"<td class='num'>{value or ''}</td>" for value in row) + "</tr>"
         for i, row in enumerate(matrix)
     )
-    return (f"<details><summary>Confusion matrix ({_esc(layer.layer)}; ∅ = no mention)</summary>"
+    chart = heatmap(matrix, labels, labels, title=f"{layer.layer}: confusion matrix, ∅ = no mention",
+                    row_title="gold", column_title="predicted")
+    return (f"<h4>Confusion matrix</h4><figure>{chart}</figure>"
+            f"<details><summary>Confusion matrix table ({_esc(layer.layer)}; ∅ = no mention)</summary>"
             f"<table class='confusion'>{head}{rows}</table></details>")
+
+
+def error_class_rows(layer: LayerResult) -> list[tuple[str, list[int]]]:
+    """Errors per label and class (:data:`~eval.errors.ERROR_CLASSES` order), most errors first; an error
+    counts under its gold label, a spurious prediction under its predicted label."""
+    counts: dict[str, Counter[ErrorClass]] = defaultdict(Counter)
+    for record in layer.errors:
+        counts[record.gold_label or record.pred_label or "?"][record.error] += 1
+    rows = [(label, [by_class.get(cls, 0) for cls in ERROR_CLASSES]) for label, by_class in counts.items()]
+    return sorted(rows, key=lambda row: (-sum(row[1]), row[0]))
 
 
 def _context_cell(record: object) -> str:
@@ -258,6 +311,15 @@ def _errors_section(result: EvalResult) -> str:
             f"<td>{_esc(ERROR_DESCRIPTIONS[ErrorClass(cls)])}</td></tr>"
             for cls, count in layer.error_counts.items()
         )
+        rows = error_class_rows(layer)
+        if rows:
+            chart = stacked_bar_chart(rows, [cls.value.replace("_", " ") for cls in ERROR_CLASSES],
+                                      title=f"{name}: errors per label and class")
+            head = "".join(f"<th>{_esc(cls.value.replace('_', ' '))}</th>" for cls in ERROR_CLASSES)
+            body = "".join(f"<tr><td>{_esc(label)}</td>" + "".join(f"<td class='num'>{v}</td>" for v in values)
+                           + "</tr>" for label, values in rows)
+            parts.append(f"<figure>{chart}</figure><details><summary>Errors per label table</summary>"
+                         f"<table class='error-labels'><tr><th>label</th>{head}</tr>{body}</table></details>")
         parts.append("<table class='error-counts'><tr><th>class</th><th>count</th><th>meaning</th></tr>"
                      f"{counts}</table>")
         for cls, records in errors_by_class(layer.errors).items():
@@ -333,8 +395,18 @@ def _documents_section(result: EvalResult, max_documents: int | None) -> str:
             parts.append(f'<div class="doc-title" id="{_esc(_anchor(name, doc_id))}">{_esc(doc_id)} — '
                          f"{len(pairs)} aligned pair(s), {errors} not correct</div>")
             parts.append(f'<div class="doc" dir="rtl" lang="ar">'
-                         f"{render_document_text(result.texts[doc_id], pairs, colours)}</div>")
+                         f"{_hide_leading_blank_lines(render_document_text(result.texts[doc_id], pairs, colours))}"
+                         "</div>")
     return "\n".join(parts)
+
+
+def _hide_leading_blank_lines(markup: str) -> str:
+    """Keep the text's leading line breaks in the page (offsets and copied text stay exact) but hidden:
+    shown with ``white-space: pre-wrap`` they are an empty band above the article."""
+    lead = len(markup) - len(markup.lstrip("\r\n"))
+    if not lead:
+        return markup
+    return f'<span class="lead" hidden>{markup[:lead]}</span>{markup[lead:]}'
 
 
 def _problems_section(result: EvalResult) -> str:
@@ -378,4 +450,5 @@ def render_html(result: EvalResult, *, title: str | None = None, max_documents: 
     )
 
 
-__all__ = ["PALETTE", "label_colours", "render_document_text", "render_html"]
+__all__ = ["LINK_COLUMNS", "PALETTE", "error_class_rows", "f1_chart", "label_colours", "render_document_text",
+           "render_html"]
