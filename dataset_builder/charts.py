@@ -224,7 +224,7 @@ class Difference:
 def difference_chart(rows: Sequence[Difference], *, title: str) -> str:
     """Each difference as a dot on its interval around a zero line; significant rows are filled and
     marked ``*``, the others hollow. The axis is symmetric and spans the widest interval."""
-    left = _label_width([r.label for r in rows])
+    left = _label_width([r.label for r in rows]) + 8
     value_room = 190
     plot = WIDTH - left - value_room
     top, height = 26, 26 + ROW * len(rows) + 24

@@ -20,13 +20,15 @@ from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING
 
-from dataset_builder.charts import Bar, bar_chart, heatmap, stacked_bar_chart
-from eval.describe import AVERAGE_ROWS, describe_dataset, describe_predictions, settings_line
+from dataset_builder.charts import Bar, Difference, bar_chart, difference_chart, heatmap, stacked_bar_chart
+from eval.describe import AVERAGE_ROWS, describe_dataset, describe_predictions, predictions_name, settings_line
 from eval.errors import ERROR_CLASSES, ERROR_DESCRIPTIONS, errors_by_class
 from eval.types import AlignedPair, ErrorClass, Mention
 
 if TYPE_CHECKING:
+    from eval.compare import Comparison, ComparisonRow
     from eval.evaluate import EvalResult, LayerResult
+    from eval.stats import SignificanceResult
 
 # Twelve hues that stay distinguishable as underline and as light shading.
 PALETTE: tuple[str, ...] = (
@@ -416,6 +418,71 @@ def _problems_section(result: EvalResult) -> str:
     return f"<h2>Problems with the input</h2><ul class='problems'>{items}</ul>"
 
 
+def _page(title: str, version: str, provenance: list[tuple[str, str]], **sections: str) -> str:
+    items = "\n".join(f"<li><strong>{_esc(key)}:</strong> {_esc(value)}</li>" for key, value in provenance)
+    template = Template(resources.files("eval").joinpath("templates/report.html").read_text(encoding="utf-8"))
+    parts = {"scores": "", "errors": "", "documents": "", "problems": "", **sections}
+    return template.substitute(title=_esc(title), version=_esc(version), provenance=items, **parts)
+
+
+def _interval(result: SignificanceResult) -> str:
+    return "" if math.isnan(result.low) else f"[{100 * result.low:+.2f}, {100 * result.high:+.2f}]"
+
+
+def _comparison_table(rows: list[ComparisonRow], alpha: float, first: str) -> str:
+    head = (f"<tr><th>{_esc(first)}</th><th>A %</th><th>B %</th><th>delta (B − A)</th><th>interval</th>"
+            f"<th>p-value</th><th>p &lt; {alpha:g}</th></tr>")
+    body = []
+    for row in rows:
+        r = row.result
+        name = row.label if row.label is not None else f"{row.layer} · {row.mode}"
+        body.append(f"<tr><td>{_esc(name)}</td><td class='num'>{_pct(r.score_a)}</td>"
+                    f"<td class='num'>{_pct(r.score_b)}</td><td class='num'>{100 * r.delta:+.2f}</td>"
+                    f"<td class='num'>{_interval(r)}</td><td class='num'>{r.p_value:.4f}</td>"
+                    f"<td>{'yes *' if r.p_value < alpha else 'no'}</td></tr>")
+    return f"<table class='comparison'>{head}{''.join(body)}</table>"
+
+
+def render_comparison_html(comparison: Comparison, *, alpha: float = 0.05, title: str | None = None) -> str:
+    """``akhbar compare --format html``: one self-contained page with, per layer and mode, each label's
+    difference B - A as a dot on its paired bootstrap interval (filled and ``*`` when p < ``alpha``) and
+    the same numbers in a table under it.
+
+    The comparison should carry per-label rows (``compare_runs(per_label=True, confidence=...)``);
+    without them the page shows the averaged rows only.
+    """
+    a, b = comparison.run_a, comparison.run_b
+    title = title or f"Comparison — {comparison.name_a} vs {comparison.name_b}"
+    metric = f"{comparison.average} {comparison.metric}"
+    parts = ["<h2>Summary</h2>",
+             f"<p class='note'>delta = B − A on the {metric}; two-sided p-value of the {_esc(comparison.test)} "
+             f"test; * marks p &lt; {alpha:g}.</p>",
+             _comparison_table(list(comparison.rows), alpha, "layer · mode")]
+    by_mode: dict[tuple[str, str], list[ComparisonRow]] = defaultdict(list)
+    for row in comparison.label_rows:
+        by_mode[(row.layer, row.mode)].append(row)
+    if by_mode:
+        parts.append("<h2>Per label</h2>")
+    for (layer, mode), rows in by_mode.items():
+        rows = sorted(rows, key=lambda row: (-row.result.delta, row.label or ""))
+        confidence = rows[0].result.confidence
+        shown = f"{round(100 * confidence)}% paired bootstrap interval" if confidence else "no interval"
+        chart = difference_chart(
+            [Difference(row.label or "", row.result.delta, row.result.low, row.result.high,
+                        row.result.p_value < alpha) for row in rows],
+            title=f"{layer} · {mode}: {comparison.metric} B − A per label (line: {shown}; filled, * = p < {alpha:g})")
+        parts.append(f'<section class="mode" data-layer="{_esc(layer)}" data-mode="{_esc(mode)}">'
+                     f"<h3>Layer <code>{_esc(layer)}</code> · {_esc(mode)}</h3><figure>{chart}</figure>"
+                     f"<details><summary>{_esc(mode)} — per label table</summary>"
+                     f"{_comparison_table(rows, alpha, 'label')}</details></section>")
+    provenance = [("A", f"{comparison.name_a} ({predictions_name(a)})"),
+                  ("B", f"{comparison.name_b} ({predictions_name(b)})"),
+                  ("gold", describe_dataset(a)),
+                  ("test", f"{comparison.test}, n={comparison.n}, seed={comparison.seed}, {len(a.units)} "
+                           f"{a.unit_kind}s resampled, metric {metric}")]
+    return _page(title, a.provenance.akhbar_version, provenance, scores="\n".join(parts))
+
+
 def render_html(result: EvalResult, *, title: str | None = None, max_documents: int | None = None) -> str:
     """The full report as one self-contained HTML page.
 
@@ -434,21 +501,15 @@ def render_html(result: EvalResult, *, title: str | None = None, max_documents: 
     """
     dataset = result.provenance.dataset or {}
     title = title or f"Evaluation — {dataset.get('name') or dataset.get('source') or 'akhbar'}"
-    provenance = "\n".join(
-        f"<li><strong>{_esc(key)}:</strong> {_esc(value)}</li>"
-        for key, value in (
-            ("gold", describe_dataset(result)), ("predictions", describe_predictions(result)),
-            ("settings", settings_line(result)),
-            ("akhbar", f"{result.provenance.akhbar_version}, {result.provenance.created}"),
-        )
-    )
-    template = Template(resources.files("eval").joinpath("templates/report.html").read_text(encoding="utf-8"))
-    return template.substitute(
-        title=_esc(title), version=_esc(result.provenance.akhbar_version), provenance=provenance,
-        scores=_score_section(result), errors=_errors_section(result),
-        documents=_documents_section(result, max_documents), problems=_problems_section(result),
-    )
+    provenance = [
+        ("gold", describe_dataset(result)), ("predictions", describe_predictions(result)),
+        ("settings", settings_line(result)),
+        ("akhbar", f"{result.provenance.akhbar_version}, {result.provenance.created}"),
+    ]
+    return _page(title, result.provenance.akhbar_version, provenance, scores=_score_section(result),
+                 errors=_errors_section(result), documents=_documents_section(result, max_documents),
+                 problems=_problems_section(result))
 
 
-__all__ = ["LINK_COLUMNS", "PALETTE", "error_class_rows", "f1_chart", "label_colours", "render_document_text",
-           "render_html"]
+__all__ = ["LINK_COLUMNS", "PALETTE", "error_class_rows", "f1_chart", "label_colours", "render_comparison_html",
+           "render_document_text", "render_html"]
