@@ -35,7 +35,7 @@ INK, MUTED, RULE = "#1f2328", "#59636e", "#d1d9e0"
 SVG_NS = "http://www.w3.org/2000/svg"
 WIDTH = 640
 ROW = 22  # height of one bar row
-CHAR = 6.6  # average width of one 11px character, to size the label column
+CHAR = 7.4  # width of one 11px capital (DejaVu Sans), to size the label column without clipping
 
 
 def _esc(text: object) -> str:

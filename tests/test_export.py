@@ -80,11 +80,16 @@ def test_layout_card_and_manifest_are_copied(sana_version: Path, tmp_path: Path)
     result = export(sana_version, tmp_path / "hub")
     written = sorted(p.relative_to(result.out_dir).as_posix() for p in result.out_dir.rglob("*") if p.is_file())
     assert written == [f.path for f in result.files]
+    figures = sorted(p.relative_to(sana_version).as_posix() for p in (sana_version / "figures").glob("*.svg"))
+    assert "figures/labels-entities.svg" in figures and "figures/tokens-per-document.svg" in figures
     assert written == sorted(["README.md", "manifest.json",
                               "data/documents/test-00000-of-00001.parquet", "data/tokens/test-00000-of-00001.parquet"]
-                             + (["croissant.json"] if (sana_version / "croissant.json").is_file() else []))
-    for name in ("README.md", "manifest.json"):
+                             + (["croissant.json"] if (sana_version / "croissant.json").is_file() else []) + figures)
+    for name in ("README.md", "manifest.json", *figures):
         assert (result.out_dir / name).read_bytes() == (sana_version / name).read_bytes()
+    card = (result.out_dir / "README.md").read_text(encoding="utf-8")
+    for name in figures:  # the card embeds each figure by a relative link that resolves in the export
+        assert f"]({name})" in card
     assert result.fingerprint == json.loads((sana_version / "manifest.json").read_text())["fingerprint"]
 
 
