@@ -161,7 +161,8 @@ _STYLE = """
   body { font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; color: #1f2328; margin: 1.5rem auto;
          max-width: 60rem; padding: 0 1rem; }
   h2 { font-size: 1.1rem; border-bottom: 1px solid #d1d9e0; margin-top: 1.6rem; }
-  pre.summary { background: #f6f8fa; padding: .6rem .8rem; border-radius: 6px; font-size: .85rem; }
+  pre.summary { background: #f6f8fa; padding: .6rem .8rem; border-radius: 6px; font-size: .85rem;
+                white-space: pre-wrap; overflow-wrap: anywhere; }
   table { border-collapse: collapse; font-size: .85rem; margin: .4rem 0 1rem; }
   th, td { border: 1px solid #d1d9e0; padding: .15rem .5rem; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
