@@ -25,7 +25,6 @@ on the written-but-unpublished version: a refused bump publishes nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -33,10 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dataset_builder.problems import InputError, Problem
+from dataset_builder.version_names import SEMVER
 
 if TYPE_CHECKING:
     from dataset_builder.diff import DatasetDiff, VersionInfo
-    from dataset_builder.pipeline import BuildContext
 
 __all__ = [
     "RULES",
@@ -54,7 +53,6 @@ __all__ = [
     "resolve_previous",
 ]
 
-_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 #: Examples shown per reason in messages.
 SHOWN_EXAMPLES = 3
 
@@ -81,7 +79,7 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        match = _SEMVER.match(str(text))
+        match = SEMVER.match(str(text))
         if match is None:
             raise InputError(Problem(
                 "version-invalid", f"{text!r} is not a semantic version MAJOR.MINOR.PATCH.",
@@ -394,7 +392,7 @@ def resolve_previous(previous: str | Path, *, out_dir: str | Path, name: str) ->
         ``previous-not-found`` when it is not a built version directory.
     """
     text = str(previous)
-    path = Path(out_dir) / name / text if _SEMVER.match(text) else Path(previous)
+    path = Path(out_dir) / name / text if SEMVER.match(text) else Path(previous)
     if not (path / "manifest.json").is_file():
         raise InputError(Problem(
             "previous-not-found", f"the previous version {text!r} is not a built version directory "
@@ -413,24 +411,13 @@ def check_previous(previous_dir: str | Path, *, name: str, version: str) -> Vers
     return info
 
 
-def check_against_previous(previous_dir: str | Path, version_dir: str | Path) -> VersionCheck:
-    """Diff a version against its predecessor and check the bump (see :func:`check_bump`)."""
-    from dataset_builder.diff import diff
+def check_against_previous(previous_dir: str | Path, version_dir: str | Path, *,
+                           path: str | None = None) -> VersionCheck:
+    """Diff ``version_dir`` against its predecessor ``previous_dir`` and check the bump (see :func:`check_bump`).
 
-    return check_bump(diff(previous_dir, version_dir))
-
-
-def version_check_stage(context: BuildContext) -> None:
-    """Pipeline finishing stage: with a previous version, refuse a bump that does not fit the changes.
-
-    Runs on the temporary directory after ``manifest.json`` is written; a refusal raises
-    :class:`VersionBumpError` and the build publishes nothing. The check is recorded under
-    ``previous`` in ``build-report.json``.
+    The build's version-check stage (:class:`dataset_builder.pipeline.VersionCheckStage`) calls it on the
+    written, unpublished version; ``path`` (where the version will be published) is named in a refusal.
     """
-    previous = context.options.get("previous")
-    if previous is None:
-        return
     from dataset_builder.diff import diff
 
-    check = check_bump(diff(previous, context.tmp_dir), path=str(context.report.version_dir))
-    context.report.previous = check.to_dict()
+    return check_bump(diff(previous_dir, version_dir), path=path)

@@ -136,6 +136,7 @@ def test_the_console_fast_path_gives_the_conlleval_report_without_pydantic(tmp_p
     script = f"""
 import sys
 sys.argv = ["akhbar", "eval", "--pred={path}", "--format", "conlleval", "--scheme", "IOBES", "-o", {str(out)!r}]
+from dataset_builder.config import BuildConfig
 from dataset_builder.cli import main
 main()
 print("pydantic" in sys.modules)
@@ -185,13 +186,14 @@ def test_anercorp_conll_scores_agree_between_fast_and_full_paths(tmp_path: Path)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled SANA corpus built with the real pipeline."""
+    from dataset_builder.config import BuildConfig
     from dataset_builder.pipeline import build
     from dataset_builder.schema import load_schema
     from dataset_builder.split import HashSplit
 
     out = tmp_path_factory.mktemp("datasets")
-    build([CORPUS / "sana-sample.jsonl"], schema=load_schema(CORPUS / "schema.yaml"), name="sana-sample",
-          version="1.0.0", out_dir=out, split=HashSplit((("test", 1.0),)), progress=False)
+    build(BuildConfig([CORPUS / "sana-sample.jsonl"], schema=load_schema(CORPUS / "schema.yaml"), name="sana-sample",
+                      version="1.0.0", out_dir=out, split=HashSplit((("test", 1.0),)), progress=False))
     return out / "sana-sample" / "1.0.0"
 
 
