@@ -199,7 +199,8 @@ def _python_blocks(page: Path) -> list[str]:
     return [body for language, body in FENCE.findall(_text(page)) if language == "python"]
 
 
-@pytest.mark.parametrize(("page", "index"), [("README.md", 0), ("docs/evaluation.md", 0), ("docs/cards.md", 1)])
+@pytest.mark.parametrize(("page", "index"), [("README.md", 0), ("docs/evaluation.md", 0), ("docs/cards.md", 1),
+                                            ("docs/architecture.md", 0)])
 def test_python_examples_run_as_written(page: str, index: int, workspace: Path, tmp_path: Path) -> None:
     """The block runs without an exception where the docs say it runs (after `akhbar build`), in a
     fresh interpreter as a reader would run it (on a copy: some examples rewrite files)."""
