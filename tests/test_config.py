@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -197,3 +199,42 @@ def test_validate_inputs_shares_the_build_stages(tmp_path: Path) -> None:
     codes = {p.code for p in result.problems if p.is_error}
     assert codes == {"doc-id-duplicate", "unknown-label"}
     assert result.summary().startswith("2 record(s) checked, 1 with errors")
+
+
+# ---- import structure ------------------------------------------------------------------------------
+
+
+def _imports_at_run_time(tree: ast.AST) -> Iterator[str]:
+    """Every module an ``import`` names, at any depth (function-level too), except under ``if TYPE_CHECKING``."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            yield from (name for child in node.orelse for name in _imports_at_run_time(child))
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        yield from _imports_at_run_time(node)
+
+
+def test_no_import_circle_in_the_builder() -> None:
+    package = ROOT / "dataset_builder"
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in package.rglob("*.py")}
+    graph = {name: {target for target in _imports_at_run_time(ast.parse(path.read_text(encoding="utf-8")))
+                    if target in modules and target != name and not name.startswith(f"{target}.")}
+             for name, path in modules.items()}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph[start]:
+            if nxt == goal or (nxt not in seen and (seen.add(nxt) or reaches(nxt, goal, seen))):
+                return True
+        return False
+
+    circles = sorted(name for name in graph if reaches(name, name, set()))
+    assert not circles, f"modules on an import circle: {circles}"
+    # the edges the circle diff <-> versioning <-> pipeline was made of, now one way
+    assert "dataset_builder.diff" in graph["dataset_builder.versioning"]
+    assert not graph["dataset_builder.diff"] & {"dataset_builder.versioning", "dataset_builder.pipeline"}
+    assert not graph["dataset_builder.versioning"] & {"dataset_builder.pipeline"}
