@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.strict_yaml import load_yaml, node_line, validate_yaml
@@ -142,38 +141,6 @@ def _fail(path: str, message: str, fix: str, line: int | None = None) -> InputEr
     return InputError(Problem("schema-invalid", message, fix, path=path, line=line))
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
-
-
-class _LayerFile(_Strict):
-    description: str | None = ""
-    nesting: bool = False
-    overlap: bool = False
-    levels: int = Field(1, ge=1)
-    tag_column: str | None = None
-    #: label -> one-line definition (may be left empty)
-    labels: dict[str, str | None]
-
-
-class _LinkEndFile(_Strict):
-    layer: str
-    labels: list[str] | None = None
-
-
-class _LinkFile(_Strict):
-    description: str | None = ""
-    source: _LinkEndFile = Field(alias="from")
-    target: _LinkEndFile = Field(alias="to")
-
-
-class _SchemaFile(_Strict):
-    name: str = Field(min_length=1)
-    description: str | None = ""
-    layers: dict[str, _LayerFile]
-    links: dict[str, _LinkFile] | None = None
-
-
 #: How to write each top-level key correctly (shown with the error).
 _FIXES = {
     "": "Start the file with `name:` and `layers:`.",
@@ -208,7 +175,9 @@ def schema_from_dict(data: dict[str, Any], source: str = "<schema>", node: yaml.
             )
     if not isinstance(data.get("name"), str) or not data["name"]:
         raise _fail(source, "the schema has no `name`.", "Add `name: <corpus-name>` at the top.")
-    parsed = validate_yaml(_SchemaFile, data, node, path=Path(source), code="schema-invalid", fixes=_FIXES)
+    from dataset_builder.schema_file import SchemaFile  # pydantic: only when a schema is read
+
+    parsed = validate_yaml(SchemaFile, data, node, path=Path(source), code="schema-invalid", fixes=_FIXES)
     layers = tuple(
         LayerSpec(
             name=str(layer_name),

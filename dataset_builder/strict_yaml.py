@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from dataset_builder.problems import InputError, Problem
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 __all__ = ["load_yaml", "validate_yaml"]
 
-Model = TypeVar("Model", bound=BaseModel)
+Model = TypeVar("Model", bound="BaseModel")
 
 
 def load_yaml(path: Path, code: str, what: str) -> tuple[Any, yaml.Node | None]:
@@ -65,6 +67,8 @@ def validate_yaml(model: type[Model], data: Any, node: yaml.Node | None, *, path
 
     ``fixes`` maps a top-level key (``""`` for the file as a whole) to how to write it correctly.
     """
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:

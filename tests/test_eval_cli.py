@@ -136,7 +136,6 @@ def test_the_console_fast_path_gives_the_conlleval_report_without_pydantic(tmp_p
     script = f"""
 import sys
 sys.argv = ["akhbar", "eval", "--pred={path}", "--format", "conlleval", "--scheme", "IOBES", "-o", {str(out)!r}]
-from dataset_builder.config import BuildConfig
 from dataset_builder.cli import main
 main()
 print("pydantic" in sys.modules)
