@@ -57,6 +57,7 @@ def _cpu_seconds() -> float:
 
 
 def child_ours(source: Path, out: Path, jobs: int) -> dict[str, Any]:
+    from dataset_builder.config import BuildConfig
     from dataset_builder.pipeline import build
     from dataset_builder.schema import load_schema
     from dataset_builder.split import parse_split_spec
@@ -64,9 +65,9 @@ def child_ours(source: Path, out: Path, jobs: int) -> dict[str, Any]:
     schema = load_schema(SCHEMA)
     cpu = _cpu_seconds()
     start = time.perf_counter()
-    report = build([source], schema=schema, name="bench", version="1.0.0", out_dir=out, fmt="jsonl",
-                   split=parse_split_spec("train=0.8,validation=0.1,test=0.1"), progress=False, jobs=jobs,
-                   force=True)
+    report = build(BuildConfig([source], schema=schema, name="bench", version="1.0.0", out_dir=out, format="jsonl",
+                               split=parse_split_spec("train=0.8,validation=0.1,test=0.1"), progress=False, jobs=jobs,
+                               force=True))
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu, "documents": report.documents.written,
             "rejected": report.documents.rejected,

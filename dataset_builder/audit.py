@@ -47,12 +47,12 @@ Figures
 of the first have a match in the second and the distribution of their best similarity; the
 *leakage* of a split is the share of its units with a match in another split of the same
 dataset. ``akhbar audit`` prints it; a build refuses (or warns) when a recipe's
-``audit: {max_leakage: ...}`` is exceeded (:func:`leakage_stage`).
+``audit: {max_leakage: ...}`` is exceeded (the build's audit stage,
+:class:`dataset_builder.pipeline.AuditStage`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -72,8 +72,6 @@ from dataset_builder.version_dir import VersionDir
 if TYPE_CHECKING:
     import numpy as np
 
-    from dataset_builder.pipeline import BuildContext
-
 __all__ = [
     "AuditPolicy",
     "AuditReport",
@@ -84,7 +82,6 @@ __all__ = [
     "audit_units",
     "canonical_tokens",
     "find_duplicates",
-    "leakage_stage",
     "load_units",
     "lsh_parameters",
     "minhash_signatures",
@@ -821,40 +818,5 @@ class AuditPolicy:
 class LeakageError(InputError):
     """A build refused because cross-split leakage is above the recipe's ``max_leakage``."""
 
-
-@contextlib.contextmanager
-def leakage_stage(policy: AuditPolicy | None, *, report_to: list[AuditReport] | None = None) -> Iterator[None]:
-    """Run the leakage audit as a finishing stage of the builds inside this block.
-
-    The stage audits the written-but-unpublished version, writes ``audit.json`` into it, and with
-    ``action: refuse`` raises :class:`LeakageError` above ``max_leakage`` -- the build then removes
-    its temporary directory and publishes nothing. With ``action: warn`` the problem is logged in
-    ``problems.jsonl``'s counts and the version is published. Reports are appended to ``report_to``.
-    """
-    from dataset_builder import pipeline
-
-    if policy is None:
-        yield
-        return
-
-    def stage(context: BuildContext) -> None:
-        report = audit([context.tmp_dir], level=policy.level, threshold=policy.threshold,  # type: ignore[arg-type]
-                       min_tokens=policy.min_tokens, max_pairs=200)
-        report.datasets[0]["path"] = None  # the temporary directory means nothing once published
-        (context.tmp_dir / "audit.json").write_text(report.to_json() + "\n", encoding="utf-8")
-        if report_to is not None:
-            report_to.append(report)
-        problem = report.check(policy)
-        if problem is not None and problem.is_error:
-            raise LeakageError(problem)
-
-    entry = ("audit", stage)
-    stages = pipeline.FINISHING_STAGES
-    # Right after the manifest (the audit reads the version's identity from it); a refused build
-    # is removed with its temporary directory, manifest included.
-    position = next((i + 1 for i, (name, _) in enumerate(stages) if name == "manifest"), len(stages))
-    stages.insert(position, entry)
-    try:
-        yield
-    finally:
-        stages.remove(entry)
+    #: The audit that refused the build (what ``audit.json`` would have held).
+    report: AuditReport | None = None

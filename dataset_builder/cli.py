@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from dataset_builder.problems import ExitCode, InputError, Problem, Severity
+from dataset_builder.problems import ExitCode, InputError, Problem
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_REFUSED", "EXIT_USAGE", "app", "main"]
 
@@ -124,19 +123,15 @@ def build(
 
     With no arguments, builds the bundled gold corpus into ./out and prints a summary.
     """
-    from dataset_builder.audit import AuditPolicy, LeakageError, leakage_stage
+    from dataset_builder.audit import AuditPolicy, LeakageError
     from dataset_builder.card import CARDS_DIR, bundled_card_options, copy_cards
+    from dataset_builder.config import BuildConfig
     from dataset_builder.pipeline import VersionExistsError
     from dataset_builder.pipeline import build as run_build
-    from dataset_builder.recipe import load_recipe
     from dataset_builder.schema import load_schema
     from dataset_builder.split import load_split_file, parse_split_spec
-    from dataset_builder.version_dir import VersionDir
     from dataset_builder.versioning import VersionBumpError
 
-    audit_policy: AuditPolicy | None = None
-    audits: list[Any] = []  # leakage reports of the build's audit stage
-    bundled, cards = False, []
     try:
         if recipe is not None and recipe_option is not None:
             raise InputError(Problem("usage", "give the recipe once: as an argument or with --recipe.",
@@ -144,6 +139,12 @@ def build(
         recipe = recipe or recipe_option
         if split and split_file:
             raise InputError(Problem("usage", "--split and --split-file are exclusive.", "Pass only one of them."))
+        given = {"version": version, "format": format, "name": name, "policy": policy, "previous": previous,
+                 "split": parse_split_spec(split) if split else load_split_file(split_file) if split_file else None,
+                 "audit": None if max_leakage is None else AuditPolicy(max_leakage=max_leakage, action="refuse")}
+        overrides = {key: value for key, value in given.items() if value is not None}
+        overrides |= {"out_dir": out, "strict": strict, "force": force, "progress": progress, "jobs": jobs}
+        bundled = False
         if input:
             if recipe is not None:
                 raise InputError(Problem("usage", "give either a recipe or --input, not both.",
@@ -153,54 +154,35 @@ def build(
             if missing:
                 raise InputError(Problem("usage", f"building from --input needs {', '.join(missing)}.",
                                          "Add them, e.g. --schema schema.yaml --name my-news --version 0.1.0."))
-            assert schema is not None and name is not None and version is not None
-            kwargs: dict[str, Any] = {"inputs": list(input), "schema": load_schema(schema), "name": name,
-                                      "version": version, "fmt": format}
+            assert schema is not None
+            config = BuildConfig(inputs=tuple(input), schema=load_schema(schema), **overrides)
         else:
-            loaded = load_recipe(recipe or default_recipe(), data_dir=data_dir)
-            kwargs = loaded.build_kwargs()
-            bundled = _is_bundled_recipe(loaded.path)
+            recipe = recipe or default_recipe()
+            bundled = _is_bundled_recipe(recipe)
             if bundled:
-                kwargs["card"] = bundled_card_options()
-            audit_policy = loaded.audit
-            if version:
-                kwargs["version"] = version
-            if format:
-                kwargs["fmt"] = format
-            if name:
-                kwargs["name"] = name
-        if split:
-            kwargs["split"] = parse_split_spec(split)
-        elif split_file:
-            kwargs["split"] = load_split_file(split_file)
-        if policy:
-            kwargs["policy"] = policy
-        if max_leakage is not None:
-            audit_policy = AuditPolicy(max_leakage=max_leakage, action="refuse")
-        if previous:
-            kwargs["previous"] = previous
-        with leakage_stage(audit_policy, report_to=audits):
-            report = run_build(**kwargs, out_dir=out, strict=strict, force=force, progress=progress, jobs=jobs)
+                overrides["card"] = bundled_card_options()
+            config = BuildConfig.from_recipe(recipe, overrides, data_dir=data_dir)
+        report = run_build(config)
         # The committed cards of the bundled corpus follow its canonical build (the recipe as it is).
-        canonical = not (input or version or name or format or split or split_file or policy)
-        if canonical and bundled:
-            cards = copy_cards(report.version_dir, CARDS_DIR / report.name)
+        canonical = bundled and not (version or name or format or split or split_file or policy)
+        cards = copy_cards(report.version_dir, CARDS_DIR / report.name) if canonical else []
     except (VersionExistsError, LeakageError, VersionBumpError) as exc:
         raise _fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
         raise _fail(exc.problem) from None
-    typer.echo(VersionDir.open(report.version_dir).summary().to_text())
+    typer.echo(report.summary().to_text())
     if report.previous is not None:
         check = report.previous
         typer.echo(f"  previous     {check['version']}: {check['required_bump']} bump required, "
                    f"{report.version} is {check['bump']}")
     if cards:
         typer.echo(f"  cards        {', '.join(str(p) for p in cards)}")
-    for audit_report in audits:
-        warning = audit_report.check(audit_policy) if audit_policy else None
-        leakage = ", ".join(f"{split} {100 * v:.2f}%" for splits in audit_report.leakage().values()
+    if report.audit is not None:
+        assert config.audit is not None
+        leakage = ", ".join(f"{split} {100 * v:.2f}%" for splits in report.audit.leakage().values()
                             for split, v in splits.items())
         typer.echo(f"  leakage      {leakage or 'one split only'} (audit.json)")
+        warning = report.audit.check(config.audit)
         if warning is not None:
             typer.echo(f"warning: {warning}", err=True)
     raise typer.Exit(report.exit_code)
@@ -293,43 +275,17 @@ def validate(
     = False,
 ) -> None:
     """List ALL problems of the input (file:line, what, fix) and a summary; exit 1 if any error."""
-    from dataset_builder.model import Unreadable
-    from dataset_builder.pipeline import read_inputs
+    from dataset_builder.pipeline import validate_inputs
     from dataset_builder.schema import load_schema
-    from dataset_builder.validate import DocumentIdTracker, validate_document
 
     try:
-        loaded_schema = load_schema(schema)
-        for path in inputs:
-            if not path.exists():
-                raise InputError(Problem("input-missing", "the input does not exist.", "Check the path.",
-                                         path=str(path)))
-        severities: Counter[str] = Counter()
-        codes: Counter[str] = Counter()
-        n_docs = n_bad = 0
-        ids = DocumentIdTracker()
-        for item in read_inputs(inputs, format):
-            n_docs += 1
-            if isinstance(item, Unreadable):
-                problems = [p.at(item.location) for p in item.problems]
-            else:
-                problems = [p.at(item.location) for p in item.problems]
-                problems += ids.check(item) + validate_document(item, loaded_schema)
-            if any(p.is_error for p in problems):
-                n_bad += 1
-            for problem in problems:
-                severities[problem.severity.value] += 1
-                codes[problem.code] += 1
-                typer.echo(problem.to_json() if json_output else str(problem))
+        result = validate_inputs(inputs, load_schema(schema), format=format)
     except InputError as exc:
         raise _fail(exc.problem) from None
-    errors = severities.get(Severity.ERROR.value, 0)
-    summary = (f"{n_docs} record(s) checked, {n_bad} with errors: {errors} error(s), "
-               f"{severities.get('warning', 0)} warning(s), {severities.get('info', 0)} info")
-    if codes:
-        summary += " [" + ", ".join(f"{code}: {n}" for code, n in sorted(codes.items())) + "]"
-    typer.echo(summary, err=json_output)
-    raise typer.Exit(EXIT_PROBLEMS if errors else EXIT_OK)
+    for problem in result.problems:
+        typer.echo(problem.to_json() if json_output else str(problem))
+    typer.echo(result.summary(), err=json_output)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command(

@@ -58,7 +58,7 @@ from dataset_builder.version_dir import VersionDir
 if TYPE_CHECKING:
     import datasets
 
-    from dataset_builder.versioning import BumpRequirement
+    from dataset_builder.bump_rules import BumpRequirement
 
 __all__ = [
     "DEFAULT_EXAMPLES",
@@ -936,7 +936,7 @@ class DatasetDiff:
 
     def required_bump(self) -> BumpRequirement:
         """The smallest semantic-version bump these changes require (see :mod:`dataset_builder.versioning`)."""
-        from dataset_builder.versioning import required_bump
+        from dataset_builder.bump_rules import required_bump
 
         return required_bump(self)
 

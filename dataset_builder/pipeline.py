@@ -1,7 +1,16 @@
-"""The build pipeline: read -> validate -> text layer -> split -> write (-> card), one way, streaming.
+"""The build pipeline: an explicit list of stages, one way, streaming.
 
-:func:`build` is the Python API; ``akhbar build`` is a thin shell over it. Documents flow one
-at a time (the text layer works on small batches), so memory does not grow with the corpus.
+:func:`build` is the Python API (one argument, a :class:`~dataset_builder.config.BuildConfig`);
+``akhbar build`` is a thin shell over it. :func:`build_stages` makes the stage list from the config:
+
+    read -> validate -> text layer -> split -> write -> manifest -> (audit) -> (version check)
+    -> build report -> card
+
+Every stage follows one protocol (:class:`Stage`): ``run(stream, rank=0, world_size=1)`` takes an
+iterator and yields one, and the stage keeps its own counters in ``stats``. Documents flow one at a
+time (the text layer works on small batches), so memory does not grow with the corpus. The write
+stage ends the document stream and yields one :class:`BuildContext` (the written, unpublished
+version); the finishing stages take and yield that context.
 
 What happens to a document:
 
@@ -9,7 +18,8 @@ What happens to a document:
    :class:`~dataset_builder.model.Unreadable` (counted as read, then rejected).
 2. **validate** -- reader problems plus :func:`dataset_builder.validate.validate_document`
    and duplicate-id checks. Any error rejects the document into ``rejects.jsonl`` with all its
-   problems (``strict=True`` raises :class:`InputError` on the first error instead).
+   problems; warnings and info of documents kept go to ``problems.jsonl`` (``strict=True`` raises
+   :class:`InputError` on the first error instead).
 3. **text layer** -- tokens, sentences, defects and IOB2 tags per projected layer. Documents
    marked ``metadata.extra["tokenization"] == "given"`` (CoNLL-derived) keep their corpus'
    tokenization exactly: tokens are the maximal runs of characters other than U+0020 and
@@ -17,9 +27,11 @@ What happens to a document:
 4. **split** -- a :class:`~dataset_builder.split.SplitRule` names the split from the id.
 5. **write** -- columnar batches into the ``documents`` and ``tokens`` configs.
 
-Then the finishing stages (:data:`FINISHING_STAGES`) write ``manifest.json``,
-``build-report.json``, ``rejects.jsonl`` and ``problems.jsonl`` into the version directory;
-a later stage (the dataset card) is added by appending to that list.
+Then the finishing stages write ``manifest.json``, ``audit.json`` (with an audit policy),
+check the version number against the previous version (when one is given), write
+``build-report.json`` (``read == written + rejected``, from the stages' counters), and the
+dataset card (``README.md``) with ``croissant.json``. ``rejects.jsonl`` and ``problems.jsonl``
+are complete when the write stage ends.
 
 Atomicity: everything is written into ``<out>/<name>/.<version>.tmp-<pid>``, fsynced, and
 renamed to ``<out>/<name>/<version>`` in one ``os.rename``. An existing version is never
@@ -43,9 +55,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from dataset_builder.card import CardOptions
+from dataset_builder.config import POLICIES, BuildConfig
 from dataset_builder.features import (
     DOCUMENTS,
     TOKENS,
@@ -53,8 +65,8 @@ from dataset_builder.features import (
     DocumentBatch,
     SentenceRows,
     TokenBatch,
+    canonical_json,
     document_features,
-    tag_columns,
     token_features,
 )
 from dataset_builder.manifest import ContentFingerprint, Manifest, hash_input_files, write_json_file
@@ -62,24 +74,44 @@ from dataset_builder.model import Document, Unreadable
 from dataset_builder.problems import InputError, Location, Problem, Severity
 from dataset_builder.schema import Schema
 from dataset_builder.split import HashSplit, SplitRule
-from dataset_builder.writer import DEFAULT_MAX_SHARD_BYTES, DatasetDictWriter, fsync_tree
+from dataset_builder.version_names import VersionExistsError, check_name, check_version, next_patch
+from dataset_builder.writer import DatasetDictWriter, fsync_tree
+
+if TYPE_CHECKING:
+    from dataset_builder.audit import AuditReport
+    from dataset_builder.version_dir import VersionSummary
 
 __all__ = [
-    "FINISHING_STAGES",
     "POLICIES",
+    "AuditStage",
+    "BuildConfig",
     "BuildContext",
+    "BuildLog",
     "BuildReport",
+    "CardStage",
+    "FinishingStage",
+    "ManifestStage",
+    "ReadStage",
+    "ReportStage",
+    "SplitStage",
+    "Stage",
+    "TextLayerStage",
+    "ValidateStage",
+    "ValidationResult",
+    "VersionCheckStage",
     "VersionExistsError",
+    "WriteStage",
     "analyse_text",
     "build",
     "build_documents",
+    "build_stages",
     "check_name",
     "check_version",
     "read_inputs",
+    "run_stages",
+    "validate_inputs",
 ]
 
-POLICIES = ("expand", "split", "strict")
-_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 #: Documents are handed to the text layer (and to worker processes) in batches of this size.
 TEXT_BATCH = 64
 #: A record batch is cut every this many documents of a split (or earlier for very large ones).
@@ -93,36 +125,6 @@ def _builder_version() -> str:
     from dataset_builder import __version__
 
     return __version__
-
-
-class VersionExistsError(InputError):
-    """The version directory already exists and ``force`` was not given (CLI exit code 3)."""
-
-
-def check_version(version: str) -> str:
-    """Return ``version`` if it is a semantic version ``MAJOR.MINOR.PATCH``, else raise InputError."""
-    if not _SEMVER.match(version):
-        raise InputError(
-            Problem(
-                "version-invalid",
-                f"{version!r} is not a semantic version MAJOR.MINOR.PATCH.",
-                "Use three non-negative integers without leading zeros, e.g. 1.0.0 or 0.3.2.",
-            )
-        )
-    return version
-
-
-def _next_patch(version: str) -> str:
-    major, minor, patch = (int(part) for part in version.split("-")[0].split("+")[0].split("."))
-    return f"{major}.{minor}.{patch + 1}"
-
-
-def check_name(name: str) -> str:
-    """Return ``name`` if it can be a dataset name (it becomes a folder name), else raise InputError."""
-    if not re.match(r"^[\w][\w.-]*$", name):
-        raise InputError(Problem("name-invalid", f"{name!r} cannot be a dataset name (used as a folder name).",
-                                 "Use letters, digits, '.', '_' and '-', e.g. sana-sample."))
-    return name
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,6 +285,12 @@ class BuildReport:
     rejected_ids: list[str] = field(default_factory=list)
     #: The version check against the previous version, when one was given (VersionCheck.to_dict()).
     previous: dict[str, Any] | None = None
+    #: The leakage audit of the build, when the config has an audit policy (also in ``audit.json``).
+    audit: AuditReport | None = None
+    #: What the manifest of the version says (set when the data is written).
+    manifest: Manifest | None = None
+    #: One entry per rejected record, as in ``rejects.jsonl``: doc id, location and its problem codes.
+    rejects: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -307,55 +315,734 @@ class BuildReport:
             **({"previous": self.previous} if self.previous is not None else {}),
         }
 
+    def summary(self) -> VersionSummary:
+        """The version at a glance, from what the build just did (what ``akhbar inspect`` reads back
+        from a published version; nothing is read from disk here)."""
+        from dataset_builder.version_dir import RejectSummary, VersionSummary
+
+        manifest = self.manifest.to_dict() if self.manifest is not None else {}
+        report = self.to_dict()
+        return VersionSummary(
+            name=self.name, version=self.version, fingerprint=self.fingerprint, schema=manifest.get("schema"),
+            split_rule=manifest.get("split_rule"), projection_policy=manifest.get("projection_policy"),
+            splits=self.splits, labels=self.labels,
+            defects=manifest.get("defects", dict(sorted(self.defects.items()))), documents=report["documents"],
+            spans=report["spans"], links=report["links"], problems=report["problems"],
+            rejects=tuple(RejectSummary(r["doc_id"], r["location"], tuple(r["codes"])) for r in self.rejects),
+        )
+
 
 @dataclass(slots=True)
 class BuildContext:
-    """Everything the finishing stages need; they write into ``tmp_dir`` before it is published."""
+    """The written, unpublished version: what the finishing stages work on (in ``tmp_dir``)."""
 
     tmp_dir: Path
     schema: Schema
     report: BuildReport
     manifest: Manifest
-    options: dict[str, Any]
+    config: BuildConfig
 
 
-def _write_manifest(context: BuildContext) -> None:
-    context.manifest.write(context.tmp_dir / "manifest.json")
+# --------------------------------------------------------------------------------------------
+# The stage protocol
+# --------------------------------------------------------------------------------------------
 
 
-def _write_report(context: BuildContext) -> None:
-    write_json_file(context.tmp_dir / "build-report.json", context.report.to_dict())
+@runtime_checkable
+class Stage(Protocol):
+    """One step of a build: takes a stream, yields a stream, counts what it did in ``stats``.
+
+    ``rank`` and ``world_size`` say which shard of the build this run is (``0`` of ``1``: all of it);
+    a stage that has nothing to shard ignores them. ``abort()`` releases what the stage holds (files,
+    worker processes) when the build fails; it must be safe to call at any time.
+    """
+
+    name: str
+    stats: Counter[str]
+
+    def run(self, stream: Iterable[Any], rank: int = 0, world_size: int = 1) -> Iterator[Any]: ...
+
+    def abort(self) -> None: ...
 
 
-def _write_card(context: BuildContext) -> None:
-    """The dataset card (``README.md``) and Croissant metadata (``croissant.json``), from the written data."""
-    from dataset_builder.card import write_card
-    from dataset_builder.croissant import write_croissant
+class _StageBase:
+    name = "stage"
 
-    write_card(context.tmp_dir, schema=context.schema, manifest=context.manifest, options=context.options.get("card"))
-    write_croissant(context.tmp_dir, schema=context.schema)
+    def __init__(self) -> None:
+        self.stats: Counter[str] = Counter()
 
-
-def _check_version_bump(context: BuildContext) -> None:
-    """With a previous version: refuse a version number that does not fit the changes (versioning.py)."""
-    from dataset_builder.versioning import version_check_stage
-
-    version_check_stage(context)
+    def abort(self) -> None:
+        """Nothing to release."""
 
 
-#: Run in order after the data is written, inside the temporary directory. Append a
-#: ``(name, function(BuildContext))`` pair to add a stage (insert it where its inputs exist).
-FINISHING_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
-    ("manifest", _write_manifest),
-    ("version-check", _check_version_bump),  # diffs the written version; before the report records it
-    ("build-report", _write_report),
-    ("card", _write_card),  # reads manifest.json and build-report.json: keep it after them
-]
+def run_stages(stages: Sequence[Stage], stream: Iterable[Any] = (), rank: int = 0, world_size: int = 1) -> list[Any]:
+    """Chain ``stages`` over ``stream`` and drain it; what the last stage yields, as a list.
+
+    On any error every stage is aborted (files closed, workers terminated) before the error goes on.
+    """
+    try:
+        for stage in stages:
+            stream = stage.run(stream, rank, world_size)
+        return list(stream)
+    except BaseException:
+        for stage in stages:
+            with contextlib.suppress(Exception):
+                stage.abort()
+        raise
+
+
+# --------------------------------------------------------------------------------------------
+# Problem and reject logs
+# --------------------------------------------------------------------------------------------
+
+
+class BuildLog:
+    """Where the stages put problems: ``problems.jsonl`` and ``rejects.jsonl`` of a build (paths relative
+    to ``path_base``), or nowhere (``out_dir=None``: a validation keeps them in :attr:`records`)."""
+
+    def __init__(self, out_dir: Path | None, *, path_base: Path | None = None, strict: bool = False) -> None:
+        self.path_base, self.strict = path_base, strict
+        self.by_code: Counter[str] = Counter()
+        self.by_severity: Counter[str] = Counter()
+        self.rejected_ids: list[str] = []
+        #: Doc id, location and problem codes of each reject (what ``rejects.jsonl`` holds, in short).
+        self.reject_summaries: list[dict[str, Any]] = []
+        #: Without an output directory: every (doc id, problems, rejected) in read order.
+        self.records: list[tuple[str | None, list[Problem], bool]] = []
+        self._rejects = _JsonlSink(out_dir / "rejects.jsonl") if out_dir is not None else None
+        self._problems = _JsonlSink(out_dir / "problems.jsonl") if out_dir is not None else None
+
+    def _count(self, problem: Problem) -> None:
+        self.by_code[problem.code] += 1
+        self.by_severity[problem.severity.value] += 1
+
+    def _relative(self, path: str | None) -> str | None:
+        if path is None or self.path_base is None or not os.path.isabs(path):
+            return path
+        return Path(os.path.relpath(path, self.path_base)).as_posix()
+
+    def _portable(self, problem: Problem) -> Problem:
+        relative = self._relative(problem.path)
+        return problem if relative == problem.path else dataclasses.replace(problem, path=relative)
+
+    def log(self, problem: Problem) -> None:
+        """A problem that does not reject a document (a warning or info, or a build-level note)."""
+        self._count(problem)
+        if self._problems is not None:
+            self._problems.write(self._portable(problem).to_json())
+
+    def accept(self, doc_id: str | None, problems: Sequence[Problem]) -> None:
+        """The problems of a document that is kept."""
+        if self._problems is None:
+            for problem in problems:
+                self._count(problem)
+            self.records.append((doc_id, list(problems), False))
+            return
+        for problem in problems:
+            self.log(problem)
+
+    def reject(self, location: Location | None, doc_id: str | None, problems: Sequence[Problem]) -> None:
+        """A rejected document with all its problems (``strict``: raise the first error instead)."""
+        for problem in problems:
+            self._count(problem)
+        if self.strict:
+            first = next((p for p in problems if p.is_error), problems[0])
+            raise InputError(first)
+        if doc_id is not None:
+            self.rejected_ids.append(doc_id)
+        if self._rejects is None:
+            self.records.append((doc_id, list(problems), True))
+            return
+        where = None
+        if location is not None:
+            where = str(Location(self._relative(location.path) or location.path, location.line))
+        self.reject_summaries.append({"doc_id": doc_id, "location": where,
+                                      "codes": sorted({p.code for p in problems})})
+        record = {"doc_id": doc_id, "location": where, "problems": [self._portable(p).to_dict() for p in problems]}
+        self._rejects.write(canonical_json(record))
+
+    def close(self) -> None:
+        for sink in (self._rejects, self._problems):
+            if sink is not None:
+                sink.close()
+
+    def abort(self) -> None:
+        for sink in (self._rejects, self._problems):
+            if sink is not None:
+                with contextlib.suppress(Exception):
+                    sink._fh.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Document stages
+# --------------------------------------------------------------------------------------------
+
+
+class ReadStage(_StageBase):
+    """read: yields the documents handed in, then those of its input files; counts and fingerprints them.
+
+    Stats: ``documents``, ``spans``, ``links`` read. :attr:`fingerprint` covers every record read.
+    With ``world_size > 1`` it reads every ``world_size``-th input file, starting at ``rank``.
+    """
+
+    name = "read"
+
+    def __init__(self, config: BuildConfig, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.fingerprint = ContentFingerprint(settings or {})
+
+    def run(self, stream: Iterable[Any], rank: int = 0, world_size: int = 1) -> Iterator[Document | Unreadable]:
+        config = self.config
+        paths = list(config.inputs)[rank::world_size]
+        items: Iterable[Document | Unreadable] = chain(stream, read_inputs(paths, config.format,
+                                                                            config.reader_options) if paths else ())
+        bar = None
+        if config.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(items, desc=f"building {config.name} {config.version}", unit=" doc", mininterval=0.5)
+            items = bar
+        stats, fingerprint = self.stats, self.fingerprint
+        try:
+            for item in items:
+                fingerprint.update(item)
+                stats["documents"] += 1
+                if isinstance(item, Unreadable):
+                    stats["spans"] += item.spans_seen
+                    stats["links"] += item.links_seen
+                else:
+                    stats["spans"] += len(item.spans)
+                    stats["links"] += len(item.links)
+                yield item
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+class ValidateStage(_StageBase):
+    """validate: keeps the valid documents; rejects the others (with all their problems) into the log.
+
+    Stats: ``documents`` kept; ``rejected_documents``, ``rejected_spans``, ``rejected_links``.
+    """
+
+    name = "validate"
+
+    def __init__(self, schema: Schema, log: BuildLog) -> None:
+        from dataset_builder.validate import DocumentIdTracker, validate_document
+
+        super().__init__()
+        self.schema, self.log = schema, log
+        self._ids = DocumentIdTracker()
+        self._validate_document = validate_document
+
+    def _rejected(self, location: Location | None, doc_id: str | None, problems: Sequence[Problem],
+                  n_spans: int, n_links: int) -> None:
+        self.log.reject(location, doc_id, problems)
+        self.stats["rejected_documents"] += 1
+        self.stats["rejected_spans"] += n_spans
+        self.stats["rejected_links"] += n_links
+
+    def run(self, stream: Iterable[Document | Unreadable], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        for item in stream:
+            if isinstance(item, Unreadable):
+                problems = [p.at(item.location) for p in item.problems] or [
+                    Problem("unreadable", "the record could not be read.", "See the reader's documentation.",
+                            path=item.location.path, line=item.location.line)
+                ]
+                self._rejected(item.location, item.doc_id, problems, item.spans_seen, item.links_seen)
+                continue
+            doc = item
+            problems = [_problem_record(p.at(doc.location), doc.id) for p in doc.problems]
+            problems += self._ids.check(doc)
+            problems += self._validate_document(doc, self.schema)
+            if any(p.is_error for p in problems):
+                self._rejected(doc.location, doc.id, problems, len(doc.spans), len(doc.links))
+                continue
+            self.log.accept(doc.id, problems)
+            self.stats["documents"] += 1
+            yield doc
+
+
+class TextLayerStage(_StageBase):
+    """text layer: tokens, sentences, defects and tags, in batches; in ``jobs`` worker processes when
+    ``jobs > 1`` (the order of documents is kept). Yields ``(document, TextResult)``.
+
+    Stats: ``documents`` analysed.
+    """
+
+    name = "text-layer"
+
+    def __init__(self, schema: Schema, policy: str, jobs: int = 1) -> None:
+        super().__init__()
+        self.schema, self.policy, self.jobs = schema, policy, jobs
+        self._pool: Any = None
+        if jobs > 1:
+            import multiprocessing
+
+            # Workers are forked first thing, before pyarrow has started any thread that a fork
+            # would copy mid-flight (make this stage before the write stage); they only ever run the
+            # pure-Python text layer on plain data.
+            # (fork, not forkserver/spawn: those re-import __main__, which fails from stdin/REPL.)
+            self._pool = multiprocessing.get_context("fork").Pool(jobs)
+
+    def run(self, stream: Iterable[Document], rank: int = 0,
+            world_size: int = 1) -> Iterator[tuple[Document, TextResult]]:
+        docs = iter(stream)
+        batches = iter(lambda: list(islice(docs, TEXT_BATCH)), [])
+        if self._pool is None:
+            for batch in batches:
+                results = _analyse_batch([_text_task(d, self.schema, self.policy) for d in batch])
+                self.stats["documents"] += len(batch)
+                yield from zip(batch, results, strict=True)
+            return
+        pending: list[tuple[list[Document], Any]] = []
+        for batch in batches:
+            tasks = [_text_task(d, self.schema, self.policy) for d in batch]
+            pending.append((batch, self._pool.apply_async(_analyse_batch, (tasks,))))
+            # Keep a bounded number of batches in flight: memory must not grow with the corpus.
+            while len(pending) > 2 * self.jobs:
+                done_batch, future = pending.pop(0)
+                self.stats["documents"] += len(done_batch)
+                yield from zip(done_batch, future.get(), strict=True)
+        for done_batch, future in pending:
+            self.stats["documents"] += len(done_batch)
+            yield from zip(done_batch, future.get(), strict=True)
+        self._pool.close()
+        self._pool.join()
+        self._pool = None
+
+    def abort(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
+
+
+class SplitStage(_StageBase):
+    """split: names each document's split; yields ``(split, document, TextResult)``.
+
+    A :class:`~dataset_builder.split.FileSplit` that does not list a document drops it (stat
+    ``unassigned``) and names it when the stream ends, as an error that fails the build.
+    Stats: ``documents`` per split name.
+    """
+
+    name = "split"
+
+    def __init__(self, rule: SplitRule, log: BuildLog) -> None:
+        super().__init__()
+        self.rule, self.log = rule, log
+
+    def run(self, stream: Iterable[tuple[Document, TextResult]], rank: int = 0,
+            world_size: int = 1) -> Iterator[tuple[str, Document, TextResult]]:
+        for doc, result in stream:
+            split = self.rule.assign(doc.id)
+            if not split:
+                self.stats["unassigned"] += 1
+                continue
+            self.stats[split] += 1
+            yield split, doc, result
+        for problem in self.rule.finish():
+            if problem.is_error:
+                raise InputError(problem)
+            self.log.log(problem)
+
+
+class WriteStage(_StageBase):
+    """write: columnar batches into the ``documents`` and ``tokens`` configs; when the stream ends, closes
+    the data files and the logs and yields one :class:`BuildContext` (report and manifest filled in).
+
+    Stats: ``documents``, ``spans``, ``links`` written. The report's tallies come from the counters
+    of ``read`` (read), ``validate`` (rejected) and this stage (written).
+    """
+
+    name = "write"
+
+    def __init__(self, config: BuildConfig, *, tmp_dir: Path, version_dir: Path, log: BuildLog, read: ReadStage,
+                 validate: ValidateStage, source_files: Mapping[str, str]) -> None:
+        super().__init__()
+        self.config, self.tmp_dir, self.version_dir, self.log = config, tmp_dir, version_dir, log
+        self.read, self.validate, self.source_files = read, validate, dict(source_files)
+        schema, splits = config.schema, self._split_rule().splits
+        self.defects: Counter[str] = Counter()
+        doc_features, tok_features = document_features(schema), token_features(schema)
+        common = {"dataset_name": config.name, "version": config.version,
+                  "description": config.description or schema.description, "citation": config.citation or "",
+                  "licence": config.licence or "", "max_shard_bytes": config.max_shard_bytes}
+        self.doc_writer = DatasetDictWriter(tmp_dir / DOCUMENTS, doc_features, splits, config_name=DOCUMENTS,
+                                            **common)
+        self.tok_writer = DatasetDictWriter(tmp_dir / TOKENS, tok_features, splits, config_name=TOKENS, **common)
+        self.doc_batches = {s: DocumentBatch(schema, self.doc_writer.arrow_schema) for s in splits}
+        self.tok_batches = {s: TokenBatch(schema, self.tok_writer.arrow_schema) for s in splits}
+        self.split_counts = {
+            s: {"documents": 0, "sentences": 0, "tokens": 0,
+                "mentions": {layer.name: 0 for layer in schema.layers}, "links": 0}
+            for s in splits
+        }
+        self.label_counts: dict[str, dict[str, Counter[str]]] = {
+            s: {layer.name: Counter() for layer in schema.layers} for s in splits
+        }
+
+    def _split_rule(self) -> SplitRule:
+        return self.config.split or _DEFAULT_SPLIT
+
+    def run(self, stream: Iterable[tuple[str, Document, TextResult]], rank: int = 0,
+            world_size: int = 1) -> Iterator[BuildContext]:
+        for split, doc, result in stream:
+            self._write(split, doc, result)
+        yield self._finish()
+
+    def _write(self, split: str, doc: Document, result: TextResult) -> None:
+        for note in result.notes:
+            self.log.log(note.at(doc.location))
+        stats = self.stats
+        stats["documents"] += 1
+        stats["spans"] += len(doc.spans)
+        stats["links"] += len(doc.links)
+        for row in result.defects:
+            self.defects[row[2]] += 1
+        counts = self.split_counts[split]
+        counts["documents"] += 1
+        counts["sentences"] += len(result.rows.sentence_spans)
+        counts["tokens"] += result.rows.n_tokens
+        counts["links"] += len(doc.links)
+        labels = self.label_counts[split]
+        for span in doc.spans:
+            counts["mentions"][span.layer] += 1
+            labels[span.layer][span.label] += 1
+        doc_batch, tok_batch = self.doc_batches[split], self.tok_batches[split]
+        doc_batch.add(doc, result.defects)
+        tok_batch.add(doc.id, doc.text, result.rows)
+        if len(doc_batch) >= WRITE_BATCH or doc_batch.nbytes_estimate > _WRITE_BATCH_BYTES:
+            self._flush(split)
+
+    def _flush(self, split: str) -> None:
+        doc_batch, tok_batch = self.doc_batches[split], self.tok_batches[split]
+        if len(doc_batch):
+            self.doc_writer.write(split, doc_batch.to_record_batch())
+            doc_batch.clear()
+        if len(tok_batch):
+            self.tok_writer.write(split, tok_batch.to_record_batch())
+            tok_batch.clear()
+
+    def _finish(self) -> BuildContext:
+        config, schema, rule = self.config, self.config.schema, self._split_rule()
+        for split in rule.splits:
+            self._flush(split)
+        fingerprint = self.read.fingerprint.hexdigest()
+        self.doc_writer.close(fingerprint)
+        self.tok_writer.close(fingerprint)
+        self.log.close()
+        read, rejected, written = self.read.stats, self.validate.stats, self.stats
+        report = BuildReport(
+            config.name, config.version, self.version_dir, fingerprint=fingerprint,
+            documents=_Tally(read["documents"], written["documents"], rejected["rejected_documents"]),
+            spans=_Tally(read["spans"], written["spans"], rejected["rejected_spans"]),
+            links=_Tally(read["links"], written["links"], rejected["rejected_links"]),
+            problems_by_code=self.log.by_code, problems_by_severity=self.log.by_severity,
+            splits=self.split_counts, defects=self.defects, rejected_ids=self.log.rejected_ids,
+            rejects=self.log.reject_summaries,
+        )
+        report.labels = {
+            split: {layer: _ordered_counts(counter, schema.layer(layer).label_names)
+                    for layer, counter in layers.items()}
+            for split, layers in self.label_counts.items()
+        }
+        settings = _settings(config)
+        manifest = Manifest(
+            name=config.name, version=config.version, fingerprint=fingerprint,
+            builder_version=settings["builder_version"], schema_name=schema.name,
+            schema_fingerprint=settings["schema_fingerprint"], split_rule=rule.describe(),
+            projection_policy=config.policy, splits=self.split_counts, labels=report.labels,
+            defects=dict(report.defects), source_files=self.source_files,
+            configs={DOCUMENTS: list(rule.splits), TOKENS: list(rule.splits)},
+            licence=config.licence, citation=config.citation, schema_definition=schema.to_dict(),
+        )
+        report.manifest = manifest
+        return BuildContext(self.tmp_dir, schema, report, manifest, config)
+
+    def abort(self) -> None:
+        for writer in (self.doc_writer, self.tok_writer):
+            with contextlib.suppress(Exception):
+                writer.abort()
+        self.log.abort()
+
+
+_DEFAULT_SPLIT = HashSplit()
+
+
+def _settings(config: BuildConfig) -> dict[str, Any]:
+    """The build settings that the content fingerprint covers (with every record read)."""
+    return {
+        "builder_version": _builder_version(),
+        "schema_fingerprint": config.schema.fingerprint(),
+        "split_rule": (config.split or _DEFAULT_SPLIT).describe(),
+        "projection_policy": config.policy,
+        "licence": config.licence,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Finishing stages: a stream of one BuildContext, in the temporary directory
+# --------------------------------------------------------------------------------------------
+
+
+class FinishingStage(_StageBase):
+    """A stage that works on the written version: subclasses implement :meth:`finish`."""
+
+    def run(self, stream: Iterable[BuildContext], rank: int = 0, world_size: int = 1) -> Iterator[BuildContext]:
+        for context in stream:
+            self.finish(context)
+            self.stats["versions"] += 1
+            yield context
+
+    def finish(self, context: BuildContext) -> None:
+        raise NotImplementedError
+
+
+class ManifestStage(FinishingStage):
+    """``manifest.json``."""
+
+    name = "manifest"
+
+    def finish(self, context: BuildContext) -> None:
+        context.manifest.write(context.tmp_dir / "manifest.json")
+
+
+class AuditStage(FinishingStage):
+    """The cross-split leakage audit (:mod:`dataset_builder.audit`): writes ``audit.json``; with
+    ``action: refuse`` raises :class:`~dataset_builder.audit.LeakageError` above ``max_leakage``
+    (nothing is published). Reads the version's identity from ``manifest.json``: runs after it."""
+
+    name = "audit"
+
+    def finish(self, context: BuildContext) -> None:
+        from dataset_builder.audit import LeakageError, audit
+
+        policy = context.config.audit
+        assert policy is not None
+        report = audit([context.tmp_dir], level=policy.level, threshold=policy.threshold,  # type: ignore[arg-type]
+                       min_tokens=policy.min_tokens, max_pairs=200)
+        report.datasets[0]["path"] = None  # the temporary directory means nothing once published
+        (context.tmp_dir / "audit.json").write_text(report.to_json() + "\n", encoding="utf-8")
+        context.report.audit = report
+        problem = report.check(policy)
+        if problem is not None and problem.is_error:
+            refused = LeakageError(problem)
+            refused.report = report
+            raise refused
+
+
+class VersionCheckStage(FinishingStage):
+    """With a previous version: diff the written version against it and refuse
+    (:class:`~dataset_builder.versioning.VersionBumpError`) a version number that does not fit the changes.
+    Records the check under ``previous`` in the report: runs before the report stage."""
+
+    name = "version-check"
+
+    def __init__(self, previous_dir: Path) -> None:
+        super().__init__()
+        self.previous_dir = previous_dir
+
+    def finish(self, context: BuildContext) -> None:
+        from dataset_builder.versioning import check_against_previous
+
+        check = check_against_previous(self.previous_dir, context.tmp_dir, path=str(context.report.version_dir))
+        context.report.previous = check.to_dict()
+
+
+class ReportStage(FinishingStage):
+    """``build-report.json``."""
+
+    name = "build-report"
+
+    def finish(self, context: BuildContext) -> None:
+        write_json_file(context.tmp_dir / "build-report.json", context.report.to_dict())
+
+
+class CardStage(FinishingStage):
+    """The dataset card (``README.md``) and Croissant metadata (``croissant.json``), from the written data;
+    reads ``manifest.json`` and ``build-report.json``: runs after them."""
+
+    name = "card"
+
+    def finish(self, context: BuildContext) -> None:
+        from dataset_builder.card import write_card
+        from dataset_builder.croissant import write_croissant
+
+        write_card(context.tmp_dir, schema=context.schema, manifest=context.manifest, options=context.config.card)
+        write_croissant(context.tmp_dir, schema=context.schema)
+
+
+def build_stages(config: BuildConfig, *, tmp_dir: Path, version_dir: Path, source_files: Mapping[str, str],
+                 path_base: Path | None, previous_dir: Path | None = None) -> list[Stage]:
+    """The stages of one build, in order, made from ``config``.
+
+    Read by :func:`build`; a sharded engine makes the same list per task. The text-layer stage is made
+    before the write stage, so its worker processes are forked before pyarrow starts threads.
+    """
+    log = BuildLog(tmp_dir, path_base=path_base, strict=config.strict)
+    read = ReadStage(config, _settings(config))
+    validate = ValidateStage(config.schema, log)
+    stages: list[Stage] = [read, validate]
+    text = TextLayerStage(config.schema, config.policy, config.jobs)
+    stages.append(text)
+    try:
+        stages += [SplitStage(config.split or _DEFAULT_SPLIT, log),
+                   WriteStage(config, tmp_dir=tmp_dir, version_dir=version_dir, log=log, read=read,
+                              validate=validate, source_files=source_files),
+                   ManifestStage()]
+    except BaseException:
+        text.abort()
+        log.abort()
+        raise
+    if config.audit is not None:
+        stages.append(AuditStage())
+    if previous_dir is not None:
+        stages.append(VersionCheckStage(previous_dir))
+    stages += [ReportStage(), CardStage()]
+    return stages
+
+
+# --------------------------------------------------------------------------------------------
+# Validation without a build
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    """What :func:`validate_inputs` found: every record's problems, in read order."""
+
+    #: (doc id, problems, rejected) per record that has problems or was rejected.
+    records: tuple[tuple[str | None, tuple[Problem, ...], bool], ...]
+    documents: int
+    rejected: int
+    by_severity: Mapping[str, int]
+    by_code: Mapping[str, int]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [problem for _, problems, _ in self.records for problem in problems]
+
+    @property
+    def errors(self) -> int:
+        return self.by_severity.get(Severity.ERROR.value, 0)
+
+    @property
+    def exit_code(self) -> int:
+        from dataset_builder.problems import ExitCode
+
+        return ExitCode.PROBLEMS if self.errors else ExitCode.OK
+
+    def summary(self) -> str:
+        """One line: records checked, with errors, counts by severity and by code."""
+        text = (f"{self.documents} record(s) checked, {self.rejected} with errors: {self.errors} error(s), "
+                f"{self.by_severity.get('warning', 0)} warning(s), {self.by_severity.get('info', 0)} info")
+        if self.by_code:
+            text += " [" + ", ".join(f"{code}: {n}" for code, n in sorted(self.by_code.items())) + "]"
+        return text
+
+
+def validate_inputs(inputs: Sequence[str | Path], schema: Schema, *, format: str | None = None,
+                    reader_options: Mapping[str, Any] | None = None) -> ValidationResult:
+    """Every problem of ``inputs`` against ``schema``, with the build's own read and validate stages
+    (nothing is written). Raises :class:`InputError` for a missing input or an unknown format."""
+    paths = _existing(inputs)
+    config = BuildConfig(inputs=tuple(paths), schema=schema, name="validation", version="0.0.0", format=format,
+                         reader_options=dict(reader_options or {}), progress=False)
+    log = BuildLog(None)
+    read, validate = ReadStage(config), ValidateStage(schema, log)
+    run_stages([read, validate])
+    return ValidationResult(
+        records=tuple((doc_id, tuple(problems), rejected) for doc_id, problems, rejected in log.records
+                      if problems or rejected),
+        documents=read.stats["documents"], rejected=validate.stats["rejected_documents"],
+        by_severity=dict(log.by_severity), by_code=dict(log.by_code),
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Build
 # --------------------------------------------------------------------------------------------
+
+
+def _existing(inputs: Sequence[str | Path]) -> list[Path]:
+    paths = [Path(p) for p in inputs]
+    for path in paths:
+        if not path.exists():
+            raise InputError(Problem("input-missing", "the input does not exist.",
+                                     "Check the path (globs in recipes are expanded relative to the recipe).",
+                                     path=str(path)))
+    return paths
+
+
+def build(config: BuildConfig) -> BuildReport:
+    """Build the version ``config`` describes from its input files; see :class:`BuildConfig` for the settings.
+
+    Returns
+    -------
+    BuildReport
+        Counts, fingerprint and where the version was written.
+
+    Raises
+    ------
+    InputError
+        Unreadable inputs or reader options, a missing input, or (``strict``) the first invalid
+        document. Nothing is published.
+    VersionExistsError
+        The version exists and ``config.force`` is False.
+    dataset_builder.versioning.VersionBumpError
+        With ``config.previous``: the version number does not fit the changes (nothing is published).
+    dataset_builder.audit.LeakageError
+        With ``config.audit`` (action refuse): leakage above ``max_leakage`` (nothing is published).
+    """
+    paths = _existing(config.inputs)
+    base = config.base_dir
+    source_files = hash_input_files(paths, base=base)
+    return _build(config, (), source_files=source_files, path_base=base or (paths[0].parent if paths else None))
+
+
+def build_documents(items: Iterable[Document | Unreadable], config: BuildConfig) -> BuildReport:
+    """Like :func:`build`, from documents already read (a stream of ``Document | Unreadable``) followed by
+    those of ``config.inputs`` (usually none). No source files are recorded; file paths in
+    ``problems.jsonl`` and ``rejects.jsonl`` are written relative to ``config.base_dir`` when given."""
+    return _build(config, items, source_files={}, path_base=config.base_dir)
+
+
+def _build(config: BuildConfig, items: Iterable[Document | Unreadable], *, source_files: Mapping[str, str],
+           path_base: Path | None) -> BuildReport:
+    previous_dir = None
+    if config.previous is not None:  # what can be refused before building: another dataset, a version not above
+        from dataset_builder.versioning import check_previous, resolve_previous
+
+        previous_dir = resolve_previous(config.previous, out_dir=config.out_dir, name=config.name)
+        check_previous(previous_dir, name=config.name, version=config.version)
+    name_dir, final_dir = config.out_dir / config.name, config.version_dir
+    if final_dir.exists() and not config.force:
+        raise VersionExistsError(
+            Problem("version-exists", f"version {config.version} of {config.name} already exists.",
+                    f"Bump the version (e.g. {next_patch(config.version)}), or pass --force to replace it.",
+                    path=str(final_dir))
+        )
+    name_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale(name_dir)
+    tmp_dir = name_dir / f".{config.version}.tmp-{os.getpid()}"
+    if tmp_dir.exists():
+        shutil.rmtree(tmp_dir)
+    tmp_dir.mkdir()
+    try:
+        with _sigterm_unwinds(), _fewer_gc_passes():
+            stages = build_stages(config, tmp_dir=tmp_dir, version_dir=final_dir, source_files=source_files,
+                                  path_base=path_base, previous_dir=previous_dir)
+            (context,) = run_stages(stages, items)
+            fsync_tree(tmp_dir)
+            _publish(tmp_dir, final_dir, force=config.force)
+    except _Interrupted:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise SystemExit(128 + signal.SIGTERM) from None
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return context.report
 
 
 class _Interrupted(BaseException):
@@ -444,101 +1131,21 @@ def _problem_record(problem: Problem, doc_id: str | None) -> Problem:
     return problem
 
 
-def build(
-    inputs: Sequence[str | Path],
-    *,
-    schema: Schema,
-    name: str,
-    version: str,
-    out_dir: str | Path = "out",
-    fmt: str | None = None,
-    split: SplitRule | None = None,
-    policy: str = "expand",
-    strict: bool = False,
-    force: bool = False,
-    progress: bool = True,
-    licence: str | None = None,
-    citation: str | None = None,
-    description: str | None = None,
-    reader_options: Mapping[str, Any] | None = None,
-    base_dir: str | Path | None = None,
-    jobs: int = 1,
-    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
-    card: CardOptions | None = None,
-    previous: str | Path | None = None,
-) -> BuildReport:
-    """Build version ``version`` of dataset ``name`` from input files.
-
-    Parameters
-    ----------
-    inputs : sequence of path
-        Files or folders, read in the given order with ``dataset_builder.readers.read``.
-    schema : Schema
-        Layers, labels and link types; fixes the dataset's features.
-    name, version : str
-        The dataset name and its semantic version ``MAJOR.MINOR.PATCH``.
-    out_dir : path, default="out"
-        The version is published at ``<out_dir>/<name>/<version>/``.
-    fmt : str, optional
-        Input format (``jsonl``, ``article``, ``brat``, ``conll``, ``labelstudio``); detected
-        from each path when None.
-    split : SplitRule, optional
-        Default: hash split train=0.8, validation=0.1, test=0.1.
-    policy : {"expand", "split", "strict"}, default="expand"
-        How character spans become token tags (see ``dataset_builder.text.project``).
-    strict : bool, default=False
-        Raise :class:`InputError` on the first error instead of rejecting the document.
-    force : bool, default=False
-        Replace an existing version (otherwise :class:`VersionExistsError`).
-    progress : bool, default=True
-        Show a progress bar.
-    licence, citation, description : str, optional
-        Dataset-level facts, recorded in the manifest and ``dataset_info.json``.
-    reader_options : mapping, optional
-        Keyword arguments for the reader (e.g. ``{"sentences_per_doc": 25}`` for CoNLL).
-    base_dir : path, optional
-        Source-file names in the manifest are relative to it (default: each input's folder).
-    jobs : int, default=1
-        Processes for the text layer (the rest of the pipeline runs in this process).
-    max_shard_bytes : int
-        Size at which an Arrow shard rolls over (default 500 MB).
-    card : CardOptions, optional
-        What the dataset card says that the data cannot (guideline, Hub licence id, ...); see
-        :mod:`dataset_builder.card`. The card and ``croissant.json`` are always written.
-    previous : path or str, optional
-        The previous version: its directory, or a bare ``MAJOR.MINOR.PATCH`` under
-        ``<out_dir>/<name>/``. The build is refused (:class:`~dataset_builder.versioning.VersionBumpError`,
-        nothing published) when ``version`` is not a large enough bump for the changes since it, or
-        when nothing changed (see :mod:`dataset_builder.versioning`).
-
-    Returns
-    -------
-    BuildReport
-        Counts, fingerprint and where the version was written.
-
-    Raises
-    ------
-    InputError
-        Unreadable schema/split settings, a bad version, a missing input, or (``strict``) the
-        first invalid document. Nothing is published.
-    VersionExistsError
-        The version exists and ``force`` is False.
-    """
-    paths = [Path(p) for p in inputs]
-    for path in paths:
-        if not path.exists():
-            raise InputError(Problem("input-missing", "the input does not exist.",
-                                     "Check the path (globs in recipes are expanded relative to the recipe).",
-                                     path=str(path)))
-    items = read_inputs(paths, fmt, reader_options)
-    return build_documents(
-        items, schema=schema, name=name, version=version, out_dir=out_dir, split=split, policy=policy,
-        strict=strict, force=force, progress=progress, licence=licence, citation=citation,
-        description=description, source_files=hash_input_files(paths, base=Path(base_dir) if base_dir else None),
-        jobs=jobs, max_shard_bytes=max_shard_bytes,
-        path_base=Path(base_dir) if base_dir else (paths[0].parent if paths else None), card=card,
-        previous=previous,
-    )
+def _publish(tmp_dir: Path, final_dir: Path, *, force: bool) -> None:
+    if final_dir.exists():
+        if not force:
+            raise VersionExistsError(
+                Problem("version-exists", f"version {final_dir.name} appeared while building.",
+                        "Bump the version, or pass --force to replace it.", path=str(final_dir))
+            )
+        old_dir = final_dir.parent / f".{final_dir.name}.old-{os.getpid()}"
+        os.rename(final_dir, old_dir)
+        os.rename(tmp_dir, final_dir)
+        _fsync_dir(final_dir.parent)
+        shutil.rmtree(old_dir)
+    else:
+        os.rename(tmp_dir, final_dir)
+        _fsync_dir(final_dir.parent)
 
 
 def read_inputs(paths: Sequence[Path], fmt: str | None = None,
@@ -612,363 +1219,6 @@ def _reading(path: Path, name: str, reader: Callable[..., Iterator[Document | Un
             "Check the path (a folder is read one level deep: .jsonl files for jsonl, .txt for article and "
             "conll, .ann/.txt pairs for brat, .json for labelstudio), or choose the reader with --format.",
             path=str(path)))
-
-
-def build_documents(
-    items: Iterable[Document | Unreadable],
-    *,
-    schema: Schema,
-    name: str,
-    version: str,
-    out_dir: str | Path = "out",
-    split: SplitRule | None = None,
-    policy: str = "expand",
-    strict: bool = False,
-    force: bool = False,
-    progress: bool = False,
-    licence: str | None = None,
-    citation: str | None = None,
-    description: str | None = None,
-    source_files: Mapping[str, str] | None = None,
-    jobs: int = 1,
-    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
-    path_base: Path | None = None,
-    card: CardOptions | None = None,
-    previous: str | Path | None = None,
-) -> BuildReport:
-    """Like :func:`build`, from documents already read (a stream of ``Document | Unreadable``).
-
-    ``source_files`` (relative name -> sha256) is recorded in the manifest as given. File paths
-    in ``problems.jsonl`` and ``rejects.jsonl`` are written relative to ``path_base`` when given,
-    so that the logs of one build are the same on every machine.
-    """
-    check_version(version)
-    if policy not in POLICIES:
-        raise InputError(Problem("policy-invalid", f"unknown projection policy {policy!r}.",
-                                 f"Use one of: {', '.join(POLICIES)}."))
-    check_name(name)
-    previous_dir = None
-    if previous is not None:  # what can be refused before building: another dataset, a version not above
-        from dataset_builder.versioning import check_previous, resolve_previous
-
-        previous_dir = resolve_previous(previous, out_dir=out_dir, name=name)
-        check_previous(previous_dir, name=name, version=version)
-    split = split or HashSplit()
-    name_dir = Path(out_dir) / name
-    final_dir = name_dir / version
-    if final_dir.exists() and not force:
-        raise VersionExistsError(
-            Problem("version-exists", f"version {version} of {name} already exists.",
-                    f"Bump the version (e.g. {_next_patch(version)}), or pass --force to replace it.",
-                    path=str(final_dir))
-        )
-    name_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale(name_dir)
-    tmp_dir = name_dir / f".{version}.tmp-{os.getpid()}"
-    if tmp_dir.exists():
-        shutil.rmtree(tmp_dir)
-    tmp_dir.mkdir()
-    run = _BuildRun(schema=schema, name=name, version=version, tmp_dir=tmp_dir, split=split, policy=policy,
-                    strict=strict, licence=licence, citation=citation, description=description,
-                    source_files=dict(source_files or {}), jobs=jobs, max_shard_bytes=max_shard_bytes,
-                    report=BuildReport(name, version, final_dir), path_base=path_base)
-    run.card_options = card
-    run.previous = previous_dir
-    try:
-        with _sigterm_unwinds(), _fewer_gc_passes():
-            run.run(items, progress=progress)
-            fsync_tree(tmp_dir)
-            _publish(tmp_dir, final_dir, force=force)
-    except _Interrupted:
-        run.abort()
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise SystemExit(128 + signal.SIGTERM) from None
-    except BaseException:
-        run.abort()
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-    return run.report
-
-
-def _publish(tmp_dir: Path, final_dir: Path, *, force: bool) -> None:
-    if final_dir.exists():
-        if not force:
-            raise VersionExistsError(
-                Problem("version-exists", f"version {final_dir.name} appeared while building.",
-                        "Bump the version, or pass --force to replace it.", path=str(final_dir))
-            )
-        old_dir = final_dir.parent / f".{final_dir.name}.old-{os.getpid()}"
-        os.rename(final_dir, old_dir)
-        os.rename(tmp_dir, final_dir)
-        _fsync_dir(final_dir.parent)
-        shutil.rmtree(old_dir)
-    else:
-        os.rename(tmp_dir, final_dir)
-        _fsync_dir(final_dir.parent)
-
-
-class _BuildRun:
-    """State of one build while documents stream through it."""
-
-    def __init__(self, *, schema: Schema, name: str, version: str, tmp_dir: Path, split: SplitRule,
-                 policy: str, strict: bool, licence: str | None, citation: str | None,
-                 description: str | None, source_files: dict[str, str], jobs: int, max_shard_bytes: int,
-                 report: BuildReport, path_base: Path | None) -> None:
-        from dataset_builder.validate import DocumentIdTracker, validate_document
-
-        self._pool: Any = None
-        if jobs > 1:
-            import multiprocessing
-
-            # Workers are forked first thing, before pyarrow has started any thread that a fork
-            # would copy mid-flight; they only ever run the pure-Python text layer on plain data.
-            # (fork, not forkserver/spawn: those re-import __main__, which fails from stdin/REPL.)
-            self._pool = multiprocessing.get_context("fork").Pool(jobs)
-        try:
-            self._setup(schema=schema, name=name, version=version, tmp_dir=tmp_dir, split=split, policy=policy,
-                        strict=strict, licence=licence, citation=citation, description=description,
-                        source_files=source_files, jobs=jobs, max_shard_bytes=max_shard_bytes, report=report,
-                        path_base=path_base, validate_document=validate_document,
-                        tracker=DocumentIdTracker())
-        except BaseException:
-            if self._pool is not None:
-                self._pool.terminate()
-            raise
-
-    def _setup(self, *, schema: Schema, name: str, version: str, tmp_dir: Path, split: SplitRule, policy: str,
-               strict: bool, licence: str | None, citation: str | None, description: str | None,
-               source_files: dict[str, str], jobs: int, max_shard_bytes: int, report: BuildReport,
-               path_base: Path | None, validate_document: Callable[[Document, Schema], list[Problem]],
-               tracker: Any) -> None:
-        self.schema, self.name, self.version, self.tmp_dir = schema, name, version, tmp_dir
-        self.split, self.policy, self.strict, self.jobs = split, policy, strict, jobs
-        self.licence, self.citation, self.description = licence, citation, description
-        self.source_files = source_files
-        self.report = report
-        self.path_base = path_base
-        self.validate_document = validate_document
-        self.ids = tracker
-        self.settings = {
-            "builder_version": _builder_version(),
-            "schema_fingerprint": schema.fingerprint(),
-            "split_rule": split.describe(),
-            "projection_policy": policy,
-            "licence": licence,
-        }
-        self.fingerprint = ContentFingerprint(self.settings)
-        doc_features, tok_features = document_features(schema), token_features(schema)
-        common = {"dataset_name": name, "version": version, "description": description or schema.description,
-                  "citation": citation or "", "licence": licence or "", "max_shard_bytes": max_shard_bytes}
-        splits = split.splits
-        self.doc_writer = DatasetDictWriter(tmp_dir / DOCUMENTS, doc_features, splits, config_name=DOCUMENTS,
-                                            **common)
-        self.tok_writer = DatasetDictWriter(tmp_dir / TOKENS, tok_features, splits, config_name=TOKENS, **common)
-        self.doc_batches = {s: DocumentBatch(schema, self.doc_writer.arrow_schema) for s in splits}
-        self.tok_batches = {s: TokenBatch(schema, self.tok_writer.arrow_schema) for s in splits}
-        self.tag_columns = tag_columns(schema)
-        self.rejects = _JsonlSink(tmp_dir / "rejects.jsonl")
-        self.problem_log = _JsonlSink(tmp_dir / "problems.jsonl")
-        self.split_counts = {
-            s: {"documents": 0, "sentences": 0, "tokens": 0,
-                "mentions": {layer.name: 0 for layer in schema.layers}, "links": 0}
-            for s in splits
-        }
-        self.label_counts: dict[str, dict[str, Counter[str]]] = {
-            s: {layer.name: Counter() for layer in schema.layers} for s in splits
-        }
-        self.card_options: CardOptions | None = None
-        self.previous: Path | None = None
-
-    # ---- problems ------------------------------------------------------------------------
-    def _count(self, problem: Problem) -> None:
-        self.report.problems_by_code[problem.code] += 1
-        self.report.problems_by_severity[problem.severity.value] += 1
-
-    def _relative(self, path: str | None) -> str | None:
-        if path is None or self.path_base is None or not os.path.isabs(path):
-            return path
-        return Path(os.path.relpath(path, self.path_base)).as_posix()
-
-    def _portable(self, problem: Problem) -> Problem:
-        relative = self._relative(problem.path)
-        return problem if relative == problem.path else dataclasses.replace(problem, path=relative)
-
-    def _log(self, problem: Problem) -> None:
-        self._count(problem)
-        self.problem_log.write(self._portable(problem).to_json())
-
-    def _reject(self, location: Location | None, doc_id: str | None, problems: Sequence[Problem],
-                n_spans: int, n_links: int) -> None:
-        for problem in problems:
-            self._count(problem)
-        if self.strict:
-            first = next((p for p in problems if p.is_error), problems[0])
-            raise InputError(first)
-        report = self.report
-        report.documents.rejected += 1
-        report.spans.rejected += n_spans
-        report.links.rejected += n_links
-        if doc_id is not None:
-            report.rejected_ids.append(doc_id)
-        where = None
-        if location is not None:
-            where = str(Location(self._relative(location.path) or location.path, location.line))
-        record = {
-            "doc_id": doc_id,
-            "location": where,
-            "problems": [self._portable(p).to_dict() for p in problems],
-        }
-        from dataset_builder.features import canonical_json
-
-        self.rejects.write(canonical_json(record))
-
-    # ---- stages --------------------------------------------------------------------------
-    def _validated(self, items: Iterable[Document | Unreadable]) -> Iterator[Document]:
-        """read + validate: yields the documents that will be written, rejects the others."""
-        for item in items:
-            self.fingerprint.update(item)
-            self.report.documents.read += 1
-            if isinstance(item, Unreadable):
-                problems = [p.at(item.location) for p in item.problems] or [
-                    Problem("unreadable", "the record could not be read.", "See the reader's documentation.",
-                            path=item.location.path, line=item.location.line)
-                ]
-                self.report.spans.read += item.spans_seen
-                self.report.links.read += item.links_seen
-                self._reject(item.location, item.doc_id, problems, item.spans_seen, item.links_seen)
-                continue
-            doc = item
-            self.report.spans.read += len(doc.spans)
-            self.report.links.read += len(doc.links)
-            problems = [_problem_record(p.at(doc.location), doc.id) for p in doc.problems]
-            problems += self.ids.check(doc)
-            problems += self.validate_document(doc, self.schema)
-            if any(p.is_error for p in problems):
-                self._reject(doc.location, doc.id, problems, len(doc.spans), len(doc.links))
-                continue
-            for problem in problems:
-                self._log(problem)
-            yield doc
-
-    def _analysed(self, docs: Iterator[Document]) -> Iterator[tuple[Document, TextResult]]:
-        """text layer, in batches; in worker processes when jobs > 1 (order is kept)."""
-        batches = iter(lambda: list(islice(docs, TEXT_BATCH)), [])
-        if self.jobs <= 1:
-            for batch in batches:
-                results = _analyse_batch([_text_task(d, self.schema, self.policy) for d in batch])
-                yield from zip(batch, results, strict=True)
-            return
-        pending: list[tuple[list[Document], Any]] = []
-        for batch in batches:
-            tasks = [_text_task(d, self.schema, self.policy) for d in batch]
-            pending.append((batch, self._pool.apply_async(_analyse_batch, (tasks,))))
-            # Keep a bounded number of batches in flight: memory must not grow with the corpus.
-            while len(pending) > 2 * self.jobs:
-                done_batch, future = pending.pop(0)
-                yield from zip(done_batch, future.get(), strict=True)
-        for done_batch, future in pending:
-            yield from zip(done_batch, future.get(), strict=True)
-        self._pool.close()
-        self._pool.join()
-        self._pool = None
-
-    def run(self, items: Iterable[Document | Unreadable], *, progress: bool) -> None:
-        stream: Iterable[Document | Unreadable] = items
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(items, desc=f"building {self.name} {self.version}", unit=" doc", mininterval=0.5)
-            stream = bar
-        try:
-            for doc, result in self._analysed(self._validated(stream)):
-                self._write(doc, result)
-        finally:
-            if bar is not None:
-                bar.close()
-        for problem in self.split.finish():
-            if problem.is_error:
-                raise InputError(problem)
-            self._log(problem)
-        self._finish()
-
-    def _write(self, doc: Document, result: TextResult) -> None:
-        split = self.split.assign(doc.id)
-        if not split:
-            return  # a FileSplit without this id: reported by split.finish(), the build then fails
-        report = self.report
-        for note in result.notes:
-            self._log(note.at(doc.location))
-        report.documents.written += 1
-        report.spans.written += len(doc.spans)
-        report.links.written += len(doc.links)
-        for row in result.defects:
-            report.defects[row[2]] += 1
-        counts = self.split_counts[split]
-        counts["documents"] += 1
-        counts["sentences"] += len(result.rows.sentence_spans)
-        counts["tokens"] += result.rows.n_tokens
-        counts["links"] += len(doc.links)
-        labels = self.label_counts[split]
-        for span in doc.spans:
-            counts["mentions"][span.layer] += 1
-            labels[span.layer][span.label] += 1
-        doc_batch, tok_batch = self.doc_batches[split], self.tok_batches[split]
-        doc_batch.add(doc, result.defects)
-        tok_batch.add(doc.id, doc.text, result.rows)
-        if len(doc_batch) >= WRITE_BATCH or doc_batch.nbytes_estimate > _WRITE_BATCH_BYTES:
-            self._flush(split)
-
-    def _flush(self, split: str) -> None:
-        doc_batch, tok_batch = self.doc_batches[split], self.tok_batches[split]
-        if len(doc_batch):
-            self.doc_writer.write(split, doc_batch.to_record_batch())
-            doc_batch.clear()
-        if len(tok_batch):
-            self.tok_writer.write(split, tok_batch.to_record_batch())
-            tok_batch.clear()
-
-    def _finish(self) -> None:
-        for split in self.split.splits:
-            self._flush(split)
-        fingerprint = self.fingerprint.hexdigest()
-        self.doc_writer.close(fingerprint)
-        self.tok_writer.close(fingerprint)
-        self.rejects.close()
-        self.problem_log.close()
-        report = self.report
-        report.fingerprint = fingerprint
-        report.splits = self.split_counts
-        report.labels = {
-            split: {layer: _ordered_counts(counter, self.schema.layer(layer).label_names)
-                    for layer, counter in layers.items()}
-            for split, layers in self.label_counts.items()
-        }
-        manifest = Manifest(
-            name=self.name, version=self.version, fingerprint=fingerprint,
-            builder_version=self.settings["builder_version"], schema_name=self.schema.name,
-            schema_fingerprint=self.settings["schema_fingerprint"], split_rule=self.split.describe(),
-            projection_policy=self.policy, splits=self.split_counts, labels=report.labels,
-            defects=dict(report.defects), source_files=self.source_files,
-            configs={DOCUMENTS: list(self.split.splits), TOKENS: list(self.split.splits)},
-            licence=self.licence, citation=self.citation, schema_definition=self.schema.to_dict(),
-        )
-        context = BuildContext(self.tmp_dir, self.schema, report, manifest,
-                               {"policy": self.policy, "strict": self.strict, "card": self.card_options,
-                                "previous": self.previous})
-        for _stage_name, stage in FINISHING_STAGES:
-            stage(context)
-
-    def abort(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool = None
-        for writer in (self.doc_writer, self.tok_writer):
-            with contextlib.suppress(Exception):
-                writer.abort()
-        for sink in (self.rejects, self.problem_log):
-            with contextlib.suppress(Exception):
-                sink._fh.close()
 
 
 def _ordered_counts(counter: Counter[str], order: Sequence[str]) -> dict[str, int]:

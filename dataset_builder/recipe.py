@@ -33,21 +33,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_builder.audit import AuditPolicy
 from dataset_builder.problems import InputError, Location, Problem
 from dataset_builder.readers import READERS
 from dataset_builder.schema import Schema, load_schema
 from dataset_builder.split import SplitRule, split_rule_from_dict
+from dataset_builder.strict_yaml import load_yaml, node_line, validate_yaml
+from dataset_builder.version_names import check_name, check_version
 
 __all__ = ["DATA_DIR_PREFIX", "Recipe", "load_recipe"]
 
 DATA_DIR_PREFIX = "${data_dir}/"
-_KEYS = {"name", "version", "schema", "inputs", "format", "reader_options", "split", "policy", "licence",
-         "citation", "description", "label_map", "audit", "previous"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,24 +75,6 @@ class Recipe:
     @property
     def base_dir(self) -> Path:
         return self.path.parent
-
-    def build_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`dataset_builder.pipeline.build` (add out_dir, force, ...)."""
-        return {
-            "inputs": list(self.inputs),
-            "schema": self.schema,
-            "name": self.name,
-            "version": self.version,
-            "fmt": self.format,
-            "split": self.split,
-            "policy": self.policy,
-            "licence": self.licence,
-            "citation": self.citation,
-            "description": self.description,
-            "reader_options": dict(self.reader_options),
-            "base_dir": self.base_dir,
-            "previous": self.previous,
-        }
 
 
 def _error(path: Path, message: str, fix: str) -> InputError:
@@ -127,28 +109,67 @@ def _resolve_inputs(recipe_path: Path, entries: list[Any], data_dir: Path | None
     return tuple(resolved)
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _error(path, "the recipe file does not exist.", "Pass the path of a recipe.yaml.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(Problem("recipe-invalid", f"not valid YAML: {exc}", "Fix the YAML syntax.",
-                                 path=str(path), line=mark.line + 1 if mark else None)) from None
+class _RecipeFile(BaseModel):
+    """The keys a recipe may have, with their types (unknown keys and wrong types are refused)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str
+    version: str
+    schema_: str = Field(alias="schema")
+    inputs: list[str] | str
+    format: str | None = None
+    reader_options: dict[str, Any] | None = None
+    split: dict[str, Any] | str | None = None
+    policy: Literal["expand", "split", "strict"] = "expand"
+    licence: str | None = None
+    citation: str | None = None
+    description: str | None = None
+    label_map: str | None = None
+    audit: dict[str, Any] | None = None
+    previous: str | None = None
+
+
+#: How to write each key correctly (shown with the error).
+_FIXES = {
+    "name": "Write `name: my-news` (letters, digits, '.', '_' and '-').",
+    "version": "Write `version: 1.0.0` (quoted if YAML reads it as a number: `version: \"1.0\"` is not one).",
+    "schema": "Write `schema: schema.yaml` (a path relative to the recipe).",
+    "inputs": "Write `inputs: [file.jsonl, ...]` (paths relative to the recipe, or ${data_dir}/...).",
+    "format": f"Use one of: {', '.join(READERS)}, or leave `format` out to detect it from each input.",
+    "reader_options": "Write `reader_options: {option: value}`.",
+    "split": "Write `split: {train: 0.8, validation: 0.1, test: 0.1}` or `split: {file: splits.tsv}`.",
+    "policy": "Use expand, split or strict.",
+    "licence": "Write the licence statement as text, e.g. `licence: CC BY-SA 4.0`.",
+    "citation": "Write the citation as text (quote it).",
+    "description": "Write the description as text (quote it).",
+    "label_map": "Write e.g. `label_map: newsfane-to-anercorp` or `label_map: maps/my-map.yaml`.",
+    "audit": "Write `audit: {max_leakage: 0.0, action: refuse, threshold: 0.8, level: sentence}`.",
+    "previous": "Write e.g. `previous: 1.0.0` (under the build's output root) or `previous: ../out/my-news/1.0.0`.",
+}
+
+
+def _read_recipe(path: Path) -> _RecipeFile:
+    data, node = load_yaml(path, "recipe-invalid", "recipe")
     if not isinstance(data, dict):
         raise _error(path, "the recipe must be a mapping.", "Start the file with `name:`.")
-    return data
+    recipe = validate_yaml(_RecipeFile, data, node, path=path, code="recipe-invalid", fixes=_FIXES)
+    for key in ("name", "version", "schema_", "inputs"):
+        if not getattr(recipe, key):
+            shown = key.rstrip("_")
+            raise InputError(Problem("recipe-invalid", f"`{shown}` is empty.", _FIXES[shown], path=str(path),
+                                     line=node_line(node, (shown,))))
+    if recipe.format is not None and recipe.format not in READERS:
+        raise InputError(Problem("recipe-invalid", f"unknown `format` {recipe.format!r}.", _FIXES["format"],
+                                 path=str(path), line=node_line(node, ("format",))))
+    return recipe
 
 
 def recipe_schema(path: str | Path) -> Schema:
     """The schema a recipe names, without resolving its inputs: for commands that need only the schema
     (``akhbar card``), so a recipe whose inputs live under ``${data_dir}`` works without ``--data-dir``."""
     path = Path(path)
-    data = _read_yaml(path)
-    if not data.get("schema"):
-        raise _error(path, "`schema` is missing.", "Add `schema:` to the recipe.")
-    return load_schema(path.parent / str(data["schema"]))
+    return load_schema(path.parent / _read_recipe(path).schema_)
 
 
 def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Recipe:
@@ -164,74 +185,40 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
     Raises
     ------
     InputError
-        With the recipe path, what is wrong and how to fix it (unknown keys included).
+        With the recipe path and line, what is wrong and how to fix it (unknown keys and wrong types included).
     """
     path = Path(path)
-    data = _read_yaml(path)
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise _error(path, f"unknown key(s): {', '.join(unknown)}.", f"Use only: {', '.join(sorted(_KEYS))}.")
-    for key in ("name", "version", "schema", "inputs"):
-        if not data.get(key):
-            raise _error(path, f"`{key}` is missing.", f"Add `{key}:` to the recipe.")
-    inputs = data["inputs"]
-    if isinstance(inputs, str):
-        inputs = [inputs]
-    if not isinstance(inputs, list):
-        raise _error(path, "`inputs` must be a list of paths.", "Write `inputs: [file.jsonl, ...]`.")
-    schema_path = path.parent / str(data["schema"])
-    reader_options = data.get("reader_options") or {}
-    if not isinstance(reader_options, dict):
-        raise _error(path, "`reader_options` must be a mapping.", "Write `reader_options: {option: value}`.")
-    fmt = data.get("format")
-    if fmt is not None and fmt not in READERS:
-        raise _error(path, f"unknown `format` {fmt!r}.",
-                     f"Use one of: {', '.join(READERS)}, or leave `format` out to detect it from each input.")
-    policy = str(data.get("policy", "expand"))
-    if policy not in ("expand", "split", "strict"):
-        raise _error(path, f"unknown `policy` {policy!r}.", "Use expand, split or strict.")
-    label_map_name = data.get("label_map")
-    if label_map_name is not None:
-        reader_options = {**reader_options, "label_map": _load_label_map(path, label_map_name)}
-    audit = data.get("audit")
-    if audit is not None and not isinstance(audit, dict):
-        raise _error(path, "`audit` must be a mapping.", "Write `audit: {max_leakage: 0.0, action: refuse}`.")
-    split_value = data.get("split")
-    if split_value is not None and not isinstance(split_value, (str, dict)):
-        raise _error(path, "`split` must be a mapping or a string.",
-                     "Write `split: {train: 0.8, validation: 0.1, test: 0.1}` or `split: {file: splits.tsv}`.")
-    previous = data.get("previous")
-    if previous is not None:
-        if not isinstance(previous, str) or not previous:
-            raise _error(path, f"`previous` must be a version directory or a version number, not {previous!r}.",
-                         "Write e.g. `previous: 1.0.0` (under the build's output root) or "
-                         "`previous: ../out/my-news/1.0.0`.")
-        if not re.match(r"^\d+\.\d+\.\d+$", previous):
-            previous = str(path.parent / previous)
-    from dataset_builder.pipeline import check_name, check_version  # lazily: the pipeline imports the writer
-
+    data = _read_recipe(path)
+    inputs = [data.inputs] if isinstance(data.inputs, str) else data.inputs
+    schema_path = path.parent / data.schema_
+    reader_options: dict[str, Any] = dict(data.reader_options or {})
+    if data.label_map is not None:
+        reader_options = {**reader_options, "label_map": _load_label_map(path, data.label_map)}
+    previous = data.previous
+    if previous is not None and not re.match(r"^\d+\.\d+\.\d+$", previous):
+        previous = str(path.parent / previous)
     try:
-        check_name(str(data["name"]))
-        check_version(str(data["version"]))
-        split = split_rule_from_dict(split_value, base=path.parent)
+        check_name(data.name)
+        check_version(data.version)
+        split = split_rule_from_dict(data.split, base=path.parent)
     except InputError as exc:  # say which file holds the bad value (a split file's own errors keep its path)
         raise InputError(exc.problem.at(Location(str(path)))) from None
     return Recipe(
         path=path,
-        name=str(data["name"]),
-        version=str(data["version"]),
+        name=data.name,
+        version=data.version,
         schema=load_schema(schema_path),
         schema_path=schema_path,
         inputs=_resolve_inputs(path, inputs, Path(data_dir) if data_dir is not None else None),
         split=split,
-        format=fmt,
+        format=data.format,
         reader_options=reader_options,
-        policy=policy,
-        licence=data.get("licence"),
-        citation=data.get("citation"),
-        description=data.get("description"),
-        label_map=None if label_map_name is None else str(label_map_name),
-        audit=None if audit is None else _audit_policy(path, audit),
+        policy=data.policy,
+        licence=data.licence,
+        citation=data.citation,
+        description=data.description,
+        label_map=data.label_map,
+        audit=None if data.audit is None else _audit_policy(path, data.audit),
         previous=previous,
     )
 

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from dataset_builder.problems import InputError, Problem
+from dataset_builder.strict_yaml import load_yaml, node_line, validate_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,72 +137,78 @@ class Schema:
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _fail(path: str, message: str, fix: str) -> InputError:
-    return InputError(Problem("schema-invalid", message, fix, path=path))
+def _fail(path: str, message: str, fix: str, line: int | None = None) -> InputError:
+    return InputError(Problem("schema-invalid", message, fix, path=path, line=line))
 
 
-def schema_from_dict(data: dict[str, Any], source: str = "<schema>") -> Schema:
-    """Build a :class:`Schema` from its YAML/JSON mapping, with clear errors for bad files."""
+#: How to write each top-level key correctly (shown with the error).
+_FIXES = {
+    "": "Start the file with `name:` and `layers:`.",
+    "name": "Add `name: <corpus-name>` at the top.",
+    "description": "Write the description as text.",
+    "layers": "Under `layers:`, give each layer `labels:` (label: definition) and optionally description, "
+              "nesting (true/false), overlap (true/false), levels (a whole number >= 1) and tag_column.",
+    "links": "Under `links:`, give each link type `from: {layer: L}` and `to: {layer: L, labels: [...]}` "
+             "and optionally a description.",
+}
+
+
+def schema_from_dict(data: dict[str, Any], source: str = "<schema>", node: yaml.Node | None = None) -> Schema:
+    """Build a :class:`Schema` from its YAML/JSON mapping, with clear errors for bad files.
+
+    Unknown keys and wrong types are refused (``levels: 3`` must be a whole number; ``overlap`` and
+    ``nesting`` must be true or false, not the string ``"false"``). ``node`` (the composed YAML) gives
+    the errors their line.
+    """
     if not isinstance(data, dict):
         raise _fail(source, "the schema must be a mapping at the top level.", "Start the file with `name:`.")
-    name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise _fail(source, "the schema has no `name`.", "Add `name: <corpus-name>` at the top.")
-    raw_layers = data.get("layers")
-    if not isinstance(raw_layers, dict) or not raw_layers:
-        raise _fail(source, "the schema declares no `layers`.", "Add `layers:` with at least one layer.")
-    layers = []
-    for layer_name, spec in raw_layers.items():
-        spec = spec or {}
-        raw_labels = spec.get("labels")
-        if not isinstance(raw_labels, dict) or not raw_labels:
+    if not isinstance(data.get("layers"), dict) or not data["layers"]:
+        raise _fail(source, "the schema declares no `layers`.", "Add `layers:` with at least one layer.",
+                    node_line(node, ("layers",)))
+    for layer_name, spec in data["layers"].items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("labels"), dict) or not spec["labels"]:
             raise _fail(
                 source,
                 f"layer {layer_name!r} has no labels.",
                 f"Under `layers.{layer_name}.labels`, map each label to a one-line definition.",
+                node_line(node, ("layers", layer_name)),
             )
-        labels = tuple(LabelSpec(str(k), str(v or "").strip()) for k, v in raw_labels.items())
-        levels = int(spec.get("levels", 1))
-        if levels < 1:
-            raise _fail(source, f"layer {layer_name!r}: `levels` must be >= 1.", "Set `levels: 1` or more.")
-        layers.append(
-            LayerSpec(
-                name=str(layer_name),
-                labels=labels,
-                description=str(spec.get("description", "")).strip(),
-                nesting=bool(spec.get("nesting", False)),
-                overlap=bool(spec.get("overlap", False)),
-                levels=levels,
-                tag_column=spec.get("tag_column"),
-            )
+    if not isinstance(data.get("name"), str) or not data["name"]:
+        raise _fail(source, "the schema has no `name`.", "Add `name: <corpus-name>` at the top.")
+    from dataset_builder.schema_file import SchemaFile  # pydantic: only when a schema is read
+
+    parsed = validate_yaml(SchemaFile, data, node, path=Path(source), code="schema-invalid", fixes=_FIXES)
+    layers = tuple(
+        LayerSpec(
+            name=str(layer_name),
+            labels=tuple(LabelSpec(str(k), str(v or "").strip()) for k, v in spec.labels.items()),
+            description=(spec.description or "").strip(),
+            nesting=spec.nesting,
+            overlap=spec.overlap,
+            levels=spec.levels,
+            tag_column=spec.tag_column,
         )
+        for layer_name, spec in parsed.layers.items()
+    )
     layer_names = {layer.name for layer in layers}
     links = []
-    for link_name, spec in (data.get("links") or {}).items():
-        ends = []
-        for key in ("from", "to"):
-            end = (spec or {}).get(key) or {}
-            if end.get("layer") not in layer_names:
+    for link_name, link in (parsed.links or {}).items():
+        for key, end in (("from", link.source), ("to", link.target)):
+            if end.layer not in layer_names:
                 raise _fail(
                     source,
-                    f"link {link_name!r}: `{key}.layer` is {end.get('layer')!r}, not a declared layer.",
+                    f"link {link_name!r}: `{key}.layer` is {end.layer!r}, not a declared layer.",
                     f"Use one of: {', '.join(sorted(layer_names))}.",
+                    node_line(node, ("links", link_name, key, "layer")),
                 )
-            ends.append(LinkEnd(end["layer"], tuple(end.get("labels") or ())))
-        links.append(LinkSpec(str(link_name), ends[0], ends[1], str(spec.get("description", "")).strip()))
-    return Schema(str(name), tuple(layers), tuple(links), str(data.get("description", "")).strip())
+        links.append(LinkSpec(str(link_name), LinkEnd(link.source.layer, tuple(link.source.labels or ())),
+                              LinkEnd(link.target.layer, tuple(link.target.labels or ())),
+                              (link.description or "").strip()))
+    return Schema(parsed.name, layers, tuple(links), (parsed.description or "").strip())
 
 
 def load_schema(path: str | Path) -> Schema:
+    """Read and check a schema YAML file (errors name the file and the line, and say how to fix it)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _fail(str(path), "the schema file does not exist.", "Pass the path of a schema YAML file.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError(
-            Problem("schema-invalid", f"not valid YAML: {exc}", "Fix the YAML syntax.", path=str(path), line=line)
-        ) from None
-    return schema_from_dict(data, str(path))
+    data, node = load_yaml(path, "schema-invalid", "schema")
+    return schema_from_dict(data, str(path), node)

@@ -232,6 +232,7 @@ def test_annotators_must_annotate_the_same_text(sana) -> None:
 
 def test_adjudicated_gold_builds_and_its_card_states_policy_and_agreement(sana, tmp_path: Path) -> None:
     from dataset_builder.card import CardOptions, bundled_card_options
+    from dataset_builder.config import BuildConfig
     from dataset_builder.pipeline import build
     from dataset_builder.split import HashSplit
 
@@ -244,15 +245,17 @@ def test_adjudicated_gold_builds_and_its_card_states_policy_and_agreement(sana, 
     assert saved["policy"] == "majority" and saved["spans"]["in"] == 126 + 120 + 126
     assert saved["agreement"]["pairs"][0]["a"] == "ali"
     options = replace(bundled_card_options(), adjudication=record)
-    report = build([gold], schema=load_schema(SCHEMA_PATH), name="sana-adjudicated", version="1.0.0",
-                   split=HashSplit((("test", 1.0),)), out_dir=tmp_path / "out", progress=False, card=options)
+    report = build(BuildConfig([gold], schema=load_schema(SCHEMA_PATH), name="sana-adjudicated", version="1.0.0",
+                               split=HashSplit((("test", 1.0),)), out_dir=tmp_path / "out", progress=False,
+                               card=options))
     assert report.documents.rejected == 0 and report.spans.written == 126 and report.links.written == 12
     card = (report.version_dir / "README.md").read_text(encoding="utf-8")
     assert "adjudicated from 3 annotators (ali, mona, sami) under the `majority` policy" in card
     assert "Krippendorff's alpha on token tags `entities` 0.988" in card
     assert "ali and mona (1 documents): span F1 `entities` strict 93.7, partial 95.9" in card
-    plain = build([gold], schema=load_schema(SCHEMA_PATH), name="sana-adjudicated", version="1.0.0",
-                  split=HashSplit((("test", 1.0),)), out_dir=tmp_path / "plain", progress=False, card=CardOptions())
+    plain = build(BuildConfig([gold], schema=load_schema(SCHEMA_PATH), name="sana-adjudicated", version="1.0.0",
+                              split=HashSplit((("test", 1.0),)), out_dir=tmp_path / "plain", progress=False,
+                              card=CardOptions()))
     assert "adjudicated from" not in (plain.version_dir / "README.md").read_text(encoding="utf-8")
 
 

@@ -19,11 +19,11 @@ from dataset_builder.audit import (
     audit_units,
     canonical_tokens,
     find_duplicates,
-    leakage_stage,
     lsh_parameters,
     shingles,
 )
 from dataset_builder.cli import EXIT_PROBLEMS, EXIT_REFUSED, app
+from dataset_builder.config import BuildConfig
 from dataset_builder.model import Document, Metadata
 from dataset_builder.pipeline import build, build_documents
 from dataset_builder.recipe import load_recipe
@@ -137,24 +137,25 @@ def test_a_planted_cross_split_duplicate_is_caught_and_refused(tmp_path: Path) -
     sentences[2] = planted
     docs[train_block - 1] = Document(id=docs[train_block - 1].id, text="\n".join(sentences),
                                      metadata=docs[train_block - 1].metadata)
-    reports: list = []
-    with leakage_stage(AuditPolicy(max_leakage=0.0), report_to=reports), pytest.raises(LeakageError) as info:
-        build_documents(docs, schema=SCHEMA, name="leaky", version="1.0.0", out_dir=tmp_path, split=RULE)
+    config = BuildConfig((), schema=SCHEMA, name="leaky", version="1.0.0", out_dir=tmp_path, split=RULE)
+    with pytest.raises(LeakageError) as info:
+        build_documents(docs, config.replace(audit=AuditPolicy(max_leakage=0.0)))
     assert info.value.problem.code == "leakage" and "test" in info.value.problem.message
     assert not (tmp_path / "leaky" / "1.0.0").exists()  # refused: nothing published
-    (report,) = reports
+    report = info.value.report
+    assert report is not None
     assert report.leakage()["leaky"]["test"] == pytest.approx(1 / 5)
     (pair,) = [p for p in report.pairs if p[0].split != p[1].split]
     assert {pair[0].doc_id, pair[1].doc_id} == {f"news-{test_block:05d}", f"news-{train_block:05d}"}
     assert pair[3] is True  # identical on the canonical view although the surface text differs
 
     # warn: published, with the audit next to the data
-    with leakage_stage(AuditPolicy(max_leakage=0.0, action="warn")):
-        built = build_documents(docs, schema=SCHEMA, name="leaky", version="1.0.0", out_dir=tmp_path, split=RULE)
+    built = build_documents(docs, config.replace(audit=AuditPolicy(max_leakage=0.0, action="warn")))
     saved = json.loads((built.version_dir / "audit.json").read_text(encoding="utf-8"))
     assert saved["leakage"]["leaky"]["test"] == pytest.approx(0.2)
-    # the stage is gone after the block: a plain build does not audit
-    clean = build_documents(docs, schema=SCHEMA, name="plain", version="1.0.0", out_dir=tmp_path, split=RULE)
+    assert built.audit is not None and built.audit.leakage()["leaky"]["test"] == pytest.approx(0.2)
+    # without an audit policy a build does not audit
+    clean = build_documents(docs, config.replace(name="plain"))
     assert not (clean.version_dir / "audit.json").exists()
 
     runner = CliRunner()
@@ -166,8 +167,8 @@ def test_a_planted_cross_split_duplicate_is_caught_and_refused(tmp_path: Path) -
 
 
 def test_a_clean_block_split_shows_no_leakage(tmp_path: Path) -> None:
-    report = build_documents(_corpus(), schema=SCHEMA, name="clean", version="1.0.0", out_dir=tmp_path,
-                             split=RULE)
+    report = build_documents(_corpus(), BuildConfig((), schema=SCHEMA, name="clean", version="1.0.0",
+                                                    out_dir=tmp_path, split=RULE))
     result = audit([report.version_dir])
     assert result.max_leakage() == 0.0 and result.n_pairs == 0
     assert sum(result.units.values()) == 50
@@ -199,7 +200,7 @@ def test_cli_build_refuses_with_max_leakage_and_exit_code_3(tmp_path: Path) -> N
 
 def _build_recipe(recipe: str, data_dir: Path, out: Path) -> Path:
     loaded = load_recipe(RECIPES / f"{recipe}.yaml", data_dir=data_dir)
-    return build(**loaded.build_kwargs(), out_dir=out, progress=False).version_dir
+    return build(BuildConfig.from_recipe(loaded, {"out_dir": out, "progress": False, "audit": None})).version_dir
 
 
 def test_the_overlapping_article_is_found_sentence_by_sentence(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from dataset_builder.config import BuildConfig
 from dataset_builder.model import Document, Metadata, Span
 from dataset_builder.problems import InputError
 from eval.benchmark import overlapping_documents, register, run_benchmark
@@ -94,8 +95,8 @@ def test_cli_prints_every_problem_of_every_model_and_says_when_there_are_no_inte
     from dataset_builder.split import HashSplit
 
     corpus = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample"
-    build([corpus / "sana-sample.jsonl"], schema=load_schema(corpus / "schema.yaml"), name="sana-sample",
-          version="1.0.0", out_dir=tmp_path, split=HashSplit((("test", 1.0),)), progress=False)
+    build(BuildConfig([corpus / "sana-sample.jsonl"], schema=load_schema(corpus / "schema.yaml"), name="sana-sample",
+                      version="1.0.0", out_dir=tmp_path, split=HashSplit((("test", 1.0),)), progress=False))
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
     register(app)
     # Scored on the one SANA article: the bootstrap has a single document, so there are no intervals.

@@ -28,6 +28,7 @@ from dataset_builder.card import (
     write_card,
 )
 from dataset_builder.cli import default_recipe
+from dataset_builder.config import BuildConfig
 from dataset_builder.pipeline import build
 from dataset_builder.problems import InputError
 from dataset_builder.recipe import load_recipe
@@ -43,7 +44,7 @@ def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled corpus built as `akhbar build` builds it (recipe as is, bundled card options)."""
     recipe = load_recipe(default_recipe())
     out = tmp_path_factory.mktemp("build")
-    report = build(**recipe.build_kwargs(), out_dir=out, progress=False, card=bundled_card_options())
+    report = build(BuildConfig.from_recipe(recipe, {"out_dir": out, "progress": False, "card": bundled_card_options()}))
     return report.version_dir
 
 
@@ -109,7 +110,8 @@ def test_dataset_info_gives_the_exact_features_and_split_sizes(card: DatasetCard
 
 
 def test_publishing_accepts_the_card(bundled: Path, manifest: dict) -> None:
-    export = pytest.importorskip("dataset_builder.export")
+    from dataset_builder import export
+
     info = export.check_card(bundled / "README.md", manifest)  # raises when stale or without a fingerprint
     assert info.fingerprints == (manifest["fingerprint"],)
     assert info.data_files == {"documents": {"test": ["data/documents/test-*.parquet"]},
@@ -263,7 +265,7 @@ def test_card_of_the_wojood_sample(tmp_path: Path) -> None:
         pytest.skip(f"the shared corpora are not at {SHARED}")
     recipe = load_recipe(REPO / "corpora" / "recipes" / "wojood-sample.yaml", data_dir=SHARED / "corpora")
     options = CardOptions(source_datasets=("extended|other",), pretty_name="Wojood (public sample)")
-    report = build(**recipe.build_kwargs(), out_dir=tmp_path, progress=False, card=options)
+    report = build(BuildConfig.from_recipe(recipe, {"out_dir": tmp_path, "progress": False, "card": options}))
     card = DatasetCard.load(report.version_dir / "README.md")
     manifest = json.loads((report.version_dir / "manifest.json").read_text(encoding="utf-8"))
     assert card.data.license == "other"  # the recipe's statement qualifies "MIT"

@@ -61,7 +61,7 @@ def test_unknown_format_option_is_a_usage_error(tmp_path: Path, news: Path) -> N
 def test_unknown_format_in_a_recipe_names_the_recipe(tmp_path: Path, news: Path) -> None:
     recipe = _recipe(tmp_path, "format: jsonlines\n")
     result = runner.invoke(app, ["build", str(recipe), "--out", str(tmp_path / "out"), "--no-progress"])
-    _assert_clean_usage_error(result, f"{recipe}: error[recipe-invalid]", "unknown `format` 'jsonlines'")
+    _assert_clean_usage_error(result, f"{recipe}:5: error[recipe-invalid]", "unknown `format` 'jsonlines'")
 
 
 def test_reader_option_the_reader_does_not_take(tmp_path: Path, news: Path) -> None:

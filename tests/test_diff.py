@@ -19,6 +19,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dataset_builder.config import BuildConfig
 from dataset_builder.diff import (
     CHANGELOG_PREAMBLE,
     _OffsetMap,
@@ -32,7 +33,6 @@ from dataset_builder.diff import (
 )
 from dataset_builder.pipeline import build
 from dataset_builder.problems import InputError
-from dataset_builder.recipe import load_recipe
 from dataset_builder.versioning import Bump
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,8 +86,8 @@ class CorpusCopy:
 
     def build(self, folder: Path, version: str, out: Path, **options: Any) -> Path:
         """Write the copy into ``folder`` and build ``version`` of it with the real pipeline into ``out``."""
-        kwargs = load_recipe(self.write(folder)).build_kwargs() | {"version": version}
-        return build(**(kwargs | options), out_dir=out, progress=False).version_dir
+        overrides = {"version": version, **options, "out_dir": out, "progress": False}
+        return build(BuildConfig.from_recipe(self.write(folder), overrides)).version_dir
 
 
 def set_text(doc: dict[str, Any]) -> None:
@@ -138,7 +138,7 @@ def without_card_stage() -> Iterator[None]:
     from dataset_builder import pipeline
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pipeline, "FINISHING_STAGES", [s for s in pipeline.FINISHING_STAGES if s[0] != "card"])
+        patch.setattr(pipeline.CardStage, "finish", lambda self, context: None)
         yield
 
 

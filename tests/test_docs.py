@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from dataset_builder.card import bundled_card_options
 from dataset_builder.cli import app, default_recipe
+from dataset_builder.config import BuildConfig
 from dataset_builder.export import export
 from dataset_builder.model import Span
 from dataset_builder.pipeline import build
@@ -179,7 +180,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     beside them, and a predictions file named as in docs/evaluation.md."""
     root = tmp_path_factory.mktemp("docs-workspace")
     recipe = load_recipe(default_recipe())
-    build(**recipe.build_kwargs(), out_dir=root / "out", progress=False, card=bundled_card_options())
+    build(BuildConfig.from_recipe(recipe, {"out_dir": root / "out", "progress": False, "card": bundled_card_options()}))
     export(root / "out" / "sana-sample" / "1.0.0", root / "out" / "hub" / "sana-sample")
     for folder in ("tests", "docs", "corpora"):
         (root / folder).symlink_to(REPO / folder, target_is_directory=True)
@@ -204,7 +205,7 @@ def _python_blocks(page: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(("page", "index"), [("README.md", 0), ("docs/evaluation.md", 0), ("docs/cards.md", 1),
-                                             ("docs/annotation.md", 0)])
+                                             ("docs/annotation.md", 0), ("docs/architecture.md", 0)])
 def test_python_examples_run_as_written(page: str, index: int, workspace: Path, tmp_path: Path) -> None:
     """The block runs without an exception where the docs say it runs (after `akhbar build`), in a
     fresh interpreter as a reader would run it (on a copy: some examples rewrite files)."""
@@ -271,7 +272,7 @@ def test_baselines_page_on_newsfane(tmp_path: Path) -> None:
     if not (SHARED / "corpora" / "newsfane-gold").is_dir():
         pytest.skip(f"{SHARED / 'corpora'} is absent (the shared corpora are not next to the repository)")
     recipe = load_recipe(REPO / "corpora" / "recipes" / "newsfane-gold.yaml", data_dir=SHARED / "corpora")
-    report = build(**recipe.build_kwargs(), out_dir=tmp_path / "out", progress=False)
+    report = build(BuildConfig.from_recipe(recipe, {"out_dir": tmp_path / "out", "progress": False}))
     convention, evidence = learn_clitic_convention(load_gold(report.version_dir, split="train").documents, "entities")
     assert convention == "include"
     assert _clitic_evidence_of_the_baselines_page("NewsFANE Gold's train split") == (
@@ -308,7 +309,7 @@ def test_cards_page_card_command_for_a_shared_corpus(tmp_path: Path, monkeypatch
         pytest.skip(f"{SHARED / 'corpora'} is absent (the shared corpora are not next to the repository)")
     (command,) = [c for c in _commands(_text(REPO / "docs" / "cards.md")) if "wojood-sample" in c]
     recipe = load_recipe(REPO / "corpora" / "recipes" / "wojood-sample.yaml", data_dir=SHARED / "corpora")
-    report = build(**recipe.build_kwargs(), out_dir=tmp_path / "out", progress=False)
+    report = build(BuildConfig.from_recipe(recipe, {"out_dir": tmp_path / "out", "progress": False}))
     (tmp_path / "corpora").symlink_to(REPO / "corpora", target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     args = [str(tmp_path / "card") if word == "/tmp/card" else word for word in command.split()[1:]]

@@ -184,12 +184,13 @@ def test_anercorp_conll_scores_agree_between_fast_and_full_paths(tmp_path: Path)
 
 def build_sana_sample(out: Path) -> Path:
     """Build the bundled SANA corpus with the real pipeline into ``out``, every document in ``test``."""
+    from dataset_builder.config import BuildConfig
     from dataset_builder.pipeline import build
     from dataset_builder.schema import load_schema
     from dataset_builder.split import HashSplit
 
-    build([CORPUS / "sana-sample.jsonl"], schema=load_schema(CORPUS / "schema.yaml"), name="sana-sample",
-          version="1.0.0", out_dir=out, split=HashSplit((("test", 1.0),)), progress=False)
+    build(BuildConfig([CORPUS / "sana-sample.jsonl"], schema=load_schema(CORPUS / "schema.yaml"), name="sana-sample",
+                      version="1.0.0", out_dir=out, split=HashSplit((("test", 1.0),)), progress=False))
     return out / "sana-sample" / "1.0.0"
 
 

@@ -12,8 +12,6 @@ from eval.gold import mentions_of
 from eval.links import MentionLink, gold_links, mentions_match, score_all_links, score_links
 from eval.types import Mention
 
-pytest.importorskip("eval.align")
-
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "sana-sample" / "sana-sample.jsonl"
 FIXTURES = ROOT / "tests" / "fixtures" / "predictions"

@@ -17,6 +17,7 @@ from pathlib import Path
 import datasets
 import pytest
 
+from dataset_builder.config import BuildConfig
 from dataset_builder.model import Document, Link, Location, Metadata, Span, Unreadable
 from dataset_builder.pipeline import VersionExistsError, build, build_documents, check_version
 from dataset_builder.problems import InputError, Problem
@@ -70,7 +71,7 @@ def _build(docs: list[Document | Unreadable], out: Path, **kwargs: object) -> ob
     options: dict[str, object] = {"schema": SCHEMA, "name": "t", "version": "1.0.0", "out_dir": out,
                                   "split": parse_split_spec("train=0.5,test=0.5")}
     options.update(kwargs)
-    return build_documents(docs, **options)  # type: ignore[arg-type]
+    return build_documents(docs, BuildConfig((), **options))  # type: ignore[arg-type]
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -297,7 +298,7 @@ def test_bundled_corpus_builds_from_its_recipe(tmp_path: Path) -> None:
     from dataset_builder.recipe import load_recipe
 
     recipe = load_recipe(REPO / "corpora" / "sana-sample" / "recipe.yaml")
-    report = build(**recipe.build_kwargs(), out_dir=tmp_path, progress=False)
+    report = build(BuildConfig.from_recipe(recipe, {"out_dir": tmp_path, "progress": False}))
     assert report.exit_code == 0
     gold = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
     manifest = json.loads((report.version_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -328,10 +329,11 @@ def test_bundled_corpus_builds_from_its_recipe(tmp_path: Path) -> None:
 _BUILD_SCRIPT = """
 import sys
 from pathlib import Path
+from dataset_builder.config import BuildConfig
 from dataset_builder.pipeline import build
 from dataset_builder.schema import load_schema
-build([Path(sys.argv[1])], schema=load_schema(sys.argv[2]), name="big", version="1.0.0", out_dir=sys.argv[3],
-      fmt="jsonl", force=True, progress=False)
+build(BuildConfig([Path(sys.argv[1])], schema=load_schema(sys.argv[2]), name="big", version="1.0.0",
+                  out_dir=sys.argv[3], format="jsonl", force=True, progress=False))
 """
 
 

@@ -171,7 +171,6 @@ def test_offset_free_needs_documents_and_reports_bad_entries(gold: dict[str, Doc
 
 
 def test_conll_gold_and_predicted_columns() -> None:
-    pytest.importorskip("eval.bio")
     path = FIXTURES / "sana-lead.conll"
     pred = load_predictions(path)
     assert pred.fmt == "conll" and pred.problems == []
@@ -190,7 +189,6 @@ def test_conll_gold_and_predicted_columns() -> None:
 
 
 def test_conll_bad_lines_are_located(tmp_path: Path) -> None:
-    pytest.importorskip("eval.bio")
     path = tmp_path / "bad.conll"
     path.write_text("بوتين B-PERS B-PERS\nقال O\nموسكو B-GPE GPE\n\n", encoding="utf-8")
     pred = load_predictions(path, fmt="conll")
@@ -203,7 +201,6 @@ def test_conll_bad_lines_are_located(tmp_path: Path) -> None:
 
 
 def test_brat_folder_of_predicted_ann_files(gold: dict[str, Document], tmp_path: Path) -> None:
-    pytest.importorskip("dataset_builder.readers.brat")
     text = gold[DOC_ID].text
     folder = tmp_path / "brat"
     folder.mkdir()

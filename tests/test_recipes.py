@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dataset_builder.config import BuildConfig
 from dataset_builder.pipeline import build
 from dataset_builder.problems import InputError
 from dataset_builder.recipe import load_recipe
@@ -31,7 +32,7 @@ needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"the shared corpo
 
 def _build(recipe_name: str, data_dir: Path, out: Path) -> dict:
     recipe = load_recipe(RECIPES / f"{recipe_name}.yaml", data_dir=data_dir)
-    report = build(**recipe.build_kwargs(), out_dir=out, progress=False)
+    report = build(BuildConfig.from_recipe(recipe, {"out_dir": out, "progress": False, "audit": None}))
     assert report.exit_code == 0, (report.documents, report.rejected_ids)
     return json.loads((report.version_dir / "manifest.json").read_text(encoding="utf-8"))
 

@@ -26,6 +26,7 @@ from test_diff import (  # noqa: F401  (without_card_stage: an autouse fixture, 
 from typer.testing import CliRunner
 
 from dataset_builder.cli import EXIT_PROBLEMS, EXIT_REFUSED, app
+from dataset_builder.config import BuildConfig
 from dataset_builder.diff import changelog_entry, diff
 from dataset_builder.model import Document
 from dataset_builder.pipeline import build, build_documents
@@ -244,17 +245,17 @@ def test_refused_before_reading_any_input(released: Path, version: str, previous
                                           code: str) -> None:
     schema = load_recipe(SANA / "recipe.yaml").schema
     with pytest.raises(InputError) as info:
-        build_documents(_never_read(), schema=schema, name=name, version=version, out_dir=released, force=True,
-                        previous=previous)
+        build_documents(_never_read(), BuildConfig((), schema=schema, name=name, version=version, out_dir=released,
+                                                   force=True, previous=previous))
     assert info.value.problem.code == code
 
 
 def test_previous_of_another_dataset(released: Path, tmp_path: Path) -> None:
     recipe = load_recipe(CorpusCopy.bundled().write(tmp_path / "src"))
     with pytest.raises(VersionBumpError) as info:
-        build(**recipe.build_kwargs() | {"name": "other-news", "version": "2.0.0",
-                                         "previous": released / "sana-sample" / "1.0.0"},
-              out_dir=tmp_path / "o2", progress=False)
+        build(BuildConfig.from_recipe(recipe, {"name": "other-news", "version": "2.0.0",
+                                               "previous": released / "sana-sample" / "1.0.0",
+                                               "out_dir": tmp_path / "o2", "progress": False}))
     assert info.value.problem.code == "version-other-dataset"
     assert "'sana-sample', not 'other-news'" in info.value.problem.message
 
@@ -277,9 +278,10 @@ def test_recipe_previous(tmp_path: Path, released: Path) -> None:
         load_recipe(corpus.write(tmp_path / "c", previous=1))
     assert info.value.problem.code == "recipe-invalid"
     # The recipe's previous version is checked by the build: nothing changed, refused.
-    kwargs = load_recipe(corpus.write(tmp_path / "a", previous="1.0.0")).build_kwargs() | {"version": "1.0.1"}
+    config = BuildConfig.from_recipe(corpus.write(tmp_path / "a", previous="1.0.0"),
+                                     {"version": "1.0.1", "out_dir": released, "progress": False})
     with pytest.raises(VersionBumpError) as refused:
-        build(**kwargs, out_dir=released, progress=False)
+        build(config)
     assert refused.value.problem.code == "version-unchanged"
 
 
@@ -345,7 +347,7 @@ def test_cli_diff_report_check_and_changelog(tmp_path: Path, released: Path) -> 
 
 def test_committed_changelog_matches_the_canonical_build(tmp_path: Path) -> None:
     recipe = load_recipe(SANA / "recipe.yaml")
-    version_dir = build(**recipe.build_kwargs(), out_dir=tmp_path, progress=False).version_dir
+    version_dir = build(BuildConfig.from_recipe(recipe, {"out_dir": tmp_path, "progress": False})).version_dir
     committed = (REPO / "CHANGELOG.md").read_text("utf-8")
     heading = re.search(rf"^## \[{re.escape(recipe.version)}\] - (\S+)$", committed, re.MULTILINE)
     assert heading is not None, f"CHANGELOG.md has no entry for {recipe.version}"

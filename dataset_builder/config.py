@@ -1,0 +1,170 @@
+"""One typed build configuration: :class:`BuildConfig`, validated once, passed once.
+
+A recipe file (see :mod:`dataset_builder.recipe` for its keys) and the CLI's overrides merge into it in
+one place, :meth:`BuildConfig.from_recipe`; a notebook builds one directly::
+
+    config = BuildConfig(inputs=(Path("news.jsonl"),), schema=load_schema("schema.yaml"),
+                         name="my-news", version="0.1.0")
+    report = build(config)
+
+Stages read what they need from it (:func:`dataset_builder.pipeline.build_stages`); nothing is copied
+through long parameter lists and nothing is set on a run object from outside.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from dataset_builder.problems import InputError, Problem
+from dataset_builder.version_names import check_name, check_version
+from dataset_builder.writer import DEFAULT_MAX_SHARD_BYTES
+
+if TYPE_CHECKING:
+    from dataset_builder.audit import AuditPolicy
+    from dataset_builder.card import CardOptions
+    from dataset_builder.recipe import Recipe
+    from dataset_builder.schema import Schema
+    from dataset_builder.split import SplitRule
+
+__all__ = ["ENGINES", "POLICIES", "BuildConfig"]
+
+POLICIES = ("expand", "split", "strict")
+#: How stages are executed. Only "local" (this process, plus ``jobs`` text-layer workers) exists today;
+#: sharded engines add their name here and read ``ray_address`` and friends from the config.
+ENGINES = ("local",)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildConfig:
+    """Everything one build needs. Checked when made; a made config is a valid one.
+
+    Attributes
+    ----------
+    inputs : tuple of Path
+        Files or folders, read in order (empty when documents are handed to ``build_documents``).
+    schema : Schema
+        Layers, labels and link types; fixes the dataset's features.
+    name, version : str
+        Dataset name (a folder name) and semantic version ``MAJOR.MINOR.PATCH``.
+    out_dir : Path
+        The version is published at ``<out_dir>/<name>/<version>/``.
+    format : str, optional
+        Reader name; detected from each input when None.
+    reader_options : mapping
+        Keyword arguments for the reader (a recipe's ``label_map`` arrives here as ``label_map``).
+    split : SplitRule, optional
+        Default: hash split train=0.8, validation=0.1, test=0.1.
+    policy : {"expand", "split", "strict"}
+        How character spans become token tags.
+    strict : bool
+        Raise on the first invalid document instead of rejecting it.
+    force : bool
+        Replace an existing version.
+    progress : bool
+        Show a progress bar.
+    licence, citation, description : str, optional
+        Dataset-level facts for the manifest, ``dataset_info.json`` and the card.
+    base_dir : Path, optional
+        Source-file names in the manifest and paths in the logs are relative to it (default: the first
+        input's folder).
+    card : CardOptions, optional
+        What the dataset card says that the data cannot.
+    previous : str or Path, optional
+        The previous version (a directory, or a bare version under ``<out_dir>/<name>/``): refuse a
+        version number that does not fit the changes.
+    audit : AuditPolicy, optional
+        Run the cross-split leakage audit before publishing.
+    jobs : int
+        Processes for the text layer.
+    engine : str
+        How stages are executed (:data:`ENGINES`).
+    ray_address : str, optional
+        Reserved for a distributed engine.
+    max_shard_bytes : int
+        Size at which an Arrow shard rolls over.
+    """
+
+    inputs: tuple[Path, ...]
+    schema: Schema
+    name: str
+    version: str
+    out_dir: Path = Path("out")
+    format: str | None = None
+    reader_options: Mapping[str, Any] = field(default_factory=dict)
+    split: SplitRule | None = None
+    policy: str = "expand"
+    strict: bool = False
+    force: bool = False
+    progress: bool = True
+    licence: str | None = None
+    citation: str | None = None
+    description: str | None = None
+    base_dir: Path | None = None
+    card: CardOptions | None = None
+    previous: str | Path | None = None
+    audit: AuditPolicy | None = None
+    jobs: int = 1
+    engine: Literal["local"] = "local"
+    ray_address: str | None = None
+    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES
+
+    def __post_init__(self) -> None:
+        # Accept any sequence of str/Path for inputs and str for paths; store them normalised.
+        object.__setattr__(self, "inputs", tuple(Path(p) for p in self.inputs))
+        object.__setattr__(self, "out_dir", Path(self.out_dir))
+        if self.base_dir is not None:
+            object.__setattr__(self, "base_dir", Path(self.base_dir))
+        object.__setattr__(self, "reader_options", dict(self.reader_options or {}))
+        check_version(self.version)
+        if self.policy not in POLICIES:
+            raise InputError(Problem("policy-invalid", f"unknown projection policy {self.policy!r}.",
+                                     f"Use one of: {', '.join(POLICIES)}."))
+        check_name(self.name)
+        if not isinstance(self.jobs, int) or self.jobs < 1:
+            raise InputError(Problem("jobs-invalid", f"jobs must be a whole number >= 1, not {self.jobs!r}.",
+                                     "Pass --jobs 1 or more."))
+        if self.engine not in ENGINES:
+            raise InputError(Problem("engine-invalid", f"unknown engine {self.engine!r}.",
+                                     f"Use one of: {', '.join(ENGINES)}."))
+
+    @property
+    def version_dir(self) -> Path:
+        """Where the version is published."""
+        return self.out_dir / self.name / self.version
+
+    def replace(self, **changes: Any) -> BuildConfig:
+        """A copy with ``changes`` (checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_recipe(cls, recipe: str | Path | Recipe, overrides: Mapping[str, Any] | None = None, *,
+                    data_dir: str | Path | None = None) -> BuildConfig:
+        """The configuration a recipe describes (its file, or one already loaded), with ``overrides``
+        (field name -> value) on top: the one place where a recipe and CLI options merge.
+
+        Every override is applied as given (None included: ``{"audit": None}`` builds without the
+        recipe's audit); leave out what was not given. Raises :class:`InputError` (file, line, what,
+        fix) for a bad recipe or override.
+        """
+        from dataset_builder.recipe import Recipe, load_recipe
+
+        if not isinstance(recipe, Recipe):
+            recipe = load_recipe(recipe, data_dir=data_dir)
+        values: dict[str, Any] = {
+            "inputs": recipe.inputs, "schema": recipe.schema, "name": recipe.name, "version": recipe.version,
+            "format": recipe.format, "reader_options": recipe.reader_options, "split": recipe.split,
+            "policy": recipe.policy, "licence": recipe.licence, "citation": recipe.citation,
+            "description": recipe.description, "base_dir": recipe.base_dir, "previous": recipe.previous,
+            "audit": recipe.audit,
+        }
+        unknown = sorted(set(overrides or {}) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            known = ", ".join(f.name for f in dataclasses.fields(cls))
+            raise InputError(Problem("usage", f"unknown build setting(s): {', '.join(unknown)}.",
+                                     f"Use BuildConfig's fields: {known}."))
+        values.update(overrides or {})
+        return cls(**values)
