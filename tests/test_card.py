@@ -302,3 +302,19 @@ def test_card_figures_draw_the_counts_of_the_card(bundled: Path, manifest: dict)
     tokens = (bundled / "figures" / "tokens-per-document.svg").read_text(encoding="utf-8")
     bins = [int(v) for v in re.findall(r'class="bar"[^>]*data-value="(\d+)"', tokens)]
     assert sum(bins) == manifest["splits"]["test"]["documents"]
+
+
+def test_inspect_html_shows_the_card_figures_with_their_tables(bundled: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dataset_builder.cli import app
+
+    result = CliRunner().invoke(app, ["inspect", str(bundled), "--format", "html"])
+    assert result.exit_code == 0, result.output
+    page = result.output
+    figures = sorted((bundled / "figures").glob("*.svg"))
+    assert page.startswith("<!DOCTYPE html>") and page.count('<svg class="chart') == len(figures)
+    assert page.count("<details>") == len(figures) and "http://" not in page  # inline, no namespace, no network
+    assert "<td>DIRECT</td><td class='num'>8</td>" in page  # the quotes figure's table
+    wrong = CliRunner().invoke(app, ["inspect", str(bundled), "--format", "pdf"])
+    assert wrong.exit_code == 2 and "text, json, html" in wrong.output

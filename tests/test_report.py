@@ -466,3 +466,17 @@ def test_a_single_document_gets_no_interval_and_says_why() -> None:
     assert "bootstrap-too-few-units" in [p.code for p in result.problems]
     table = render(result, "table")
     assert "[" not in table.split("== entities — strict")[1].split("\n\n")[0]  # no interval column filled
+
+
+def test_text_reports_do_not_import_the_chart_writers() -> None:
+    """The table, Markdown and JSON paths (and `akhbar --help`) must not pay for the charts."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom eval.evaluate import evaluate_tags\nfrom eval.report import render\n"
+            "r = evaluate_tags([['B-PER', 'O']], [['B-PER', 'O']], bootstrap=0)\n"
+            "for fmt in ('table', 'markdown', 'json'): render(r, fmt)\n"
+            "import dataset_builder.cli\n"
+            "assert 'dataset_builder.charts' not in sys.modules, 'charts imported by a text report'\n"
+            "render(r, 'html')\nassert 'dataset_builder.charts' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
