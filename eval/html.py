@@ -21,6 +21,7 @@ from string import Template
 from typing import TYPE_CHECKING
 
 from dataset_builder.charts import Bar, Difference, bar_chart, difference_chart, heatmap, stacked_bar_chart
+from dataset_builder.charts import format_percent as _pct
 from eval.describe import AVERAGE_ROWS, describe_dataset, describe_predictions, predictions_name, settings_line
 from eval.errors import ERROR_CLASSES, ERROR_DESCRIPTIONS, errors_by_class
 from eval.types import AlignedPair, ErrorClass, Mention
@@ -39,10 +40,6 @@ PALETTE: tuple[str, ...] = (
 
 def _esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
-
-
-def _pct(value: float) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{100 * value:.2f}"
 
 
 def label_colours(labels: list[str]) -> dict[str, str]:

@@ -187,6 +187,13 @@ def _chromium() -> str | None:
     return None
 
 
+def _chromium_flags(tmp_path: Path, size: str) -> list[str]:
+    """Headless, offline, with a throw-away profile: nothing but the page is loaded."""
+    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={size}"]
+
+
 @pytest.mark.browser
 def test_report_of_the_seed_article_renders_arabic_in_headless_chromium(result: EvalResult, tmp_path: Path) -> None:
     browser = _chromium()
@@ -198,9 +205,7 @@ def test_report_of_the_seed_article_renders_arabic_in_headless_chromium(result: 
         assert SEED.read_text(encoding="utf-8") in text or text in SEED.read_text(encoding="utf-8")
     page = tmp_path / "report.html"
     page.write_text(render_html(result), encoding="utf-8")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2000"]
+    flags = _chromium_flags(tmp_path, "1200,2000")
     screenshot = tmp_path / "report.png"
     subprocess.run([browser, *flags, f"--screenshot={screenshot}", page.as_uri()], check=True,
                    capture_output=True, timeout=120)
@@ -291,9 +296,7 @@ def _in_chromium(page: Path, tmp_path: Path, *, size: str = "1200,2400", min_byt
     browser = _chromium()
     if browser is None:
         pytest.skip("no Chromium found: install the Debian packages `chromium` and `fonts-noto-core`")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={size}", "--enable-logging=stderr", "--v=0"]
+    flags = [*_chromium_flags(tmp_path, size), "--enable-logging=stderr", "--v=0"]
     screenshot = tmp_path / f"{page.stem}.png"
     shot = subprocess.run([browser, *flags, f"--screenshot={screenshot}", page.as_uri()], check=True,
                           capture_output=True, timeout=120, text=True)
