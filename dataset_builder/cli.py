@@ -311,7 +311,7 @@ def inspect(
                             "Pass --format text, json or html."))
     try:
         if fmt == "html":
-            from dataset_builder.figures import render_version_html
+            from dataset_builder.inspect_html import render_version_html
 
             typer.echo(render_version_html(version_dir), nl=False)
             return
