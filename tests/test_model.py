@@ -63,7 +63,7 @@ def test_gazetteer_longest_match_proclitic_and_no_match_across_lines() -> None:
     # "الأوضاع وقال" is not matched: a full stop and a line break lie between the two words.
 
 
-def test_gazetteer_from_documents_uses_majority_label_and_finds_gold_surfaces() -> None:
+def test_gazetteer_fit_without_pruning_keeps_every_gold_surface_and_finds_it() -> None:
     docs = _gold_documents()
     model = GazetteerBaseline(min_precision=0.0).fit(docs)
     run = run_model(model, docs, progress=False)
