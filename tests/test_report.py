@@ -221,10 +221,10 @@ def test_predictions_for_unknown_documents_are_reported_not_scored(docs: list[Do
 
 
 def test_evaluate_takes_a_model_and_scores_links(docs: list[Document]) -> None:
-    from eval.model import GazetteerModel
+    from eval.baselines.gazetteer import GazetteerBaseline
 
     names = {d.text[s.start:s.end]: s.label for d in docs for s in d.layer("entities") if s.label in ("PERS", "GPE")}
-    result = evaluate(docs, GazetteerModel(names), modes=("strict", "type"), bootstrap=0)
+    result = evaluate(docs, GazetteerBaseline.from_entries(names), modes=("strict", "type"), bootstrap=0)
     assert result.provenance.predictions["model"] == "gazetteer"
     strict = result.score("entities", "strict")
     assert strict.per_label["PERS"].recall > 0.5 and strict.per_label["GPE"].recall > 0.5
