@@ -208,7 +208,11 @@ def test_wojood_sample_nested_breakdown_and_levels() -> None:
     result = evaluate(documents, _outermost(gold), layers=["entities"], bootstrap=0, modes=("strict",))
     nested = result.layers["entities"].nested["strict"]
     assert nested["inner"].gold == int(inner.sum()) and nested["inner"].recall == 0.0
-    assert nested["outer"].gold == int(outer.sum()) and nested["outer"].recall == 1.0
+    # middle mentions of three-level nests are inner and outer: the outermost-only system misses them
+    middle = int((inner & outer).sum())
+    assert middle > 0  # Wojood nests deeper than two levels
+    assert nested["outer"].gold == int(outer.sum())
+    assert nested["outer"].recall == pytest.approx((int(outer.sum()) - middle) / int(outer.sum()))
     assert nested["flat"].recall == 1.0 and nested["pairs"].found_gold == 0.0
     assert result.layers["entities"].document_macro("strict")["units"] == len(documents)
 
