@@ -65,6 +65,7 @@ __all__ = [
     "Matching",
     "SpanArrays",
     "align",
+    "check_min_overlap",
     "differs_by_proclitics",
     "match_spans",
 ]
@@ -124,8 +125,13 @@ def _canonical_rank(spans: SpanArrays) -> np.ndarray:
     return rank
 
 
-def _candidates(gold: SpanArrays, pred: SpanArrays) -> tuple[np.ndarray, np.ndarray]:
-    """Every overlapping (gold, pred) pair in the same group, each exactly once."""
+def _candidates(gold: SpanArrays, pred: SpanArrays,
+                min_overlap: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every overlapping (gold, pred) pair in the same group, each exactly once.
+
+    With ``min_overlap``, only pairs whose shared positions cover at least that share of the gold
+    span: nervaluate's ``min_overlap_percentage`` (its ratio is also taken of the true entity).
+    """
     if not len(gold) or not len(pred):
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
@@ -146,7 +152,23 @@ def _candidates(gold: SpanArrays, pred: SpanArrays) -> tuple[np.ndarray, np.ndar
     owner, position = _expand(np.searchsorted(g_sorted, p_start, "right"),
                               np.searchsorted(g_sorted, p_end, "left"))
     gold_b, pred_b = g_order[position], owner
-    return np.concatenate((gold_a, gold_b)), np.concatenate((pred_a, pred_b))
+    cand_gold, cand_pred = np.concatenate((gold_a, gold_b)), np.concatenate((pred_a, pred_b))
+    if min_overlap is None:
+        return cand_gold, cand_pred
+    shared = np.minimum(gold.end[cand_gold], pred.end[cand_pred]) - np.maximum(gold.start[cand_gold],
+                                                                              pred.start[cand_pred])
+    # Compared in integers (shared / length >= ratio, with the ratio rounded to 1e-9) so that
+    # nervaluate's percentages give the same decisions without float edge cases.
+    scale = 10**9
+    enough = shared * scale >= round(min_overlap * scale) * (gold.end[cand_gold] - gold.start[cand_gold])
+    return cand_gold[enough], cand_pred[enough]
+
+
+def check_min_overlap(min_overlap: float | None) -> None:
+    """Refuse a ``min_overlap`` outside (0, 1] with the fix in the message."""
+    if min_overlap is not None and not 0.0 < min_overlap <= 1.0:
+        raise ValueError(f"min_overlap={min_overlap}: give the share of a gold mention a prediction must cover, "
+                         "0 < min_overlap <= 1 (nervaluate's min_overlap_percentage / 100), or leave it unset.")
 
 
 def _greedy(cand_gold: np.ndarray, cand_pred: np.ndarray, n_gold: int, n_pred: int) -> np.ndarray:
@@ -183,7 +205,8 @@ def _greedy(cand_gold: np.ndarray, cand_pred: np.ndarray, n_gold: int, n_pred: i
 
 
 def match_spans(gold: SpanArrays, pred: SpanArrays, *,
-                clitic_equal: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> Matching:
+                clitic_equal: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                min_overlap: float | None = None) -> Matching:
     """One-to-one matching of span arrays (the engine behind :func:`align` and the fast scorers).
 
     Parameters
@@ -194,13 +217,15 @@ def match_spans(gold: SpanArrays, pred: SpanArrays, *,
     clitic_equal : callable, optional
         ``clitic_equal(gold_idx, pred_idx) -> bool array`` for candidate pairs with the same end and
         different starts: True when the starts differ only by proclitics.
+    min_overlap : float, optional
+        Pairs that share less than this share of the gold span are not candidates (module notes).
 
     Returns
     -------
     Matching
         Matched pairs first (in acceptance order), then missed gold, then spurious predictions.
     """
-    cand_gold, cand_pred = _candidates(gold, pred)
+    cand_gold, cand_pred = _candidates(gold, pred, min_overlap)
     gs, ge, ps, pe = gold.start[cand_gold], gold.end[cand_gold], pred.start[cand_pred], pred.end[cand_pred]
     exact = (gs == ps) & (ge == pe)
     clitic = np.zeros(len(cand_gold), dtype=bool)
@@ -317,7 +342,8 @@ def _pair_key(pair: AlignedPair) -> tuple[str, str, int, int, int, str, str]:
 
 
 def align(gold: Iterable[Mention], pred: Iterable[Mention | UnplacedPrediction], *, clitic_tolerance: bool = False,
-          texts: Mapping[str, str] | None = None, mode: MatchMode | None = None) -> list[AlignedPair]:
+          texts: Mapping[str, str] | None = None, mode: MatchMode | None = None,
+          min_overlap: float | None = None) -> list[AlignedPair]:
     """Align gold and predicted mentions one-to-one, per document and layer.
 
     Parameters
@@ -336,6 +362,10 @@ def align(gold: Iterable[Mention], pred: Iterable[Mention | UnplacedPrediction],
         Align for this matching mode: the one-to-one matching with the most credit in it
         (:func:`eval.matching.best_matching`). Default: the greedy ranking above, which is the best
         matching for ``strict`` and ``exact``.
+    min_overlap : float, optional
+        The share of a gold mention (0 < ratio <= 1) a prediction must cover to be paired with it,
+        as nervaluate's ``min_overlap_percentage`` / 100; a prediction covering less of every gold
+        mention is ``SPURIOUS`` and the gold ``MISSED``. Default: any shared position.
 
     Returns
     -------
@@ -358,6 +388,7 @@ def align(gold: Iterable[Mention], pred: Iterable[Mention | UnplacedPrediction],
     >>> [p.outcome.value for p in align(gold, pred)]
     ['correct', 'wrong_label_boundary']
     """
+    check_min_overlap(min_overlap)
     gold_list = list(gold)
     pred_list: list[Mention] = []
     unplaced: list[UnplacedPrediction] = []
@@ -393,11 +424,11 @@ def align(gold: Iterable[Mention], pred: Iterable[Mention | UnplacedPrediction],
             return out
 
     if mode is None:
-        matching = match_spans(gold_arrays, pred_arrays, clitic_equal=clitic_equal)
+        matching = match_spans(gold_arrays, pred_arrays, clitic_equal=clitic_equal, min_overlap=min_overlap)
     else:
         from eval.matching import best_matching  # eval.matching builds on this module
 
-        matching = best_matching(gold_arrays, pred_arrays, mode, clitic_equal=clitic_equal)
+        matching = best_matching(gold_arrays, pred_arrays, mode, clitic_equal=clitic_equal, min_overlap=min_overlap)
     pairs = [
         AlignedPair(gold_list[gi] if gi >= 0 else None, pred_list[pi] if pi >= 0 else None, OUTCOMES[code])
         for gi, pi, code in zip(matching.gold.tolist(), matching.pred.tolist(), matching.outcome.tolist(),

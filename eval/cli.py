@@ -54,6 +54,8 @@ EVAL_EPILOG = (
     "  # fine types mapped to PERS/LOC/ORG/MISC, MISC ignored, clitic-tolerant boundaries, HTML report\n"
     "  akhbar eval --gold out/news/2.0.0 --pred pred.jsonl --label-map newsfane-to-anercorp \\\n"
     "              --ignore MISC --clitic-tolerance --format html --output report.html\n"
+    "  # only PERS and GPE scored; a prediction must cover half a gold mention to be credited\n"
+    "  akhbar eval --gold out/sana-sample/1.0.0 --pred pred.jsonl --label PERS --label GPE --min-overlap 0.5\n"
     "  # a Hub dataset at a pinned revision\n"
     "  akhbar eval --gold owner/arabic-news --revision v1.0.0 --split test --pred pred.jsonl\n"
     "\nExit codes: 0 report written, input clean (warnings allowed); 1 report written, but the input had\n"
@@ -128,6 +130,13 @@ def eval_command(
                                                    "applied to gold and predictions.")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Label to leave out of scoring; repeatable.")]
     = None,
+    label: Annotated[list[str] | None, typer.Option(
+        "--label", help="Score only this label; repeatable. Other labels leave gold and predictions before "
+        "matching, as nervaluate's tags do. Default: every label.")] = None,
+    min_overlap: Annotated[float | None, typer.Option(
+        "--min-overlap", min=0.0, max=1.0, help="Share of a gold mention (0-1] a prediction must cover to be paired "
+        "with it, e.g. 0.5; nervaluate's min_overlap_percentage / 100. Default: one shared character (token).")]
+    = None,
     layer: Annotated[list[str] | None, typer.Option("--layer", help="Layer to score; repeatable. Default: every "
                                                     "gold layer.")] = None,
     clitic_tolerance: Annotated[bool, typer.Option(
@@ -174,7 +183,7 @@ def eval_command(
     if not pred.exists():
         raise _usage_error(f"{pred}: the predictions file does not exist.", "Check the --pred path.")
     if gold is None and looks_like_conll(pred) and pred_format in (None, "conll"):
-        if fmt == "conlleval" and not (label_map or ignore or layer) and decoder == "lenient":
+        if fmt == "conlleval" and not (label_map or ignore or layer or label or min_overlap) and decoder == "lenient":
             _conlleval_report(pred, scheme, output, compat=conlleval_compat or scheme in ("IOB1", "IOB2"),
                               latex=latex, raw=raw, delimiter=delimiter, other=other)
             return
@@ -191,7 +200,7 @@ def eval_command(
         layers=tuple(layer) if layer else None, label_map=label_map, ignore_labels=tuple(ignore or ()),
         clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed, pred_format=pred_format,  # type: ignore[arg-type]
         scheme=scheme, decoder=decoder, unaligned=unaligned,  # type: ignore[arg-type]
-        delimiter=delimiter, raw=raw, o_tag=other)
+        delimiter=delimiter, raw=raw, o_tag=other, labels=tuple(label) if label else None, min_overlap=min_overlap)
     try:
         result = run_evaluation(request)
     except InputError as exc:

@@ -40,6 +40,10 @@ def settings_line(result: EvalResult) -> str:
         parts.append(f"label_map={s['label_map'].get('source') or 'inline'}")
     if s.get("ignore_labels"):
         parts.append(f"ignore={','.join(s['ignore_labels'])}")
+    if s.get("labels") is not None:
+        parts.append(f"labels={','.join(s['labels'])}")
+    if s.get("min_overlap") is not None:
+        parts.append(f"min_overlap={s['min_overlap']}")
     if s.get("clitic_tolerance"):
         parts.append("clitic_tolerance")
     if "scheme" in s:

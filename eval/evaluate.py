@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from dataset_builder.model import Document
 from dataset_builder.problems import Problem, Severity
 from eval.errors import ErrorRecord, confusion_matrix, error_counts, error_records
+from eval.nested import NestedScore, has_nesting, nested_scores
 from eval.stats import ConfidenceInterval, UnitCounts, bootstrap_intervals, unit_counts
 from eval.types import (
     MATCH_MODES,
@@ -78,6 +79,9 @@ class LayerResult:
         The alignment itself (correct pairs included), for rendering documents; it ends with the
         predictions that could not be placed on the text (``unaligned="spurious"``), pairs with no
         gold side and no offsets that every figure above counts as spurious.
+    nested : dict of mode to {subset: NestedScore}
+        Scores of the flat, inner and outer mentions and of nesting pairs (:mod:`eval.nested`);
+        empty when neither side of the layer nests a mention in another.
     """
 
     layer: str
@@ -88,6 +92,7 @@ class LayerResult:
     errors: list[ErrorRecord]
     confusion: tuple[list[list[int]], list[str]]
     pairs: list[AlignedPair] = field(default_factory=list)
+    nested: dict[str, dict[str, NestedScore]] = field(default_factory=dict)
 
     @property
     def unplaced(self) -> list[UnplacedPrediction]:
@@ -102,6 +107,23 @@ class LayerResult:
     def per_document(self, mode: str = "strict", metric: str = "f1") -> dict[str, float]:
         """Micro metric of every unit (document or sentence) on its own."""
         return self.counts[mode].per_unit(metric)  # type: ignore[arg-type]
+
+    def document_macro(self, mode: str = "strict") -> dict[str, float]:
+        """Mean and standard deviation over units of each unit's micro P/R/F1, as the HIPE scorer's
+        ``macro_doc`` reports them (docs/evaluation.md, "Per-document macro scores").
+
+        Returns ``{"precision": mean, "precision_std": std, ..., "units": n}`` (population std,
+        ``numpy.std``; a unit with no gold and no predicted mention scores 0, as in ``per_document``).
+        """
+        import numpy as np
+
+        out: dict[str, float] = {}
+        for metric in ("precision", "recall", "f1"):
+            values = np.fromiter(self.counts[mode].per_unit(metric).values(), dtype=np.float64)  # type: ignore[arg-type]
+            out[metric] = float(values.mean()) if len(values) else math.nan
+            out[f"{metric}_std"] = float(values.std()) if len(values) else math.nan
+        out["units"] = self.counts[mode].n_units
+        return out
 
 
 @dataclass(frozen=True)
@@ -199,6 +221,9 @@ class EvalResult:
                     "confusion": {"labels": layer.confusion[1], "matrix": layer.confusion[0]},
                     "pairs": [_pair_to_json(pair) for pair in layer.placed_pairs] if include_pairs else None,
                     "unplaced": [prediction.to_dict() for prediction in layer.unplaced],
+                    "document_macro": {mode: layer.document_macro(mode) for mode in layer.counts},
+                    **({"nested": {mode: {subset: score.to_dict() for subset, score in by_subset.items()}
+                                   for mode, by_subset in layer.nested.items()}} if layer.nested else {}),
                 }
                 for name, layer in self.layers.items()
             },
@@ -237,6 +262,8 @@ class EvalResult:
                 pairs=[*(_pair_from_json(pair) for pair in raw.get("pairs") or ()),
                        *(AlignedPair(None, UnplacedPrediction.from_dict(u), ErrorClass.SPURIOUS)
                          for u in raw.get("unplaced") or ())],
+                nested={mode: {subset: NestedScore.from_dict(score) for subset, score in by_subset.items()}
+                        for mode, by_subset in (raw.get("nested") or {}).items()},
             )
         provenance = Provenance(**data["provenance"])
         problems = [Problem(**{**p, "severity": Severity(p.get("severity", "error"))}) for p in data["problems"]]
@@ -369,12 +396,16 @@ def _resolve_label_map(label_map: Any) -> tuple[Any, dict[str, Any] | None]:
                       "mapping": dict(sorted(resolved.mapping.items()))}
 
 
-def _map(mentions: list[Mention], label_map: Any, ignore_labels: Sequence[str]) -> list[Mention]:
-    if label_map is None and not ignore_labels:
-        return mentions
-    from eval.labels import map_mentions
+def _map(mentions: list[Mention], label_map: Any, ignore_labels: Sequence[str],
+         labels: Sequence[str] | None = None) -> list[Mention]:
+    if label_map is not None or ignore_labels:
+        from eval.labels import map_mentions
 
-    return map_mentions(mentions, label_map, ignore=tuple(ignore_labels))
+        mentions = map_mentions(mentions, label_map, ignore=tuple(ignore_labels))
+    if labels is not None:  # nervaluate's tags: the other labels leave before matching, on both sides
+        kept = frozenset(labels)
+        mentions = [m for m in mentions if m.label in kept]
+    return mentions
 
 
 def _check_modes(modes: Sequence[str]) -> tuple[MatchMode, ...]:
@@ -444,6 +475,8 @@ def evaluate(
     zero_division: ZeroDivision = 0.0,
     confidence: float = 0.95,
     unaligned: UnalignedPolicy = "spurious",
+    labels: Sequence[str] | None = None,
+    min_overlap: float | None = None,
 ) -> EvalResult:
     """Evaluate predictions against gold documents under several matching modes.
 
@@ -485,6 +518,13 @@ def evaluate(
         the ``∅`` row of the confusion matrix. ``ignore``: not scored. Either way each one is listed
         in ``problems``. Mentions that are ``malformed`` or have empty text are never scored (they
         are error-level problems), nor is an unplaced link end (a speaker), which makes its link wrong.
+    labels : sequence of str, optional
+        Score only these labels (after ``label_map``): mentions of other labels leave gold and
+        predictions before matching, as nervaluate's ``tags`` do. Default: every label.
+    min_overlap : float, optional
+        The share of a gold mention (0 < ratio <= 1) a prediction must cover to be paired with it in
+        any mode, nervaluate's ``min_overlap_percentage`` / 100 (:func:`eval.align.align`). Default:
+        one shared position.
 
     Returns
     -------
@@ -530,7 +570,8 @@ def evaluate(
         texts=gold_set.texts(), layers=layer_names, modes=modes, label_map=label_map,
         ignore_labels=ignore_labels, clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed,
         zero_division=zero_division, confidence=confidence, dataset=gold_set.dataset.to_dict(),
-        prediction_info=prediction.info, problems=problems, unaligned=unaligned,
+        prediction_info=prediction.info, problems=problems, unaligned=unaligned, labels=labels,
+        min_overlap=min_overlap,
     )
     pred_links = [link for link in prediction.links if getattr(link, "doc_id", None) in known]
     links = _score_links(documents, pred_mentions, pred_links, modes, problems,
@@ -595,17 +636,20 @@ def _evaluate_mentions(
     prediction_info: dict[str, Any],
     problems: list[Problem],
     unaligned: UnalignedPolicy | None = None,
+    labels: Sequence[str] | None = None,
+    min_overlap: float | None = None,
 ) -> _Core:
-    from eval.align import align
+    from eval.align import align, check_min_overlap
     from eval.score import score_pairs
 
+    check_min_overlap(min_overlap)
     if bootstrap < 0:
         raise ValueError(f"bootstrap={bootstrap}; pass 0 to skip confidence intervals or a positive count.")
     resolved_map, map_info = _resolve_label_map(label_map)
-    gold_mentions = _map(gold_mentions, resolved_map, ignore_labels)
-    placed = _map([m for m in pred_mentions if isinstance(m, Mention)], resolved_map, ignore_labels)
+    gold_mentions = _map(gold_mentions, resolved_map, ignore_labels, labels)
+    placed = _map([m for m in pred_mentions if isinstance(m, Mention)], resolved_map, ignore_labels, labels)
     unplaced = _map_unplaced([m for m in pred_mentions if isinstance(m, UnplacedPrediction)], resolved_map,
-                             ignore_labels)
+                             ignore_labels, labels)
     pred_mentions = [*placed, *unplaced]
 
     other_layers = sorted({m.layer for m in placed} - set(layers))
@@ -631,9 +675,11 @@ def _evaluate_mentions(
         pred_layer = [m for m in pred_mentions if m.layer == layer]
         # Each mode scores its best matching; the error table reads the partial one, which pairs every
         # overlapping gold and prediction it can (docs/evaluation.md, "Error classes").
-        greedy = align(gold_layer, pred_layer, clitic_tolerance=clitic_tolerance, texts=texts)
+        greedy = align(gold_layer, pred_layer, clitic_tolerance=clitic_tolerance, texts=texts,
+                       min_overlap=min_overlap)
         pairs_of = {mode: greedy if mode in ("strict", "exact") else
-                    align(gold_layer, pred_layer, clitic_tolerance=clitic_tolerance, texts=texts, mode=mode)
+                    align(gold_layer, pred_layer, clitic_tolerance=clitic_tolerance, texts=texts, mode=mode,
+                          min_overlap=min_overlap)
                     for mode in {*modes, "partial"}}
         pairs = pairs_of["partial"]
         scores: dict[str, ScoreReport] = {}
@@ -649,9 +695,11 @@ def _evaluate_mentions(
                     zero_division=_float_zero_division(zero_division),
                 )
         matrix, axis = confusion_matrix(pairs)
+        nested = ({mode: nested_scores(pairs_of[mode], mode, zero_division=_float_zero_division(zero_division))
+                   for mode in modes} if has_nesting(pairs) else {})
         layer_results[layer] = LayerResult(
             layer=layer, scores=scores, intervals=intervals, counts=counts, error_counts=error_counts(pairs),
-            errors=error_records(pairs, texts), confusion=(matrix.tolist(), axis), pairs=pairs,
+            errors=error_records(pairs, texts), confusion=(matrix.tolist(), axis), pairs=pairs, nested=nested,
         )
 
     settings = {
@@ -662,6 +710,11 @@ def _evaluate_mentions(
     }
     if unaligned is not None:
         settings["unaligned"] = unaligned
+    # Recorded only when set, so runs without them keep their settings (and JSON) unchanged.
+    if labels is not None:
+        settings["labels"] = list(labels)
+    if min_overlap is not None:
+        settings["min_overlap"] = min_overlap
     provenance = Provenance(
         dataset=dataset, gold_fingerprint=_gold_fingerprint(gold_mentions, units), predictions=prediction_info,
         settings=settings, akhbar_version=_akhbar_version(), environment=_environment(),
@@ -670,8 +723,8 @@ def _evaluate_mentions(
     return _Core(layer_results, tuple(units), unit_kind, provenance, texts)
 
 
-def _map_unplaced(unplaced: Sequence[UnplacedPrediction], label_map: Any,
-                  ignore_labels: Sequence[str]) -> list[UnplacedPrediction]:
+def _map_unplaced(unplaced: Sequence[UnplacedPrediction], label_map: Any, ignore_labels: Sequence[str],
+                  labels: Sequence[str] | None = None) -> list[UnplacedPrediction]:
     """Relabel unplaced predictions as :func:`eval.labels.map_mentions` relabels mentions."""
     ignored = frozenset(ignore_labels)
     out = []
@@ -685,7 +738,7 @@ def _map_unplaced(unplaced: Sequence[UnplacedPrediction], label_map: Any,
                     f"doc {prediction.doc_id}: the unplaced {prediction.layer} mention {prediction.text!r} has label "
                     f"{prediction.label!r}, which is not in label map {label_map.name!r}. Add it to the map (map it "
                     "to null to drop such mentions), or use unknown='keep' or unknown='drop'.") from None
-        if label is None or label in ignored:
+        if label is None or label in ignored or (labels is not None and label not in labels):
             continue
         out.append(prediction if label == prediction.label else replace(prediction, label=label))
     return out
@@ -706,6 +759,8 @@ def evaluate_tags(
     confidence: float = 0.95,
     layer: str = "entities",
     source: Mapping[str, Any] | None = None,
+    labels: Sequence[str] | None = None,
+    min_overlap: float | None = None,
 ) -> EvalResult:
     """Evaluate token tag sequences (one list of tags per sentence), with every analysis of :func:`evaluate`.
 
@@ -719,6 +774,8 @@ def evaluate_tags(
         ``strict`` drops chunks that are invalid under the scheme, as seqeval ``mode="strict"``.
     source : mapping, optional
         Where the tags came from (e.g. ``{"path": ..., "hash": ...}``), recorded in provenance.
+    labels, min_overlap
+        As in :func:`evaluate` (``min_overlap`` is then a share of the gold mention's tokens).
 
     Other parameters are as in :func:`evaluate`. Units are sentences, ids ``"0"``, ``"1"``, ...;
     mention offsets are token indices.
@@ -748,6 +805,7 @@ def evaluate_tags(
         gold, pred, units=units, unit_kind="sentence", texts=None, layers=(layer,), modes=_check_modes(modes),
         label_map=label_map, ignore_labels=ignore_labels, clitic_tolerance=False, bootstrap=bootstrap, seed=seed,
         zero_division=zero_division, confidence=confidence, dataset=None, prediction_info=info, problems=problems,
+        labels=labels, min_overlap=min_overlap,
     )
     core.provenance.settings.update({"scheme": scheme, "decoder": decoder})
     return EvalResult(layers=core.layers, links={}, units=core.units, unit_kind="sentence",

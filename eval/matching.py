@@ -88,7 +88,7 @@ def _candidate_outcomes(gold: SpanArrays, pred: SpanArrays, cand_gold: np.ndarra
 
 def best_matching(gold: SpanArrays, pred: SpanArrays, mode: MatchMode, *,
                   clitic_equal: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
-                  greedy: Matching | None = None) -> Matching:
+                  greedy: Matching | None = None, min_overlap: float | None = None) -> Matching:
     """The one-to-one matching with the most credit in ``mode`` (module notes).
 
     Parameters
@@ -100,7 +100,10 @@ def best_matching(gold: SpanArrays, pred: SpanArrays, mode: MatchMode, *,
     clitic_equal : callable, optional
         As in :func:`eval.align.match_spans`.
     greedy : Matching, optional
-        ``match_spans(gold, pred, clitic_equal=clitic_equal)`` when the caller has it already.
+        ``match_spans(gold, pred, clitic_equal=clitic_equal, min_overlap=min_overlap)`` when the caller
+        has it already.
+    min_overlap : float, optional
+        As in :func:`eval.align.match_spans`: pairs sharing less of the gold span are no candidates.
 
     Returns
     -------
@@ -110,10 +113,10 @@ def best_matching(gold: SpanArrays, pred: SpanArrays, mode: MatchMode, *,
     if mode not in MATCH_MODES:
         raise ValueError(f"unknown matching mode {mode!r}; choose one of {', '.join(MATCH_MODES)}.")
     if greedy is None:
-        greedy = match_spans(gold, pred, clitic_equal=clitic_equal)
+        greedy = match_spans(gold, pred, clitic_equal=clitic_equal, min_overlap=min_overlap)
     if mode in _GREEDY_OPTIMAL:
         return greedy
-    cand_gold, cand_pred = _candidates(gold, pred)
+    cand_gold, cand_pred = _candidates(gold, pred, min_overlap)
     n_gold, n_pred = len(gold), len(pred)
     # Union-find-free components: a candidate is conflicted when its gold or its prediction has
     # another candidate; only components containing such candidates need solving.

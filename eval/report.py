@@ -133,6 +133,8 @@ def render_table(result: EvalResult) -> str:
                        f"{_interval(ci):>16}  {_count(score.tp):>7}  {_count(score.fp):>7}  {_count(score.fn):>7}  "
                        f"{score.support:>7}")
                 lines.append(row)
+            lines += ["", _document_macro_line(result, layer, mode)]
+        lines += _nested_table(name, layer)
         counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in layer.error_counts.items())
         lines += ["", f"{name} alignment: {counts}"]
         if layer.unplaced:
@@ -147,6 +149,27 @@ def render_table(result: EvalResult) -> str:
         lines += ["", f"{len(result.problems)} problem(s) with the input:"]
         lines += [f"  {problem}" for problem in result.problems]
     return "\n".join(lines) + "\n"
+
+
+def _document_macro_line(result: EvalResult, layer: LayerResult, mode: str) -> str:
+    """The HIPE scorer's macro_doc: mean ± population std of each unit's micro P/R/F1."""
+    macro = layer.document_macro(mode)
+    figures = ", ".join(f"{short} {_pct(macro[metric])} ± {_pct(macro[metric + '_std'])}"
+                        for short, metric in (("P", "precision"), ("R", "recall"), ("F1", "f1")))
+    return f"per-{result.unit_kind} macro ({macro['units']} {result.unit_kind}s, mean ± std): {figures}"
+
+
+def _nested_table(name: str, layer: LayerResult) -> list[str]:
+    """Flat / inner / outer mentions and nesting pairs (eval.nested), when the layer has nesting."""
+    if not layer.nested:
+        return []
+    lines = ["", f"{name} nesting: flat = in no other mention, inner = inside another, outer = containing another, "
+             "pairs = outer ⊃ inner found together",
+             f"{'mode':<8}  {'subset':<6}  {'gold':>5}  {'pred':>5}  {'precision':>9}  {'recall':>7}  {'f1':>7}"]
+    for mode, by_subset in layer.nested.items():
+        lines += [f"{mode:<8}  {s.subset:<6}  {s.gold:>5}  {s.pred:>5}  {_pct(s.precision):>9}  {_pct(s.recall):>7}  "
+                  f"{_pct(s.f1):>7}" for s in by_subset.values()]
+    return lines
 
 
 # ------------------------------------------------------------------------------------ markdown
@@ -186,6 +209,12 @@ def render_markdown(result: EvalResult, *, max_errors: int | None = 25) -> str:
                          _pct(score.recall), _pct(score.f1)] + ([_interval(ci)] if ci_header else []) + [
                     _count(score.tp), _count(score.fp), _count(score.fn), str(score.support)]
                 out.append("| " + " | ".join(cells) + " |")
+            out += ["", _document_macro_line(result, layer, mode)]
+        if layer.nested:
+            out += ["", f"### Nesting in `{name}`", "", "| mode | subset | gold | predicted | precision % | "
+                    "recall % | F1 % |", "|:---|:---|---:|---:|---:|---:|---:|"]
+            out += [f"| {mode} | {s.subset} | {s.gold} | {s.pred} | {_pct(s.precision)} | {_pct(s.recall)} | "
+                    f"{_pct(s.f1)} |" for mode, by_subset in layer.nested.items() for s in by_subset.values()]
         out += ["", f"### Errors in `{name}`", ""]
         out.append("| class | count | meaning |")
         out.append("|:---|---:|:---|")

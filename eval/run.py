@@ -66,6 +66,8 @@ class EvalRequest:
     delimiter: str | None = None
     raw: bool = False
     o_tag: str = "O"
+    labels: tuple[str, ...] | None = None
+    min_overlap: float | None = None
 
 
 def _usage(message: str, fix: str = "") -> InputError:
@@ -127,7 +129,8 @@ def _evaluate_conll(request: EvalRequest) -> EvalResult:
     return evaluate_tags(y_true, y_pred, scheme=request.scheme, decoder=request.decoder, modes=request.modes,
                          label_map=request.label_map, ignore_labels=request.ignore_labels,
                          bootstrap=request.bootstrap, seed=request.seed,
-                         source={"source": str(path), "hash": source_hash(path)})
+                         source={"source": str(path), "hash": source_hash(path)}, labels=request.labels,
+                         min_overlap=request.min_overlap)
 
 
 def _evaluate_against_gold(request: EvalRequest, gold: str) -> EvalResult:
@@ -144,7 +147,8 @@ def _evaluate_against_gold(request: EvalRequest, gold: str) -> EvalResult:
                      "Omit --gold to score the CoNLL file on its own.")
     return evaluate(gold_set, predictions, modes=request.modes, layers=request.layers, label_map=request.label_map,
                     ignore_labels=request.ignore_labels, clitic_tolerance=request.clitic_tolerance,
-                    bootstrap=request.bootstrap, seed=request.seed, unaligned=request.unaligned)
+                    bootstrap=request.bootstrap, seed=request.seed, unaligned=request.unaligned,
+                    labels=request.labels, min_overlap=request.min_overlap)
 
 
 __all__ = ["EvalRequest", "input_errors", "looks_like_conll", "run_evaluation"]
