@@ -157,7 +157,10 @@ def _score_section(result: EvalResult) -> str:
             parts.append(f"<details{' open' if index == 0 else ''}><summary>{_esc(mode)} — per label table"
                          "</summary>")
             parts.append(_label_table(layer, mode, confidence))
-            parts.append("</details></section>")
+            parts.append("</details>")
+            if layer.nested.get(mode):
+                parts.append(_nesting_section(layer, mode))
+            parts.append("</section>")
         parts.append(_confusion_section(layer))
     for link_type, by_mode in result.links.items():
         parts.append(f"<h3>Links <code>{_esc(link_type)}</code></h3>")
@@ -194,6 +197,26 @@ def f1_chart(layer: LayerResult, mode: str, confidence: float = 0.95) -> str:
                         note=f"n={score.support}"))
     ci_note = f", whiskers: {round(100 * confidence)}% bootstrap interval" if intervals else ""
     return bar_chart(bars, title=f"{layer.layer} · {mode}: F1 % per label (n = gold support{ci_note})")
+
+
+def nesting_chart(layer: LayerResult, mode: str) -> str:
+    """F1 of flat, inner and outer mentions and of nesting pairs in one mode (``LayerResult.nested``), as
+    nested-NER papers report them; the support is the gold count of each subset."""
+    bars = [Bar(subset, score.f1, note=f"n={score.gold}") for subset, score in layer.nested[mode].items()]
+    return bar_chart(bars, title=f"{layer.layer} · {mode}: F1 % by nesting (flat, inner, outer, pairs)")
+
+
+def _nesting_section(layer: LayerResult, mode: str) -> str:
+    rows = "".join(
+        f"<tr><td>{_esc(subset)}</td>" + "".join(f'<td class="num">{_esc(value)}</td>' for value in (
+            score.gold, score.pred, score.found_gold, score.found_pred, _pct(score.precision), _pct(score.recall),
+            _pct(score.f1))) + "</tr>"
+        for subset, score in layer.nested[mode].items()
+    )
+    table = ("<table class='nesting'><tr><th>subset</th><th>gold</th><th>predicted</th><th>gold found</th>"
+             f"<th>predicted found</th><th>P</th><th>R</th><th>F1</th></tr>{rows}</table>")
+    return (f"<h4>{_esc(mode)} — nesting</h4><figure>{nesting_chart(layer, mode)}</figure>"
+            f"<details><summary>{_esc(mode)} — nesting table</summary>{table}</details>")
 
 
 def _sortable(value: float) -> float:

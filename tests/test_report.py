@@ -480,3 +480,25 @@ def test_text_reports_do_not_import_the_chart_writers() -> None:
             "assert 'dataset_builder.charts' not in sys.modules, 'charts imported by a text report'\n"
             "render(r, 'html')\nassert 'dataset_builder.charts' in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+
+
+def test_html_report_draws_the_nesting_breakdown_with_its_numbers(run: tuple[EvalResult, dict[str, int]]) -> None:
+    """Nested gold (the bundled article's paragraphs): one chart per mode with the flat, inner, outer
+    and pairs bars, whose values are the JSON report's nested F1, and the table under it."""
+    import re
+
+    from eval.html import render_html
+
+    result, _ = run
+    nested = result.layers["entities"].nested
+    assert set(nested) == set(result.layers["entities"].scores) and nested["strict"]["inner"].gold > 0
+    page = render_html(result)
+    for mode, subsets in nested.items():
+        title = f"entities · {mode}: F1 % by nesting"
+        start = page.index(title)
+        svg = page[start:page.index("</svg>", start)]
+        drawn = dict(re.findall(r'data-label="(\w+)" data-value="([^"]+)"', svg))
+        assert list(drawn) == list(subsets)
+        for subset, score in subsets.items():
+            assert float(drawn[subset]) == pytest.approx(score.f1, nan_ok=True)
+    assert page.count("— nesting table</summary>") == len(nested)
