@@ -46,7 +46,6 @@ import contextlib
 import dataclasses
 import gc
 import os
-import re
 import shutil
 import signal
 import threading
@@ -57,6 +56,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from dataset_builder.atomic_dir import TargetExistsError, recover_interrupted, replace_dir
 from dataset_builder.config import POLICIES, BuildConfig
 from dataset_builder.features import (
     DOCUMENTS,
@@ -1017,6 +1017,7 @@ def _build(config: BuildConfig, items: Iterable[Document | Unreadable], *, sourc
         previous_dir = resolve_previous(config.previous, out_dir=config.out_dir, name=config.name)
         check_previous(previous_dir, name=config.name, version=config.version)
     name_dir, final_dir = config.out_dir / config.name, config.version_dir
+    recover_interrupted(name_dir)  # first: a killed --force run's old copy counts as existing
     if final_dir.exists() and not config.force:
         raise VersionExistsError(
             Problem("version-exists", f"version {config.version} of {config.name} already exists.",
@@ -1024,7 +1025,6 @@ def _build(config: BuildConfig, items: Iterable[Document | Unreadable], *, sourc
                     path=str(final_dir))
         )
     name_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale(name_dir)
     tmp_dir = name_dir / f".{config.version}.tmp-{os.getpid()}"
     if tmp_dir.exists():
         shutil.rmtree(tmp_dir)
@@ -1081,28 +1081,6 @@ def _fewer_gc_passes() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_stale(name_dir: Path) -> None:
-    """Delete temporary/old directories left by builds whose process no longer exists."""
-    if not name_dir.is_dir():
-        return
-    for entry in name_dir.iterdir():
-        match = re.match(r"^\..+\.(?:tmp|old)-(\d+)$", entry.name)
-        if match and entry.is_dir() and not _pid_alive(int(match.group(1))):
-            shutil.rmtree(entry, ignore_errors=True)
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -1132,20 +1110,15 @@ def _problem_record(problem: Problem, doc_id: str | None) -> Problem:
 
 
 def _publish(tmp_dir: Path, final_dir: Path, *, force: bool) -> None:
-    if final_dir.exists():
-        if not force:
-            raise VersionExistsError(
-                Problem("version-exists", f"version {final_dir.name} appeared while building.",
-                        "Bump the version, or pass --force to replace it.", path=str(final_dir))
-            )
-        old_dir = final_dir.parent / f".{final_dir.name}.old-{os.getpid()}"
-        os.rename(final_dir, old_dir)
-        os.rename(tmp_dir, final_dir)
-        _fsync_dir(final_dir.parent)
-        shutil.rmtree(old_dir)
-    else:
-        os.rename(tmp_dir, final_dir)
-        _fsync_dir(final_dir.parent)
+    exists = Problem("version-exists", f"version {final_dir.name} appeared while building.",
+                     "Bump the version, or pass --force to replace it.", path=str(final_dir))
+    if final_dir.exists() and not force:
+        raise VersionExistsError(exists)
+    try:
+        replace_dir(tmp_dir, final_dir, force=force)
+    except TargetExistsError:  # another build published the same version while this one renamed
+        raise VersionExistsError(exists) from None
+    _fsync_dir(final_dir.parent)
 
 
 def read_inputs(paths: Sequence[Path], fmt: str | None = None,
