@@ -417,9 +417,14 @@ class BuildLog:
         self.by_severity[problem.severity.value] += 1
 
     def _relative(self, path: str | None) -> str | None:
-        if path is None or self.path_base is None or not os.path.isabs(path):
+        # Relative to the recipe or input root, whatever the working directory (byte-identical folders);
+        # a "path" that names no file (e.g. "<split rule>") is kept as it is.
+        if path is None or self.path_base is None:
             return path
-        return Path(os.path.relpath(path, self.path_base)).as_posix()
+        absolute = path if os.path.isabs(path) else os.path.abspath(path)
+        if absolute != path and not os.path.lexists(absolute):
+            return path
+        return Path(os.path.relpath(absolute, os.path.abspath(self.path_base))).as_posix()
 
     def _portable(self, problem: Problem) -> Problem:
         relative = self._relative(problem.path)
@@ -823,7 +828,7 @@ class AuditStage(FinishingStage):
         report = audit([context.tmp_dir], level=policy.level, threshold=policy.threshold,  # type: ignore[arg-type]
                        min_tokens=policy.min_tokens, max_pairs=200)
         report.datasets[0]["path"] = None  # the temporary directory means nothing once published
-        (context.tmp_dir / "audit.json").write_text(report.to_json() + "\n", encoding="utf-8")
+        (context.tmp_dir / "audit.json").write_text(report.to_json(timing=False) + "\n", encoding="utf-8")
         context.report.audit = report
         problem = report.check(policy)
         if problem is not None and problem.is_error:
@@ -1176,6 +1181,8 @@ def _reading(path: Path, name: str, reader: Callable[..., Iterator[Document | Un
             item = next(records)
         except StopIteration:
             break
+        except OSError as exc:  # an entry of an input folder that is no readable file
+            raise InputError(unreadable_input(exc, path)) from None
         except (ValueError, TypeError) as exc:
             if not options:
                 raise
@@ -1192,6 +1199,22 @@ def _reading(path: Path, name: str, reader: Callable[..., Iterator[Document | Un
             "Check the path (a folder is read one level deep: .jsonl files for jsonl, .txt for article and "
             "conll, .ann/.txt pairs for brat, .json for labelstudio), or choose the reader with --format.",
             path=str(path)))
+
+
+def unreadable_input(exc: OSError, path: Path) -> Problem:
+    """An input file or folder entry the operating system cannot read, as a :class:`Problem`."""
+    import errno
+
+    fixes = {
+        errno.ELOOP: "It is a symbolic link loop: remove the link or point it at a file.",
+        errno.ENOENT: "It is a dangling symbolic link or a file that vanished: remove the link or restore its "
+                      "target.",
+        errno.EISDIR: "It is a folder named like a data file: rename it or move it out of the input folder.",
+        errno.EACCES: "Make the file readable (chmod), or move it out of the input folder.",
+    }
+    where = exc.filename if exc.filename is not None else path
+    return Problem("input-unreadable", f"cannot read this input ({exc.strerror or exc}).",
+                   fixes.get(exc.errno or 0, "Check the file, or move it out of the input folder."), path=str(where))
 
 
 def _ordered_counts(counter: Counter[str], order: Sequence[str]) -> dict[str, int]:

@@ -266,7 +266,14 @@ def load_split_file(path: str | Path) -> FileSplit:
                     "Pass an existing JSON or TSV split file.", path=source)
         ) from None
     digest = hashlib.sha256(raw).hexdigest()
-    text = raw.decode("utf-8-sig")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            Problem("split-file-invalid", f"the split file is not UTF-8 text (byte {exc.start}: {exc.reason}).",
+                    "Save it as UTF-8 (e.g. `iconv -f cp1256 -t utf-8`).", path=source, line=line)
+        ) from None
     assignment: dict[str, str] = {}
     where: dict[str, str] = {}
 
