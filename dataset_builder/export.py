@@ -337,6 +337,7 @@ def export(
     version = VersionDir.open(version_dir)
     manifest = version.manifest_data
     card = check_card(version.card_path, manifest)
+    recover_interrupted(out_dir.parent)  # first: a killed --force export's old copy counts as existing
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
         raise ExportExistsError(Problem(
             "export-exists", "the export folder already holds files.",
@@ -348,7 +349,6 @@ def export(
 
     configs = version.configs  # names checked by VersionDir like names from the command line
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    recover_interrupted(out_dir.parent)
     tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir()
