@@ -244,7 +244,9 @@ class VersionDir:
 
         recorded = self.manifest_data.get("configs")
         if recorded:
-            return {config: list(splits) for config, splits in recorded.items()}
+            where = str(self.manifest_path)
+            return {check_split_name(config, where): [check_split_name(split, where) for split in splits]
+                    for config, splits in recorded.items()}
         splits = list(self.manifest_data.get("splits") or ())
         return {DOCUMENTS: splits, TOKENS: list(splits)}
 
