@@ -281,7 +281,8 @@ def _exported_files(folder: Path) -> list[ExportedFile]:
 def _is_transport_error(exc: BaseException) -> bool:
     """A network failure (refused connection, DNS, timeout): ``httpx`` errors, which are not ``OSError``
     in huggingface_hub 2.x (whose client may be installed as ``httpx`` or ``httpx2``)."""
-    return any(cls.__module__.split(".")[0] in ("httpx", "httpx2") and cls.__name__ == "HTTPError"
+    # RequestError, not HTTPError: an error answer (HfHubHTTPError is an httpx HTTPStatusError) is push-http.
+    return any(cls.__module__.split(".")[0] in ("httpx", "httpx2") and cls.__name__ == "RequestError"
                for cls in type(exc).__mro__)
 
 
