@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dataset_builder.features import DOCUMENTS, TOKENS
+from dataset_builder.figures import FIGURES_DIR, Figure, figures_markdown, version_figures
 from dataset_builder.manifest import Manifest
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.schema import Schema
@@ -64,6 +65,7 @@ __all__ = [
     "size_category",
     "write_card",
     "write_card_files",
+    "write_figures",
 ]
 
 #: The repository checkout this package runs from (cards, docs and the bundled corpus live there).
@@ -171,6 +173,8 @@ class CardStatistics:
     links: dict[str, dict[str, int]] = field(default_factory=dict)
     defect_examples: dict[str, list[DefectExample]] = field(default_factory=dict)
     example_sentence: dict[str, Any] | None = None
+    #: ``{split: [tokens of each document that has sentences]}``, from the ``tokens`` config.
+    tokens_per_document: dict[str, list[int]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,8 +276,23 @@ def card_statistics(version_dir: Path, schema: Schema, splits: Sequence[str], *,
                         examples.append(DefectExample(split, batch["id"][row], defect["start"], defect["end"],
                                                       defect["kind"], defect["text"], defect["suggestion"],
                                                       defect["message"]))
+        stats.tokens_per_document[split] = _tokens_per_document(version_dir, split)
     stats.example_sentence = _example_sentence(version_dir, schema, splits)
     return stats
+
+
+def _tokens_per_document(version_dir: Path, split: str) -> list[int]:
+    """Tokens of each document of a split, summed over its sentences (in first-seen document order)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dataset = _load_split(version_dir, TOKENS, split).select_columns(["doc_id", "tokens"]).with_format("arrow")
+    tables = [pa.table({"doc_id": batch["doc_id"], "n": pc.list_value_length(batch["tokens"])})
+              for batch in dataset.iter(batch_size=4096)]
+    if not tables:
+        return []
+    sums = pa.concat_tables(tables).group_by("doc_id", use_threads=False).aggregate([("n", "sum")])
+    return [int(n) for n in sums["n_sum"].to_pylist()]
 
 
 def _count_links(stats: CardStatistics, schema: Schema, split: str, spans: Mapping[str, list[dict[str, Any]]],
@@ -572,7 +591,8 @@ def _labels_section(schema: Schema) -> str:
     return "\n\n".join(parts)
 
 
-def _statistics_section(manifest: Mapping[str, Any], schema: Schema, stats: CardStatistics) -> str:
+def _statistics_section(manifest: Mapping[str, Any], schema: Schema, stats: CardStatistics,
+                        figures: Sequence[Figure] = ()) -> str:
     splits = list(manifest["splits"])
     counts = manifest["splits"]
     layer_names = [layer.name for layer in schema.layers]
@@ -587,6 +607,9 @@ def _statistics_section(manifest: Mapping[str, Any], schema: Schema, stats: Card
         mentions = [sum(counts[s]["mentions"].get(n, 0) for s in splits) for n in layer_names]
         rows.append(["**all**", *map(_n, sums), *map(_n, mentions), _n(sum(counts[s]["links"] for s in splits))])
     parts = ["### Size\n\n" + _table(header, rows, ["l"] + ["r"] * (len(header) - 1))]
+    if figures:
+        parts.append("### Figures\n\nThe numbers of the tables below, drawn (SVG files in `figures/`).\n\n"
+                     + figures_markdown(figures))
 
     labels = manifest.get("labels", {})
     for layer in schema.layers:
@@ -870,6 +893,21 @@ def render_card(
     template: str | Path | None = None,
 ) -> str:
     """The text of the dataset card of a built version (see :func:`write_card`)."""
+    return _render_card(version_dir, schema=schema, manifest=manifest, licence=licence, citation=citation,
+                        description=description, options=options, template=template)[0]
+
+
+def _render_card(
+    version_dir: str | Path,
+    *,
+    schema: Schema,
+    manifest: Manifest | Mapping[str, Any] | None,
+    licence: str | None,
+    citation: str | None,
+    description: str | None,
+    options: CardOptions | None,
+    template: str | Path | None,
+) -> tuple[str, list[Figure]]:
     from huggingface_hub import DatasetCard
 
     version_dir = Path(version_dir)
@@ -890,6 +928,7 @@ def render_card(
     description = (description or first_info.get("description") or schema.description
                    or f"{manifest_dict['name']}: Arabic news text with gold annotations.").strip()
     stats = card_statistics(version_dir, schema, list(manifest_dict["splits"]))
+    figures = version_figures(manifest_dict, schema, stats)
     data = _card_data(manifest_dict, infos, schema, options, licence)
     licence_id = data["license"]
 
@@ -909,7 +948,7 @@ def render_card(
         quick_start=_quick_start(manifest_dict, infos, schema, options),
         structure=_structure_section(infos, schema),
         labels=_labels_section(schema),
-        statistics=_statistics_section(manifest_dict, schema, stats),
+        statistics=_statistics_section(manifest_dict, schema, stats, figures),
         defects=_defects_section(manifest_dict, stats),
         problems=_problems_section(report),
         annotation=_annotation_section(schema, options, manifest_dict),
@@ -920,7 +959,7 @@ def render_card(
     )
     # Parse it back with the Hub's own card parser: a card the Hub cannot read must not be written.
     DatasetCard(body)
-    return body
+    return body, figures
 
 
 def write_card(
@@ -977,13 +1016,33 @@ def write_card(
         from dataclasses import replace
 
         options = replace(options, guideline_path=Path(guideline_path))
-    text = render_card(version_dir, schema=schema, manifest=manifest, licence=licence, citation=citation,
-                       description=description, options=options, template=template)
+    text, figures = _render_card(version_dir, schema=schema, manifest=manifest, licence=licence, citation=citation,
+                                 description=description, options=options, template=template)
     target_dir = Path(out_dir) if out_dir is not None else Path(version_dir)
     target_dir.mkdir(parents=True, exist_ok=True)
+    write_figures(figures, target_dir)
     path = target_dir / CARD_FILE
     _write_text_atomically(path, text)
     return path
+
+
+def write_figures(figures: Sequence[Figure], out_dir: Path) -> list[Path]:
+    """Write each figure as ``out_dir/figures/<name>`` (atomically, only when its bytes differ); remove
+    figures of an earlier card that this one no longer has."""
+    folder = out_dir / FIGURES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {figure.name for figure in figures}
+    for old in folder.glob("*.svg"):
+        if old.name not in wanted:
+            old.unlink()
+    written = []
+    for figure in figures:
+        path = folder / figure.name
+        text = figure.file_text()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            _write_text_atomically(path, text)
+        written.append(path)
+    return written
 
 
 def _write_text_atomically(path: Path, text: str) -> None:
@@ -1007,15 +1066,21 @@ def bundled_card_options() -> CardOptions:
 
 
 def copy_cards(version_dir: str | Path, out_dir: str | Path) -> list[Path]:
-    """Copy a version's ``README.md`` and ``croissant.json`` into ``out_dir`` (e.g. ``cards/<name>/``).
+    """Copy a version's ``README.md``, ``croissant.json`` and the card's figures (``figures/*.svg``) into
+    ``out_dir`` (e.g. ``cards/<name>/``).
 
     Files are replaced atomically and only when their bytes differ, so an up-to-date checkout
-    is left untouched.
+    is left untouched; figures the card no longer has are removed.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in CARD_FILES:
+    figures = sorted((Path(version_dir) / FIGURES_DIR).glob("*.svg"))
+    wanted = {path.name for path in figures}
+    for old in (out_dir / FIGURES_DIR).glob("*.svg"):
+        if old.name not in wanted:
+            old.unlink()
+    for name in (*CARD_FILES, *(f"{FIGURES_DIR}/{path.name}" for path in figures)):
         source = Path(version_dir) / name
         if not source.is_file():
             raise InputError(Problem(
@@ -1023,6 +1088,7 @@ def copy_cards(version_dir: str | Path, out_dir: str | Path) -> list[Path]:
                 "Regenerate it with `akhbar card VERSION_DIR`.", path=str(version_dir),
             ))
         target = out_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
         text = source.read_text(encoding="utf-8")
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             _write_text_atomically(target, text)

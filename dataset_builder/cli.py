@@ -294,21 +294,33 @@ def validate(
     epilog=(
         "\b\nExamples:\n"
         "  akhbar inspect out/sana-sample/1.0.0\n"
-        "  akhbar inspect out/sana-sample/1.0.0 --json | jq .splits"
+        "  akhbar inspect out/sana-sample/1.0.0 --json | jq .splits\n"
+        "  # the summary and the card's figures (labels, tokens per document, nesting, defects) as one page\n"
+        "  akhbar inspect out/sana-sample/1.0.0 --format html > sana-sample.html"
     )
 )
 def inspect(
     version_dir: Annotated[Path, typer.Argument(help="A built version directory: OUT/NAME/VERSION.")],
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json (same as --json) or html (a "
+                                     "self-contained page with the figures of the card).")] = "text",
 ) -> None:
     """Show what a built version holds: counts and label distribution per split, defects, rejects."""
     from dataset_builder.version_dir import VersionDir
 
+    if fmt not in ("text", "json", "html"):
+        raise _fail(Problem("usage", f"--format {fmt!r} is not one of: text, json, html.",
+                            "Pass --format text, json or html."))
     try:
+        if fmt == "html":
+            from dataset_builder.inspect_html import render_version_html
+
+            typer.echo(render_version_html(version_dir), nl=False)
+            return
         summary = VersionDir.open(version_dir).summary()
     except InputError as exc:
         raise _fail(exc.problem) from None
-    typer.echo(summary.to_json() if json_output else summary.to_text())
+    typer.echo(summary.to_json() if json_output or fmt == "json" else summary.to_text())
 
 
 _SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}

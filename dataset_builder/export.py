@@ -5,6 +5,7 @@ Layout written into ``out_dir``::
     README.md                                          the dataset card, copied from the version
     manifest.json                                      the build manifest, copied from the version
     croissant.json                                     Croissant metadata listing every shard with its sha256
+    figures/*.svg                                      the figures the card embeds, copied from the version
     data/<config>/<split>-00000-of-0000N.parquet       every config and split of the version
     .akhbar-export.json                                every file above with its size and sha256 (not uploaded)
 
@@ -52,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dataset_builder.atomic_dir import recover_interrupted, replace_dir
+from dataset_builder.figures import FIGURES_DIR
 from dataset_builder.manifest import sha256_file
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.version_dir import CARD_FILE, CROISSANT_FILE, MANIFEST_FILE, VersionDir
@@ -362,9 +364,11 @@ def export(
                 files += shards
                 rows[config][split] = sum(s.num_rows or 0 for s in shards)
         _check_card_covers(card, files, version_dir / CARD_FILE)
-        for name in (CARD_FILE, MANIFEST_FILE):
+        figures = sorted(path.relative_to(version_dir).as_posix() for path in (version_dir / FIGURES_DIR).glob("*.svg"))
+        for name in (CARD_FILE, MANIFEST_FILE, *figures):
             source = version_dir / name
-            if source.is_file():
+            if source.is_file() and not source.is_symlink():  # a link could copy a file from outside the version
+                (tmp_dir / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, tmp_dir / name)
                 files.append(ExportedFile(name, source.stat().st_size, sha256_file(source)))
         if (version_dir / CROISSANT_FILE).is_file():

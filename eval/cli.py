@@ -70,7 +70,9 @@ COMPARE_EPILOG = (
     "  akhbar compare run-a.json run-b.json\n"
     "  # approximate randomization, 10,000 shuffles, strict mode only, macro F1\n"
     "  akhbar compare run-a.json run-b.json --test approximate-randomization --n 10000 \\\n"
-    "                 --mode strict --average macro"
+    "                 --mode strict --average macro\n"
+    "  # a page: each label's difference B - A with its 95% paired interval, significant ones marked\n"
+    "  akhbar compare run-a.json run-b.json --format html > compare.html"
 )
 
 
@@ -255,7 +257,13 @@ def compare_command(
     average: Annotated[str, typer.Option(help="micro, macro, weighted, or a label name.")] = "micro",
     layer: Annotated[list[str] | None, typer.Option("--layer", help="Layer to compare; repeatable.")] = None,
     mode: Annotated[list[str] | None, typer.Option("--mode", "-m", help="Mode to compare; repeatable.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, or html (a page with each label's "
+                                     "difference and its paired interval; writes the per-label rows to json too "
+                                     "with --per-label).")] = "table",
+    per_label: Annotated[bool, typer.Option("--per-label", help="Also test each label (always on with "
+                                            "--format html).")] = False,
+    confidence: Annotated[float, typer.Option(help="Level of the paired bootstrap interval of each difference "
+                                              "(json with --per-label, and html).")] = 0.95,
     alpha: Annotated[float, typer.Option(help="Significance level marked with * in the table.")] = 0.05,
 ) -> None:
     """Compare two evaluation runs: the difference B - A and its two-sided p-value, per layer and mode.
@@ -266,15 +274,20 @@ def compare_command(
     """
     _choice("--test", test, TESTS)
     _choice("--metric", metric, ("precision", "recall", "f1"))
-    fmt = _choice("--format", fmt, ("table", "json"))
+    fmt = _choice("--format", fmt, ("table", "json", "html"))
     from eval.compare import compare_runs
 
+    per_label = per_label or fmt == "html"
     try:
         comparison = compare_runs(run_a, run_b, test=test, n=n, modes=mode, layers=layer,  # type: ignore[arg-type]
-                                  metric=metric, average=average, seed=seed)  # type: ignore[arg-type]
+                                  metric=metric, average=average, seed=seed,  # type: ignore[arg-type]
+                                  per_label=per_label, confidence=confidence if per_label else None)
     except InputError as exc:
         raise usage_exit(exc) from None
-    _write(comparison.to_json() if fmt == "json" else comparison.to_table(alpha), None)
+    if fmt == "json":
+        _write(comparison.to_json(), None)
+    else:
+        _write(comparison.to_html(alpha) if fmt == "html" else comparison.to_table(alpha), None)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,7 +18,7 @@ from eval.describe import gold_name, predictions_name
 
 if TYPE_CHECKING:
     from eval.evaluate import EvalResult
-    from eval.stats import Metric, SignificanceResult
+    from eval.stats import Metric, SignificanceResult, UnitCounts
 
 SignificanceTest = Literal["paired-bootstrap", "approximate-randomization"]
 TESTS: tuple[SignificanceTest, ...] = ("paired-bootstrap", "approximate-randomization")
@@ -33,9 +33,12 @@ class ComparisonRow:
     layer: str
     mode: str
     result: SignificanceResult
+    #: The label compared (its own F1, precision or recall), or None for the run's ``average``.
+    label: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"layer": self.layer, "mode": self.mode, **self.result.to_dict()}
+        label = {} if self.label is None else {"label": self.label}
+        return {"layer": self.layer, "mode": self.mode, **label, **self.result.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,21 @@ class Comparison:
     metric: str
     average: str
     rows: tuple[ComparisonRow, ...]
+    #: One row per layer, mode and label (``compare_runs(per_label=True)``), labels in sorted order.
+    label_rows: tuple[ComparisonRow, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"run_a": self.name_a, "run_b": self.name_b, "comparisons": [row.to_dict() for row in self.rows]}
+        data = {"run_a": self.name_a, "run_b": self.name_b, "comparisons": [row.to_dict() for row in self.rows]}
+        if self.label_rows:
+            data["labels"] = [row.to_dict() for row in self.label_rows]
+        return data
+
+    def to_html(self, alpha: float = 0.05) -> str:
+        """A self-contained page: per layer and mode, each label's difference B - A with its paired
+        interval, the significant ones marked (:func:`eval.html.render_comparison_html`)."""
+        from eval.html import render_comparison_html
+
+        return render_comparison_html(self, alpha=alpha)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
@@ -136,6 +151,8 @@ def compare_runs(
     metric: Metric = "f1",
     average: str = "micro",
     seed: int = 0,
+    per_label: bool = False,
+    confidence: float | None = None,
 ) -> Comparison:
     """Compare two evaluation runs: the difference B - A and its two-sided p-value, per layer and mode.
 
@@ -153,6 +170,10 @@ def compare_runs(
     average : str, default="micro"
         ``micro``, ``macro``, ``weighted`` or a label name.
     seed : int, default=0
+    per_label : bool, default=False
+        Also test each label on its own (its ``metric``), in :attr:`Comparison.label_rows`.
+    confidence : float, optional
+        With the paired bootstrap, also give the percentile interval of each difference at this level.
 
     Returns
     -------
@@ -174,7 +195,18 @@ def compare_runs(
     a, name_a = _load(run_a)
     b, name_b = _load(run_b)
     check_comparable(a, b, name_a, name_b)
+    def significance(counts_a: UnitCounts, counts_b: UnitCounts, averaged: str) -> SignificanceResult:
+        try:
+            if test == "paired-bootstrap":
+                return paired_bootstrap(counts_a, counts_b, n_resamples=n_samples, seed=seed, metric=metric,
+                                        average=averaged, confidence=confidence)
+            return approximate_randomization(counts_a, counts_b, n_trials=n_samples, seed=seed, metric=metric,
+                                             average=averaged)
+        except ValueError as exc:
+            raise _usage(str(exc)) from None
+
     rows: list[ComparisonRow] = []
+    label_rows: list[ComparisonRow] = []
     for layer in layers or [name for name in a.layers if name in b.layers]:
         if layer not in a.layers or layer not in b.layers:
             raise _usage(f"layer {layer!r} is not in both runs (A: {list(a.layers)}, B: {list(b.layers)}).")
@@ -182,17 +214,12 @@ def compare_runs(
         for mode in modes or [m for m in counts_a if m in counts_b]:
             if mode not in counts_a or mode not in counts_b:
                 raise _usage(f"mode {mode!r} of layer {layer!r} is not in both runs.")
-            try:
-                if test == "paired-bootstrap":
-                    result = paired_bootstrap(counts_a[mode], counts_b[mode], n_resamples=n_samples, seed=seed,
-                                              metric=metric, average=average)
-                else:
-                    result = approximate_randomization(counts_a[mode], counts_b[mode], n_trials=n_samples,
-                                                       seed=seed, metric=metric, average=average)
-            except ValueError as exc:
-                raise _usage(str(exc)) from None
-            rows.append(ComparisonRow(layer, mode, result))
-    return Comparison(name_a, name_b, a, b, test, n_samples, seed, metric, average, tuple(rows))
+            rows.append(ComparisonRow(layer, mode, significance(counts_a[mode], counts_b[mode], average)))
+            if per_label:
+                for label in sorted(set(counts_a[mode].labels) | set(counts_b[mode].labels)):
+                    label_rows.append(ComparisonRow(layer, mode, significance(counts_a[mode], counts_b[mode], label),
+                                                    label))
+    return Comparison(name_a, name_b, a, b, test, n_samples, seed, metric, average, tuple(rows), tuple(label_rows))
 
 
 __all__ = ["DEFAULT_N", "TESTS", "Comparison", "ComparisonRow", "SignificanceTest", "check_comparable",

@@ -14,18 +14,22 @@ from __future__ import annotations
 import html
 import itertools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING
 
-from eval.describe import AVERAGE_ROWS, describe_dataset, describe_predictions, settings_line
-from eval.errors import ERROR_DESCRIPTIONS, errors_by_class
+from dataset_builder.charts import Bar, Difference, bar_chart, difference_chart, heatmap, stacked_bar_chart
+from dataset_builder.charts import format_percent as _pct
+from eval.describe import AVERAGE_ROWS, describe_dataset, describe_predictions, predictions_name, settings_line
+from eval.errors import ERROR_CLASSES, ERROR_DESCRIPTIONS, errors_by_class
 from eval.types import AlignedPair, ErrorClass, Mention
 
 if TYPE_CHECKING:
+    from eval.compare import Comparison, ComparisonRow
     from eval.evaluate import EvalResult, LayerResult
+    from eval.stats import SignificanceResult
 
 # Twelve hues that stay distinguishable as underline and as light shading.
 PALETTE: tuple[str, ...] = (
@@ -36,10 +40,6 @@ PALETTE: tuple[str, ...] = (
 
 def _esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
-
-
-def _pct(value: float) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{100 * value:.2f}"
 
 
 def label_colours(labels: list[str]) -> dict[str, str]:
@@ -146,27 +146,58 @@ def _open(mark: _Mark, colours: dict[str, str], heights: dict[int, int], *, ends
 def _score_section(result: EvalResult) -> str:
     parts = ["<h2>Scores</h2>"]
     confidence = result.provenance.settings.get("confidence", 0.95)
-    with_ci = any(layer.intervals for layer in result.layers.values())
     for name, layer in result.layers.items():
         parts.append(f"<h3>Layer <code>{_esc(name)}</code></h3>")
-        parts.append(_summary_table(layer, with_ci, confidence))
+        parts.append(_summary_table(layer, confidence))
         for index, mode in enumerate(layer.scores):
             report = layer.scores[mode]
-            parts.append(f"<details{' open' if index == 0 else ''}><summary>{_esc(mode)} — per label "
-                         f"({report.n_gold} gold, {report.n_pred} predicted)</summary>")
-            parts.append(_label_table(layer, mode, with_ci, confidence))
-            parts.append("</details>")
-        parts.append(_confusion_table(layer))
+            parts.append(f'<section class="mode" data-layer="{_esc(name)}" data-mode="{_esc(mode)}">')
+            parts.append(f"<h4>{_esc(mode)} — F1 per label ({report.n_gold} gold, {report.n_pred} predicted)</h4>")
+            parts.append(f'<figure>{f1_chart(layer, mode, confidence)}</figure>')
+            parts.append(f"<details{' open' if index == 0 else ''}><summary>{_esc(mode)} — per label table"
+                         "</summary>")
+            parts.append(_label_table(layer, mode, confidence))
+            parts.append("</details></section>")
+        parts.append(_confusion_section(layer))
     for link_type, by_mode in result.links.items():
         parts.append(f"<h3>Links <code>{_esc(link_type)}</code></h3>")
-        keys = sorted({k for scores in by_mode.values() for k, v in scores.items() if isinstance(v, int | float)})
-        rows = "".join(
-            f"<tr><td>{_esc(mode)}</td>" + "".join(f'<td class="num">{_esc(_link_value(scores.get(k)))}</td>'
-                                                   for k in keys) + "</tr>"
-            for mode, scores in by_mode.items()
-        )
-        parts.append("<table><tr><th>mode</th>" + "".join(f"<th>{_esc(k)}</th>" for k in keys) + f"</tr>{rows}</table>")
+        parts.append(_links_table(by_mode))
     return "\n".join(parts)
+
+
+#: Columns of the links table in reading order: scores first, then the counts they come from.
+LINK_COLUMNS = ("precision", "recall", "f1", "tp", "fp", "fn", "n_gold", "n_pred", "n_attributed",
+                "n_attribution_correct", "attribution_accuracy")
+
+
+def _links_table(by_mode: dict[str, dict[str, object]]) -> str:
+    present = {k for scores in by_mode.values() for k, v in scores.items() if isinstance(v, int | float)}
+    keys = [k for k in LINK_COLUMNS if k in present] + sorted(present - set(LINK_COLUMNS))
+    rows = "".join(
+        f"<tr><td>{_esc(mode)}</td>" + "".join(f'<td class="num">{_esc(_link_value(scores.get(k)))}</td>'
+                                               for k in keys) + "</tr>"
+        for mode, scores in by_mode.items()
+    )
+    return ("<table class='links'><tr><th>mode</th>" + "".join(f"<th>{_esc(k)}</th>" for k in keys)
+            + f"</tr>{rows}</table>")
+
+
+def f1_chart(layer: LayerResult, mode: str, confidence: float = 0.95) -> str:
+    """Per-label F1 of one mode as horizontal bars, best first, with the bootstrap interval as a whisker
+    and the support beside the value (an inline ``<svg>``)."""
+    report = layer.scores[mode]
+    intervals = layer.intervals.get(mode, {})
+    bars = []
+    for label, score in sorted(report.per_label.items(), key=lambda item: (-_sortable(item[1].f1), item[0])):
+        ci = intervals.get(label, {}).get("f1")
+        bars.append(Bar(label, score.f1, ci.low if ci is not None else None, ci.high if ci is not None else None,
+                        note=f"n={score.support}"))
+    ci_note = f", whiskers: {round(100 * confidence)}% bootstrap interval" if intervals else ""
+    return bar_chart(bars, title=f"{layer.layer} · {mode}: F1 % per label (n = gold support{ci_note})")
+
+
+def _sortable(value: float) -> float:
+    return -1.0 if value is None or math.isnan(value) else value
 
 
 def _link_value(value: object) -> str:
@@ -180,7 +211,14 @@ def _ci_cell(layer: LayerResult, mode: str, key: str) -> str:
     return f'<td class="num">[{100 * ci.low:.2f}, {100 * ci.high:.2f}]</td>'
 
 
-def _summary_table(layer: LayerResult, with_ci: bool, confidence: float) -> str:
+def _has_ci(layer: LayerResult, modes: list[str]) -> bool:
+    """Whether any interval of these modes has a value: an all-empty CI column is left out."""
+    return any(not math.isnan(ci.low) for mode in modes for metrics in layer.intervals.get(mode, {}).values()
+               for key, ci in metrics.items() if key == "f1")
+
+
+def _summary_table(layer: LayerResult, confidence: float) -> str:
+    with_ci = _has_ci(layer, list(layer.scores))
     header = "<tr><th>mode</th><th>precision %</th><th>recall %</th><th>F1 %</th>"
     header += f"<th>{round(100 * confidence)}% CI F1</th>" if with_ci else ""
     header += "<th>macro F1 %</th><th>gold</th><th>predicted</th></tr>"
@@ -197,8 +235,9 @@ def _summary_table(layer: LayerResult, with_ci: bool, confidence: float) -> str:
     return f'<table class="summary">{header}{"".join(rows)}</table>'
 
 
-def _label_table(layer: LayerResult, mode: str, with_ci: bool, confidence: float) -> str:
+def _label_table(layer: LayerResult, mode: str, confidence: float) -> str:
     report = layer.scores[mode]
+    with_ci = _has_ci(layer, [mode])
     header = "<tr><th>label</th><th>precision %</th><th>recall %</th><th>F1 %</th>"
     header += f"<th>{round(100 * confidence)}% CI F1</th>" if with_ci else ""
     header += "<th>TP</th><th>FP</th><th>FN</th><th>support</th></tr>"
@@ -216,7 +255,7 @@ def _label_table(layer: LayerResult, mode: str, with_ci: bool, confidence: float
     return f'<table class="labels" data-mode="{_esc(mode)}">{header}{"".join(rows)}</table>'
 
 
-def _confusion_table(layer: LayerResult) -> str:
+def _confusion_section(layer: LayerResult) -> str:
     matrix, labels = layer.confusion
     if not labels:
         return ""
@@ -225,8 +264,21 @@ def _confusion_table(layer: LayerResult) -> str:
         f"<tr><th>{_esc(labels[i])}</th>" + "".join(f"<td class='num'>{value or ''}</td>" for value in row) + "</tr>"
         for i, row in enumerate(matrix)
     )
-    return (f"<details><summary>Confusion matrix ({_esc(layer.layer)}; ∅ = no mention)</summary>"
+    chart = heatmap(matrix, labels, labels, title=f"{layer.layer}: confusion matrix, ∅ = no mention",
+                    row_title="gold", column_title="predicted")
+    return (f"<h4>Confusion matrix</h4><figure>{chart}</figure>"
+            f"<details><summary>Confusion matrix table ({_esc(layer.layer)}; ∅ = no mention)</summary>"
             f"<table class='confusion'>{head}{rows}</table></details>")
+
+
+def error_class_rows(layer: LayerResult) -> list[tuple[str, list[int]]]:
+    """Errors per label and class (:data:`~eval.errors.ERROR_CLASSES` order), most errors first; an error
+    counts under its gold label, a spurious prediction under its predicted label."""
+    counts: dict[str, Counter[ErrorClass]] = defaultdict(Counter)
+    for record in layer.errors:
+        counts[record.gold_label or record.pred_label or "?"][record.error] += 1
+    rows = [(label, [by_class.get(cls, 0) for cls in ERROR_CLASSES]) for label, by_class in counts.items()]
+    return sorted(rows, key=lambda row: (-sum(row[1]), row[0]))
 
 
 def _context_cell(record: object) -> str:
@@ -258,6 +310,15 @@ def _errors_section(result: EvalResult) -> str:
             f"<td>{_esc(ERROR_DESCRIPTIONS[ErrorClass(cls)])}</td></tr>"
             for cls, count in layer.error_counts.items()
         )
+        rows = error_class_rows(layer)
+        if rows:
+            chart = stacked_bar_chart(rows, [cls.value.replace("_", " ") for cls in ERROR_CLASSES],
+                                      title=f"{name}: errors per label and class")
+            head = "".join(f"<th>{_esc(cls.value.replace('_', ' '))}</th>" for cls in ERROR_CLASSES)
+            body = "".join(f"<tr><td>{_esc(label)}</td>" + "".join(f"<td class='num'>{v}</td>" for v in values)
+                           + "</tr>" for label, values in rows)
+            parts.append(f"<figure>{chart}</figure><details><summary>Errors per label table</summary>"
+                         f"<table class='error-labels'><tr><th>label</th>{head}</tr>{body}</table></details>")
         parts.append("<table class='error-counts'><tr><th>class</th><th>count</th><th>meaning</th></tr>"
                      f"{counts}</table>")
         for cls, records in errors_by_class(layer.errors).items():
@@ -333,8 +394,18 @@ def _documents_section(result: EvalResult, max_documents: int | None) -> str:
             parts.append(f'<div class="doc-title" id="{_esc(_anchor(name, doc_id))}">{_esc(doc_id)} — '
                          f"{len(pairs)} aligned pair(s), {errors} not correct</div>")
             parts.append(f'<div class="doc" dir="rtl" lang="ar">'
-                         f"{render_document_text(result.texts[doc_id], pairs, colours)}</div>")
+                         f"{_hide_leading_blank_lines(render_document_text(result.texts[doc_id], pairs, colours))}"
+                         "</div>")
     return "\n".join(parts)
+
+
+def _hide_leading_blank_lines(markup: str) -> str:
+    """Keep the text's leading line breaks in the page (offsets and copied text stay exact) but hidden:
+    shown with ``white-space: pre-wrap`` they are an empty band above the article."""
+    lead = len(markup) - len(markup.lstrip("\r\n"))
+    if not lead:
+        return markup
+    return f'<span class="lead" hidden>{markup[:lead]}</span>{markup[lead:]}'
 
 
 def _problems_section(result: EvalResult) -> str:
@@ -342,6 +413,71 @@ def _problems_section(result: EvalResult) -> str:
         return ""
     items = "".join(f"<li>{_esc(problem)}</li>" for problem in result.problems)
     return f"<h2>Problems with the input</h2><ul class='problems'>{items}</ul>"
+
+
+def _page(title: str, version: str, provenance: list[tuple[str, str]], **sections: str) -> str:
+    items = "\n".join(f"<li><strong>{_esc(key)}:</strong> {_esc(value)}</li>" for key, value in provenance)
+    template = Template(resources.files("eval").joinpath("templates/report.html").read_text(encoding="utf-8"))
+    parts = {"scores": "", "errors": "", "documents": "", "problems": "", **sections}
+    return template.substitute(title=_esc(title), version=_esc(version), provenance=items, **parts)
+
+
+def _interval(result: SignificanceResult) -> str:
+    return "" if math.isnan(result.low) else f"[{100 * result.low:+.2f}, {100 * result.high:+.2f}]"
+
+
+def _comparison_table(rows: list[ComparisonRow], alpha: float, first: str) -> str:
+    head = (f"<tr><th>{_esc(first)}</th><th>A %</th><th>B %</th><th>delta (B − A)</th><th>interval</th>"
+            f"<th>p-value</th><th>p &lt; {alpha:g}</th></tr>")
+    body = []
+    for row in rows:
+        r = row.result
+        name = row.label if row.label is not None else f"{row.layer} · {row.mode}"
+        body.append(f"<tr><td>{_esc(name)}</td><td class='num'>{_pct(r.score_a)}</td>"
+                    f"<td class='num'>{_pct(r.score_b)}</td><td class='num'>{100 * r.delta:+.2f}</td>"
+                    f"<td class='num'>{_interval(r)}</td><td class='num'>{r.p_value:.4f}</td>"
+                    f"<td>{'yes *' if r.p_value < alpha else 'no'}</td></tr>")
+    return f"<table class='comparison'>{head}{''.join(body)}</table>"
+
+
+def render_comparison_html(comparison: Comparison, *, alpha: float = 0.05, title: str | None = None) -> str:
+    """``akhbar compare --format html``: one self-contained page with, per layer and mode, each label's
+    difference B - A as a dot on its paired bootstrap interval (filled and ``*`` when p < ``alpha``) and
+    the same numbers in a table under it.
+
+    The comparison should carry per-label rows (``compare_runs(per_label=True, confidence=...)``);
+    without them the page shows the averaged rows only.
+    """
+    a, b = comparison.run_a, comparison.run_b
+    title = title or f"Comparison — {comparison.name_a} vs {comparison.name_b}"
+    metric = f"{comparison.average} {comparison.metric}"
+    parts = ["<h2>Summary</h2>",
+             f"<p class='note'>delta = B − A on the {metric}; two-sided p-value of the {_esc(comparison.test)} "
+             f"test; * marks p &lt; {alpha:g}.</p>",
+             _comparison_table(list(comparison.rows), alpha, "layer · mode")]
+    by_mode: dict[tuple[str, str], list[ComparisonRow]] = defaultdict(list)
+    for row in comparison.label_rows:
+        by_mode[(row.layer, row.mode)].append(row)
+    if by_mode:
+        parts.append("<h2>Per label</h2>")
+    for (layer, mode), rows in by_mode.items():
+        rows = sorted(rows, key=lambda row: (-row.result.delta, row.label or ""))
+        confidence = rows[0].result.confidence
+        shown = f"{round(100 * confidence)}% paired bootstrap interval" if confidence else "no interval"
+        chart = difference_chart(
+            [Difference(row.label or "", row.result.delta, row.result.low, row.result.high,
+                        row.result.p_value < alpha) for row in rows],
+            title=f"{layer} · {mode}: {comparison.metric} B − A per label (line: {shown}; filled, * = p < {alpha:g})")
+        parts.append(f'<section class="mode" data-layer="{_esc(layer)}" data-mode="{_esc(mode)}">'
+                     f"<h3>Layer <code>{_esc(layer)}</code> · {_esc(mode)}</h3><figure>{chart}</figure>"
+                     f"<details><summary>{_esc(mode)} — per label table</summary>"
+                     f"{_comparison_table(rows, alpha, 'label')}</details></section>")
+    provenance = [("A", f"{comparison.name_a} ({predictions_name(a)})"),
+                  ("B", f"{comparison.name_b} ({predictions_name(b)})"),
+                  ("gold", describe_dataset(a)),
+                  ("test", f"{comparison.test}, n={comparison.n}, seed={comparison.seed}, {len(a.units)} "
+                           f"{a.unit_kind}s resampled, metric {metric}")]
+    return _page(title, a.provenance.akhbar_version, provenance, scores="\n".join(parts))
 
 
 def render_html(result: EvalResult, *, title: str | None = None, max_documents: int | None = None) -> str:
@@ -362,20 +498,15 @@ def render_html(result: EvalResult, *, title: str | None = None, max_documents: 
     """
     dataset = result.provenance.dataset or {}
     title = title or f"Evaluation — {dataset.get('name') or dataset.get('source') or 'akhbar'}"
-    provenance = "\n".join(
-        f"<li><strong>{_esc(key)}:</strong> {_esc(value)}</li>"
-        for key, value in (
-            ("gold", describe_dataset(result)), ("predictions", describe_predictions(result)),
-            ("settings", settings_line(result)),
-            ("akhbar", f"{result.provenance.akhbar_version}, {result.provenance.created}"),
-        )
-    )
-    template = Template(resources.files("eval").joinpath("templates/report.html").read_text(encoding="utf-8"))
-    return template.substitute(
-        title=_esc(title), version=_esc(result.provenance.akhbar_version), provenance=provenance,
-        scores=_score_section(result), errors=_errors_section(result),
-        documents=_documents_section(result, max_documents), problems=_problems_section(result),
-    )
+    provenance = [
+        ("gold", describe_dataset(result)), ("predictions", describe_predictions(result)),
+        ("settings", settings_line(result)),
+        ("akhbar", f"{result.provenance.akhbar_version}, {result.provenance.created}"),
+    ]
+    return _page(title, result.provenance.akhbar_version, provenance, scores=_score_section(result),
+                 errors=_errors_section(result), documents=_documents_section(result, max_documents),
+                 problems=_problems_section(result))
 
 
-__all__ = ["PALETTE", "label_colours", "render_document_text", "render_html"]
+__all__ = ["LINK_COLUMNS", "PALETTE", "error_class_rows", "f1_chart", "label_colours", "render_comparison_html",
+           "render_document_text", "render_html"]

@@ -1,4 +1,4 @@
-"""Evaluate a model object directly: the :class:`Model` protocol, :func:`run_model`, and a gazetteer baseline.
+"""Evaluate a model object directly: the :class:`Model` protocol and :func:`run_model`.
 
 Any object with a ``name`` and a ``predict(documents)`` method that returns, for each document,
 spans with character offsets into that document's text is a :class:`Model`; no base class is
@@ -6,26 +6,19 @@ needed. :func:`run_model` runs it in batches, checks every span it returns (offs
 text, a label, the surface text when the model gives one), times the run, and reports what it had
 to reject instead of passing it on to the scorer.
 
-:class:`GazetteerModel` is a deliberately small reference model: it tags the longest run of tokens
-whose normalized form is in a dictionary built from training mentions. It is useful in tests and as
-the floor any real model must beat.
+The dictionary tagger that is the floor any real model must beat, learned from training mentions
+or given as a fixed list of names, is :class:`~eval.baselines.gazetteer.GazetteerBaseline`.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any, Protocol, overload, runtime_checkable
-
-import regex
 
 from dataset_builder.model import Document, Span
 from dataset_builder.problems import Problem, Severity
-from dataset_builder.text.clitics import proclitic_prefixes
-from dataset_builder.text.normalize import normalize, normalize_text
 from eval.types import Mention
 
 
@@ -189,123 +182,4 @@ def _checked(span: Any, index: int, doc: Document, model_name: str, problems: li
     return Mention(doc.id, start, end, label, layer, surface, span_id if isinstance(span_id, str) else None)
 
 
-# Tokens for the gazetteer: runs of letters, marks and digits in the normalized text.
-_TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}]+")
-_SPACES = regex.compile(r"[^\S\n]+")
-_NEWLINES = regex.compile(r"\s*\n\s*")
-
-
-def _gap(between: str) -> str:
-    """What separates two tokens, with runs of spaces as one space and any line break as one newline."""
-    return _SPACES.sub(" ", _NEWLINES.sub("\n", between))
-
-
-def _key(surface: str) -> tuple[str, ...]:
-    """Tokens and the gaps between them, interleaved: ``("2021", "-", "09", "-", "14")``."""
-    matches = list(_TOKEN.finditer(surface))
-    key: list[str] = []
-    for previous, match in zip([None, *matches], matches, strict=False):
-        if previous is not None:
-            key.append(_gap(surface[previous.end():match.start()]))
-        key.append(match.group())
-    return tuple(key)
-
-
-
-class GazetteerModel:
-    """Longest-match dictionary tagger over normalized tokens; a baseline and a test fixture.
-
-    Parameters
-    ----------
-    entries : mapping of surface -> label, or iterable of (surface, label)
-        Surfaces are normalized with :func:`~dataset_builder.text.normalize.normalize_text` and split into
-        tokens; when a surface is listed with several labels, the first one wins.
-    layer : str, default="entities"
-    name : str, default="gazetteer"
-
-    Notes
-    -----
-    Matching: at each token, the longest dictionary entry starting there wins and matching resumes
-    after it (so predictions are flat: no nested spans). What lies between the tokens must match too
-    (runs of spaces compare equal, a line break only to a line break), so an entry never runs across
-    a full stop it does not contain, while ``2021-09-14`` still matches itself.
-
-    The first token may carry a conjunction or preposition proclitic (و ف ب ل ك and pairs such as
-    وب, فل), which stays outside the span, as in the gold guideline: ``وبوتين`` gives ``بوتين``.
-    """
-
-    def __init__(self, entries: Mapping[str, str] | Iterable[tuple[str, str]], *, layer: str = "entities",
-                 name: str = "gazetteer") -> None:
-        self.name = name
-        self.layer = layer
-        self._entries: dict[tuple[str, ...], str] = {}
-        items = entries.items() if isinstance(entries, Mapping) else entries
-        for surface, label in items:
-            key = _key(normalize_text(surface).strip())
-            if key:
-                self._entries.setdefault(key, label)
-        self._longest = max(((len(key) + 1) // 2 for key in self._entries), default=0)
-
-    @classmethod
-    def from_documents(cls, documents: Iterable[Document], *, layer: str = "entities", min_count: int = 1,
-                       name: str = "gazetteer") -> GazetteerModel:
-        """Build the dictionary from gold mentions: each surface gets its most frequent label.
-
-        ``min_count`` drops surfaces seen fewer times (noise control on larger corpora). Ties between
-        labels go to the label that sorts first, so the result does not depend on document order.
-        """
-        counts: dict[str, Counter[str]] = defaultdict(Counter)
-        for doc in documents:
-            for span in doc.spans:
-                if span.layer == layer:
-                    counts[normalize_text(doc.text[span.start:span.end])][span.label] += 1
-        entries = []
-        for surface in sorted(counts):
-            label_counts = counts[surface]
-            if sum(label_counts.values()) >= min_count:
-                entries.append((surface, min(label_counts, key=lambda lab: (-label_counts[lab], lab))))
-        return cls(entries, layer=layer, name=name)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def predict(self, documents: Sequence[Document]) -> list[list[Span]]:
-        return [self._predict_one(doc) for doc in documents]
-
-    def _predict_one(self, doc: Document) -> list[Span]:
-        view = normalize(doc.text)
-        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(view.text)]
-        gaps = [_gap(view.text[a[1]:b[0]]) for a, b in pairwise(tokens)]
-        spans: list[Span] = []
-        i = 0
-        while i < len(tokens):
-            found = self._longest_at(tokens, gaps, i)
-            if found is None:
-                i += 1
-                continue
-            length, label, skip = found
-            start, end = view.source_span(tokens[i][0] + skip, tokens[i + length - 1][1])
-            spans.append(Span(f"G{len(spans) + 1}", self.layer, start, end, label, doc.text[start:end]))
-            i += length
-        return spans
-
-    def _longest_at(
-        self, tokens: list[tuple[int, int, str]], gaps: list[str], i: int
-    ) -> tuple[int, str, int] | None:
-        first = tokens[i][2]
-        # The bare token first, then with a conjunction/preposition chain removed, longest first (not the
-        # article: names keep it): a dictionary word wins over a split.
-        heads = [(first, 0)]
-        heads += [(stem, len(prefix)) for prefix, stem in reversed(proclitic_prefixes(first, min_stem=2))]
-        for length in range(min(self._longest, len(tokens) - i), 0, -1):
-            rest: list[str] = []
-            for k in range(i + 1, i + length):
-                rest += (gaps[k - 1], tokens[k][2])
-            for head, skip in heads:
-                label = self._entries.get((head, *rest))
-                if label is not None:
-                    return length, label, skip
-        return None
-
-
-__all__ = ["GazetteerModel", "Model", "ModelRun", "run_model"]
+__all__ = ["Model", "ModelRun", "run_model"]

@@ -486,13 +486,20 @@ class SignificanceResult:
     score_a: float = math.nan
     score_b: float = math.nan
     n_units: int = 0
+    #: Percentile interval of the paired bootstrap differences (asked with ``confidence``), else NaN.
+    low: float = math.nan
+    high: float = math.nan
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "delta": self.delta, "p_value": self.p_value, "n_resamples": self.n_resamples, "seed": self.seed,
             "method": self.method, "metric": self.metric, "average": self.average,
             "score_a": self.score_a, "score_b": self.score_b, "n_units": self.n_units,
         }
+        if self.confidence is not None:
+            data.update(low=self.low, high=self.high, confidence=self.confidence)
+        return data
 
 
 def _paired(counts_a: UnitCounts, counts_b: UnitCounts) -> tuple[UnitCounts, UnitCounts]:
@@ -520,6 +527,7 @@ def paired_bootstrap(
     metric: Metric = "f1",
     average: str = "micro",
     zero_division: float = 0.0,
+    confidence: float | None = None,
 ) -> SignificanceResult:
     """Paired bootstrap test of the difference ``metric(B) - metric(A)``.
 
@@ -544,12 +552,17 @@ def paired_bootstrap(
     metric : {"precision", "recall", "f1"}, default="f1"
     average : str, default="micro"
     zero_division : float, default=0.0
+    confidence : float, optional
+        Also give the percentile interval of the resampled differences ``metric(B) - metric(A)`` at this
+        level (``low``, ``high``): the uncertainty of ``delta``, drawn by ``akhbar compare --format html``.
 
     Returns
     -------
     SignificanceResult
     """
     _check_count("n_resamples", n_resamples)
+    if confidence is not None:
+        _check_confidence(confidence)
     a, b = _paired(counts_a, counts_b)
     if a.n_units == 0:
         raise ValueError("no units to resample: the test set is empty.")
@@ -567,14 +580,23 @@ def paired_bootstrap(
     rng = np.random.default_rng(seed)
     matrix_a, matrix_b, n_labels = a.matrix(), b.matrix(), len(a.labels)
     extreme = 0
+    differences: list[np.ndarray] = []
     for weights in _bootstrap_weights(a.n_units, n_resamples, rng):
         resampled_a = _metric(weights @ matrix_a, n_labels, metric, selector, zero_division)
         resampled_b = _metric(weights @ matrix_b, n_labels, metric, selector, zero_division)
         extreme += int(_same(resampled_b - resampled_a - delta, delta).sum())
+        if confidence is not None:
+            differences.append(resampled_b - resampled_a)
+    low = high = math.nan
+    if confidence is not None:
+        values = np.concatenate(differences)
+        tail = (1.0 - confidence) / 2
+        if not np.isnan(values).all():
+            low, high = (float(q) for q in np.nanquantile(values, [tail, 1.0 - tail]))
     return SignificanceResult(
         delta=delta, p_value=(extreme + 1) / (n_resamples + 1), n_resamples=n_resamples, seed=seed,
         method="paired-bootstrap", metric=metric, average=average, score_a=score_a, score_b=score_b,
-        n_units=a.n_units,
+        n_units=a.n_units, low=low, high=high, confidence=confidence,
     )
 
 

@@ -146,6 +146,32 @@ def test_gazetteer_drops_entries_that_are_mostly_not_mentions() -> None:
     assert len(strict) == 0 and strict.dropped_ == 1
 
 
+def test_fixed_dictionary_matches_words_of_the_text_layer_inside_one_sentence() -> None:
+    model = GazetteerBaseline.from_entries({"2021-09-14": "DATE", "الأمم المتحدة": "ORG", "الأوضاع وقال": "X"})
+    text = "في 2021-09-14 قالت الأمم  المتحدة إن الأوضاع.\nوقال الأمم\nالمتحدة"
+    (spans,) = model.predict([Document("d", text)])
+    # Punctuation is a word of the text layer, so the date matches itself; runs of spaces are no word; an entry
+    # never runs across a full stop or a line break it does not contain.
+    assert [(text[s.start:s.end], s.label) for s in spans] == [("2021-09-14", "DATE"), ("الأمم  المتحدة", "ORG")]
+
+
+def test_fixed_dictionary_keeps_the_first_label_prunes_nothing_and_takes_a_declared_convention() -> None:
+    model = GazetteerBaseline.from_entries([("القاهرة", "LOC"), ("القاهره", "ORG"), ("الأمل", "ORG")],
+                                           clitics="include", name="names")
+    assert len(model) == 2 and model.entries[("القاهره",)].label == "LOC"  # the two spellings are one entry
+    assert model.describe()["min_precision"] == 0.0 and model.dropped_ == 0 and model.name == "names"
+    text = "الأمل كبير في للقاهرة"
+    (spans,) = model.predict([Document("d", text)])
+    assert [(text[s.start:s.end], s.label) for s in spans] == [("الأمل", "ORG"), ("للقاهرة", "LOC")]
+
+
+def test_fixed_dictionary_refuses_what_it_cannot_honour() -> None:
+    with pytest.raises(ValueError, match="no gold to learn from"):
+        GazetteerBaseline.from_entries({"بوتين": "PERS"}, clitics="auto")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="non-empty string"):
+        GazetteerBaseline.from_entries({"بوتين": ""})
+
+
 def test_gazetteer_validates_its_parameters() -> None:
     with pytest.raises(ValueError, match="clitics"):
         GazetteerBaseline(clitics="maybe")  # type: ignore[arg-type]

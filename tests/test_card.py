@@ -208,9 +208,20 @@ def test_helpers() -> None:
 # --- Committed cards ---------------------------------------------------------------------------
 
 
+def _card_files(folder: Path) -> list[str]:
+    """The card's files in a folder: README.md, croissant.json and every figure."""
+    figures = sorted(f"figures/{path.name}" for path in (folder / "figures").glob("*.svg"))
+    return [*CARD_FILES, *figures]
+
+
 def test_committed_cards_are_not_stale(bundled: Path) -> None:
-    for name in CARD_FILES:
-        committed = CARDS_DIR / "sana-sample" / name
+    committed_dir = CARDS_DIR / "sana-sample"
+    expected = _card_files(bundled)
+    assert len(expected) > len(CARD_FILES), "the build wrote no card figures"
+    if _card_files(committed_dir) != expected:  # a figure added or dropped
+        pytest.fail(f"{STALE} (files {_card_files(committed_dir)} instead of {expected})")
+    for name in expected:
+        committed = committed_dir / name
         assert committed.is_file(), STALE
         if committed.read_bytes() != (bundled / name).read_bytes():
             pytest.fail(f"{STALE} ({name} differs)")
@@ -223,7 +234,8 @@ def test_akhbar_card_regenerates_the_same_files(bundled: Path, tmp_path: Path) -
 
     result = CliRunner().invoke(app, ["card", str(bundled), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    for name in CARD_FILES:
+    assert _card_files(tmp_path) == _card_files(bundled)
+    for name in _card_files(bundled):
         assert (tmp_path / name).read_bytes() == (bundled / name).read_bytes(), name
 
 
@@ -268,3 +280,41 @@ def test_card_of_the_wojood_sample(tmp_path: Path) -> None:
     total = sum(int(row[-1].replace(",", "")) for row in depth)
     assert total == sum(s["mentions"]["entities"] for s in manifest["splits"].values())
     assert "No annotation guideline was given" in card.text
+
+
+def test_card_figures_draw_the_counts_of_the_card(bundled: Path, manifest: dict) -> None:
+    """Each figure is linked relatively from the card, and its marks carry the manifest's numbers."""
+    import re
+
+    text = (bundled / "README.md").read_text(encoding="utf-8")
+    entities = (bundled / "figures" / "labels-entities.svg").read_text(encoding="utf-8")
+    assert entities.startswith("<?xml") and 'xmlns="http://www.w3.org/2000/svg"' in entities
+    assert "](figures/labels-entities.svg)" in text and "](figures/defects.svg)" in text
+    drawn = {label: int(value) for label, value in
+             re.findall(r'class="segment"[^>]*data-label="([^"]+)" data-segment="test" data-value="(\d+)"', entities)}
+    assert drawn == {k: v for k, v in manifest["labels"]["test"]["entities"].items() if v}
+    defects = (bundled / "figures" / "defects.svg").read_text(encoding="utf-8")
+    assert dict(re.findall(r'class="bar"[^>]*data-label="([^"]+)" data-value="(\d+)"', defects)) == {
+        kind: str(n) for kind, n in manifest["defects"].items()}
+    nesting = (bundled / "figures" / "nesting-entities.svg").read_text(encoding="utf-8")
+    depths = [int(v) for v in re.findall(r'class="bar"[^>]*data-label="depth \d" data-value="(\d+)"', nesting)]
+    assert sum(depths) == sum(manifest["labels"]["test"]["entities"].values()) and len(depths) >= 2
+    tokens = (bundled / "figures" / "tokens-per-document.svg").read_text(encoding="utf-8")
+    bins = [int(v) for v in re.findall(r'class="bar"[^>]*data-value="(\d+)"', tokens)]
+    assert sum(bins) == manifest["splits"]["test"]["documents"]
+
+
+def test_inspect_html_shows_the_card_figures_with_their_tables(bundled: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dataset_builder.cli import app
+
+    result = CliRunner().invoke(app, ["inspect", str(bundled), "--format", "html"])
+    assert result.exit_code == 0, result.output
+    page = result.output
+    figures = sorted((bundled / "figures").glob("*.svg"))
+    assert page.startswith("<!DOCTYPE html>") and page.count('<svg class="chart') == len(figures)
+    assert page.count("<details>") == len(figures) and "http://" not in page  # inline, no namespace, no network
+    assert "<td>DIRECT</td><td class='num'>8</td>" in page  # the quotes figure's table
+    wrong = CliRunner().invoke(app, ["inspect", str(bundled), "--format", "pdf"])
+    assert wrong.exit_code == 2 and "text, json, html" in wrong.output

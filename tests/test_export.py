@@ -91,11 +91,16 @@ def test_layout_card_and_manifest_are_copied(sana_version: Path, tmp_path: Path)
     # The export's own list of what it wrote (what push uploads) is the one file besides the dataset's.
     assert written == sorted([EXPORT_LIST_FILE] + [f.path for f in result.files])
     assert read_export_list(result.out_dir) == [ExportedFile(f.path, f.size, f.sha256) for f in result.files]
+    figures = sorted(p.relative_to(sana_version).as_posix() for p in (sana_version / "figures").glob("*.svg"))
+    assert "figures/labels-entities.svg" in figures and "figures/tokens-per-document.svg" in figures
     assert written == sorted([EXPORT_LIST_FILE, "README.md", "manifest.json",
                               "data/documents/test-00000-of-00001.parquet", "data/tokens/test-00000-of-00001.parquet"]
-                             + (["croissant.json"] if (sana_version / "croissant.json").is_file() else []))
-    for name in ("README.md", "manifest.json"):
+                             + (["croissant.json"] if (sana_version / "croissant.json").is_file() else []) + figures)
+    for name in ("README.md", "manifest.json", *figures):
         assert (result.out_dir / name).read_bytes() == (sana_version / name).read_bytes()
+    card = (result.out_dir / "README.md").read_text(encoding="utf-8")
+    for name in figures:  # the card embeds each figure by a relative link that resolves in the export
+        assert f"]({name})" in card
     assert result.fingerprint == json.loads((sana_version / "manifest.json").read_text())["fingerprint"]
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from dataset_builder.model import Document, Span
 from dataset_builder.text.normalize import normalize_text
-from eval.model import GazetteerModel, Model, ModelRun, run_model
+from eval.baselines.gazetteer import GazetteerBaseline
+from eval.model import Model, ModelRun, run_model
 from eval.types import Mention
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "sana-sample.jsonl"
@@ -43,14 +44,14 @@ class ScriptedModel:
 
 
 def test_gazetteer_satisfies_the_protocol() -> None:
-    assert isinstance(GazetteerModel({"بوتين": "PERS"}), Model)
+    assert isinstance(GazetteerBaseline.from_entries({"بوتين": "PERS"}), Model)
     assert isinstance(ScriptedModel({}), Model)
     assert not isinstance(object(), Model)
 
 
 def test_gazetteer_longest_match_proclitic_and_no_match_across_lines() -> None:
-    model = GazetteerModel({"بوتين": "PERS", "فلاديمير بوتين": "PERS", "الاسد": "PERS", "بوتين آخر": "X",
-                            "الأوضاع وقال": "X"})
+    model = GazetteerBaseline.from_entries({"بوتين": "PERS", "فلاديمير بوتين": "PERS", "الاسد": "PERS",
+                                            "بوتين آخر": "X", "الأوضاع وقال": "X"})
     doc = Document("d", DISCUSSED)
     spans = model.predict([doc])[0]
     assert [(s.text, s.label) for s in spans] == [
@@ -62,9 +63,9 @@ def test_gazetteer_longest_match_proclitic_and_no_match_across_lines() -> None:
     # "الأوضاع وقال" is not matched: a full stop and a line break lie between the two words.
 
 
-def test_gazetteer_from_documents_uses_majority_label_and_finds_gold_surfaces() -> None:
+def test_gazetteer_fit_without_pruning_keeps_every_gold_surface_and_finds_it() -> None:
     docs = _gold_documents()
-    model = GazetteerModel.from_documents(docs)
+    model = GazetteerBaseline(min_precision=0.0).fit(docs)
     run = run_model(model, docs, progress=False)
     surfaces = {normalize_text(d.text[s.start:s.end]) for d in docs for s in d.spans if s.layer == "entities"}
     assert len(model) == len(surfaces)
@@ -108,7 +109,7 @@ def test_run_model_rejects_invalid_spans_and_keeps_the_rest() -> None:
 def test_run_model_batches_and_is_independent_of_batch_size() -> None:
     texts = [DISCUSSED, "وأضاف بوتين إنني لا أتكلم الآن", "عقدت في موسكو قمة سورية روسية"]
     docs = [Document(f"d{i}", t) for i, t in enumerate(texts * 3)]
-    model = GazetteerModel({"بوتين": "PERS", "موسكو": "GPE"})
+    model = GazetteerBaseline.from_entries({"بوتين": "PERS", "موسكو": "GPE"})
     runs = {}
     for batch_size in (1, 2, 32):
         calls: list[int] = []
@@ -143,6 +144,6 @@ def test_run_model_refuses_misaligned_outputs() -> None:
 
 
 def test_run_model_with_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
-    run = run_model(GazetteerModel({"بوتين": "PERS"}), [Document("d", DISCUSSED)], progress=True)
+    run = run_model(GazetteerBaseline.from_entries({"بوتين": "PERS"}), [Document("d", DISCUSSED)], progress=True)
     assert len(run) == 2
     assert "predict (gazetteer)" in capsys.readouterr().err

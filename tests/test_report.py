@@ -221,10 +221,10 @@ def test_predictions_for_unknown_documents_are_reported_not_scored(docs: list[Do
 
 
 def test_evaluate_takes_a_model_and_scores_links(docs: list[Document]) -> None:
-    from eval.model import GazetteerModel
+    from eval.baselines.gazetteer import GazetteerBaseline
 
     names = {d.text[s.start:s.end]: s.label for d in docs for s in d.layer("entities") if s.label in ("PERS", "GPE")}
-    result = evaluate(docs, GazetteerModel(names), modes=("strict", "type"), bootstrap=0)
+    result = evaluate(docs, GazetteerBaseline.from_entries(names), modes=("strict", "type"), bootstrap=0)
     assert result.provenance.predictions["model"] == "gazetteer"
     strict = result.score("entities", "strict")
     assert strict.per_label["PERS"].recall > 0.5 and strict.per_label["GPE"].recall > 0.5
@@ -466,3 +466,17 @@ def test_a_single_document_gets_no_interval_and_says_why() -> None:
     assert "bootstrap-too-few-units" in [p.code for p in result.problems]
     table = render(result, "table")
     assert "[" not in table.split("== entities — strict")[1].split("\n\n")[0]  # no interval column filled
+
+
+def test_text_reports_do_not_import_the_chart_writers() -> None:
+    """The table, Markdown and JSON paths (and `akhbar --help`) must not pay for the charts."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom eval.evaluate import evaluate_tags\nfrom eval.report import render\n"
+            "r = evaluate_tags([['B-PER', 'O']], [['B-PER', 'O']], bootstrap=0)\n"
+            "for fmt in ('table', 'markdown', 'json'): render(r, fmt)\n"
+            "import dataset_builder.cli\n"
+            "assert 'dataset_builder.charts' not in sys.modules, 'charts imported by a text report'\n"
+            "render(r, 'html')\nassert 'dataset_builder.charts' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)

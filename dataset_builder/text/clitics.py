@@ -76,7 +76,7 @@ Who uses which variant, and why
 :mod:`eval.align`
     Whether two spans ending together start on clitic boundaries of the same word (clitic
     tolerance): chains with the article, short vowels and tatweel set aside.
-:class:`eval.model.GazetteerModel` and :mod:`eval.baselines`
+:class:`eval.baselines.gazetteer.GazetteerBaseline`
     Look a name up under a conjunction or preposition: no article (the name keeps it), every reading
     from :func:`proclitic_prefixes` checked against the dictionary with the whole word first, and
     the elided article restored after ل.

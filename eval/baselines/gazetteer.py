@@ -1,9 +1,11 @@
-"""The dictionary baseline: every surface form seen as a mention in training, with its most frequent label.
+"""The dictionary tagger: every surface form seen as a mention in training, with its most frequent label.
 
 :class:`GazetteerBaseline` learns a dictionary from the gold mentions of a training split and tags
 new text by longest match over normalized words. It is the floor a learned model must clear, and
 its errors are easy to read: anything it misses was never seen; anything it tags wrongly was seen
-with another label or is ambiguous (``الأمل`` the hope, ``الأمل`` the party).
+with another label or is ambiguous (``الأمل`` the hope, ``الأمل`` the party). A fixed list of names
+(a test fixture, an external gazetteer) goes through the same matcher:
+:meth:`GazetteerBaseline.from_entries`.
 
 Arabic specifics, each a decision:
 
@@ -15,7 +17,9 @@ Arabic specifics, each a decision:
   corpus' convention, learned from the gold (``clitics="auto"``): ANERcorp tags the whole token
   (``لإسرائيل``), our guideline tags ``بوتين`` inside ``وبوتين``.
 * **Word boundaries.** Matches start and end on the words of the build's text layer (the corpus'
-  own tokens for CoNLL input) and never cross a sentence boundary.
+  own tokens for CoNLL input) and never cross a sentence boundary or a line break. Punctuation is a
+  word of its own there, so an entry with punctuation inside (``2021-09-14``) matches only that
+  punctuation, and an entry never runs across a full stop it does not contain.
 * **Ambiguity.** An entry whose matches in the training text are mostly *not* gold mentions (a
   common word that was once part of a name) is dropped: ``min_precision`` is measured on the
   training split itself, with the same matcher.
@@ -47,7 +51,8 @@ class GazetteerEntry:
     label : str
         The most frequent gold label of the surface form (ties: the label that sorts first).
     count : int
-        Gold mentions with this surface form in training.
+        Gold mentions with this surface form in training (0 for an entry given by
+        :meth:`GazetteerBaseline.from_entries`).
     matches, correct : int
         Times the matcher fired on the training text with this entry, and times that was exactly
         a gold mention with this label. ``correct / matches`` is the entry's training precision.
@@ -108,6 +113,12 @@ class GazetteerBaseline:
     >>> model = GazetteerBaseline().fit(train)
     >>> [(s.text, s.label) for s in model.predict([Document("d2", "وبوتين في روسيا.")])[0]]
     [('بوتين', 'PERS'), ('روسيا', 'LOC')]
+
+    A fixed dictionary, no training:
+
+    >>> names = GazetteerBaseline.from_entries({"فلاديمير بوتين": "PERS", "موسكو": "GPE"})
+    >>> [(s.text, s.label) for s in names.predict([Document("d3", "وصل فلاديمير بوتين الى موسكو")])[0]]
+    [('فلاديمير بوتين', 'PERS'), ('موسكو', 'GPE')]
     """
 
     def __init__(
@@ -139,6 +150,58 @@ class GazetteerBaseline:
         self._lengths: dict[str, tuple[int, ...]] = {}
 
     # ------------------------------------------------------------------------------------- fit
+
+    @classmethod
+    def from_entries(
+        cls,
+        entries: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        layer: str = "entities",
+        clitics: CliticConvention = "exclude",
+        name: str = "gazetteer",
+    ) -> GazetteerBaseline:
+        """A tagger over a fixed dictionary: no training, nothing pruned (``min_precision=0``).
+
+        Parameters
+        ----------
+        entries : mapping of surface to label, or iterable of (surface, label)
+            Surfaces are cut into words by the text layer's tokenizer
+            (:func:`~dataset_builder.text.tokenize.token_spans`) and normalized word by word, as
+            documents are; a surface listed again with another label keeps its first label.
+        layer : str, default="entities"
+        clitics : {"exclude", "include"}, default="exclude"
+            Whether a span keeps a proclitic attached to its first word; there is no gold to learn
+            it from. ``"exclude"`` is our guideline: ``وبوتين`` gives ``بوتين``.
+        name : str, default="gazetteer"
+
+        Returns
+        -------
+        GazetteerBaseline
+            Ready to ``predict``; each entry has ``count=0`` and no training matches.
+
+        Raises
+        ------
+        ValueError
+            When ``clitics`` is not ``"exclude"`` or ``"include"``, or a label is not a non-empty string.
+        """
+        from dataset_builder.text.tokenize import token_spans
+
+        if clitics not in ("include", "exclude"):
+            raise ValueError(f"clitics={clitics!r}; a fixed dictionary has no gold to learn from: "
+                             "choose 'exclude' or 'include'.")
+        model = cls(layer=layer, clitics=clitics, min_precision=0.0, name=name)
+        found: dict[Key, GazetteerEntry] = {}
+        for surface, label in entries.items() if isinstance(entries, Mapping) else entries:
+            if not isinstance(label, str) or not label:
+                raise ValueError(f"entry {surface!r} has label {label!r}; give a non-empty string.")
+            starts, ends = token_spans(surface)
+            key = tuple(word for word in (normalize_text(surface[a:b]) for a, b in zip(starts, ends, strict=True))
+                        if word)
+            if key:
+                found.setdefault(key, GazetteerEntry(label, 0))
+        model.entries_ = dict(sorted(found.items()))
+        model._index()
+        return model
 
     def fit(self, documents: Iterable[Document]) -> GazetteerBaseline:
         """Learn the dictionary (and, with ``clitics="auto"``, the clitic convention) from gold documents.
