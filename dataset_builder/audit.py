@@ -523,7 +523,9 @@ class AuditReport:
         values = [v for name, splits in self.leakage().items() if dataset in (None, name) for v in splits.values()]
         return max(values, default=0.0)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, timing: bool = True) -> dict[str, Any]:
+        """The report as JSON data; ``timing=False`` leaves out ``seconds`` (wall-clock time), as the
+        ``audit.json`` of a version does, so equal builds give equal bytes."""
         threshold = float(self.settings["threshold"])
         return {
             "settings": self.settings,
@@ -539,11 +541,10 @@ class AuditReport:
                 {"similarity": round(sim, 4), "exact": exact, "a": a.to_dict(), "b": b.to_dict()}
                 for a, b, sim, exact in self.pairs
             ],
-            "seconds": round(self.seconds, 3),
-        }
+        } | ({"seconds": round(self.seconds, 3)} if timing else {})
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+    def to_json(self, *, timing: bool = True) -> str:
+        return json.dumps(self.to_dict(timing=timing), ensure_ascii=False, indent=2)
 
     def to_text(self, *, examples: int = 10) -> str:
         s = self.settings

@@ -48,7 +48,7 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        match = SEMVER.match(str(text))
+        match = SEMVER.fullmatch(str(text))
         if match is None:
             raise InputError(Problem(
                 "version-invalid", f"{text!r} is not a semantic version MAJOR.MINOR.PATCH.",

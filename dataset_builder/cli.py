@@ -17,12 +17,13 @@ import typer
 
 from dataset_builder.problems import ExitCode, InputError, Problem
 
-__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_REFUSED", "EXIT_USAGE", "app", "main"]
+__all__ = ["EXIT_BUG", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_REFUSED", "EXIT_USAGE", "app", "environment_problem", "main"]
 
 EXIT_OK = ExitCode.OK
 EXIT_PROBLEMS = ExitCode.PROBLEMS
 EXIT_USAGE = ExitCode.USAGE
 EXIT_REFUSED = ExitCode.REFUSED
+EXIT_BUG = ExitCode.BUG
 
 app = typer.Typer(
     name="akhbar",
@@ -31,7 +32,8 @@ app = typer.Typer(
         "and evaluation of extraction models against them.\n\n"
         "Exit codes: 0 ok; 1 problems found or documents rejected; 2 usage or input error; "
         "3 refused (the version exists: pass --force; or cross-split leakage is above the recipe's audit.max_leakage; "
-        "or the version number does not fit the changes since --previous)."
+        "or the version number does not fit the changes since --previous); "
+        "70 a bug in akhbar (one line; rerun with --debug for the traceback and report it)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -594,18 +596,72 @@ def _register_command_groups() -> None:
 _register_command_groups()
 
 
-def main() -> None:
-    """Console-script entry point (``akhbar``)."""
+@app.callback()
+def _global_options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="On an unexpected error, show the full Python traceback (allowed after any command too).",
+    )] = False,
+) -> None:
+    """Options every command takes; ``--debug`` itself is read by :func:`main`."""
+
+
+def _debug_requested(argv: list[str]) -> tuple[bool, list[str]]:
+    """Whether ``--debug`` appears among the options (before a ``--``), and the arguments without it."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end]
+    return debug, [arg for i, arg in enumerate(argv) if not (i < end and arg == "--debug")]
+
+
+def environment_problem(exc: OSError) -> Problem:
+    """An operating-system failure (full disk, permissions, a file vanishing) as a :class:`Problem`."""
+    import errno
+
+    where = exc.filename if exc.filename is not None else None
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return Problem("disk-full", f"no space left on the device ({exc.strerror}); nothing was published.",
+                       "Free some space or write elsewhere (--out), then run the command again.",
+                       path=None if where is None else str(where))
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return Problem("permission-denied", f"the operating system refused access ({exc.strerror}).",
+                       "Check the permissions of the path, or choose another one.",
+                       path=None if where is None else str(where))
+    return Problem("os-error", f"the operating system reported: {exc.strerror or exc}.",
+                   "Check the path and the disk, then run the command again.",
+                   path=None if where is None else str(where))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point (``akhbar``).
+
+    Every failure a command foresees is a :class:`Problem` printed by the command. What is left:
+    an operating-system error (full disk, permissions) is one ``error:`` line and exit 2; any other
+    exception is a bug, printed as one line with a hint to rerun with ``--debug`` (which shows the
+    full traceback), exit :attr:`ExitCode.BUG`.
+    """
     from eval.cli import run_fast_conlleval
 
+    debug, args = _debug_requested(list(sys.argv[1:] if argv is None else argv))
     try:
-        if run_fast_conlleval(sys.argv[1:]):
+        if run_fast_conlleval(args):
             return
-        app()
+        app(args=args, prog_name="akhbar")
     except typer.Exit as exc:  # raised by the fast path, outside typer's own handling
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)
+    except OSError as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {environment_problem(exc)}", err=True)
+        sys.exit(ExitCode.USAGE)
+    except Exception as exc:
+        if debug:
+            raise
+        message = str(exc).splitlines()[0][:300] if str(exc) else ""
+        typer.echo(f"internal error (a bug in akhbar): {type(exc).__name__}: {message}", err=True)
+        typer.echo(f"Rerun the same command with --debug to see the full traceback, and report it "
+                   f"(exit {int(ExitCode.BUG)}).", err=True)
+        sys.exit(ExitCode.BUG)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,13 @@ Layout written into ``out_dir``::
     croissant.json                                     Croissant metadata listing every shard with its sha256
     figures/*.svg                                      the figures the card embeds, copied from the version
     data/<config>/<split>-00000-of-0000N.parquet       every config and split of the version
+    .akhbar-export.json                                every file above with its size and sha256 (not uploaded)
+
+``akhbar push`` uploads exactly the files listed in ``.akhbar-export.json`` and refuses a folder
+holding anything else (a stray file, a symlink) or a listed file whose bytes changed.
+Config and split names are read from the version on disk; they are checked like names given on
+the command line (:func:`dataset_builder.version_names.check_split_name`) and every path written
+is checked to stay inside the export folder.
 
 The card's YAML ``configs`` section (written by the card stage of the build) maps each config
 to ``data/<config>/<split>-*`` patterns, which is how ``datasets.load_dataset(out_dir, config)``
@@ -27,7 +34,9 @@ A split becomes ``ceil(arrow bytes / max_shard_bytes)`` contiguous shards (at le
 empty split still loads with its features), rows spread as ``datasets`` spreads them.
 
 The export is written to a temporary sibling directory and renamed into place, so ``out_dir``
-is either the complete previous export or the complete new one.
+is either the complete previous export or the complete new one. What a killed export leaves
+(``.NAME.tmp-PID`` and, between the two renames of ``force``, ``.NAME.old-PID``) is cleaned up
+by the next export into the same parent: the old copy is restored when ``out_dir`` is missing.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dataset_builder.atomic_dir import recover_interrupted, replace_dir
 from dataset_builder.figures import FIGURES_DIR
 from dataset_builder.manifest import sha256_file
 from dataset_builder.problems import InputError, Problem
@@ -54,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CARD_FILE",
     "DEFAULT_MAX_SHARD_BYTES",
+    "EXPORT_LIST_FILE",
     "MANIFEST_FILE",
     "ROW_GROUP_ROWS",
     "ZSTD_LEVEL",
@@ -64,6 +75,7 @@ __all__ = [
     "check_card",
     "export",
     "read_card",
+    "read_export_list",
     "shard_ranges",
 ]
 
@@ -72,6 +84,9 @@ ROW_GROUP_ROWS = 1000  # datasets.config.DEFAULT_MAX_BATCH_SIZE: what the Hub vi
 ZSTD_LEVEL = 3  # zstd's own default, written down so a library default change cannot move bytes
 #: datasets.config.DEFAULT_CDC_OPTIONS
 CDC_OPTIONS = {"min_chunk_size": 256 * 1024, "max_chunk_size": 1024 * 1024, "norm_level": 0}
+#: The export's own list of the files it wrote (path, size, sha256): what ``akhbar push`` uploads.
+#: A dot file, so it is not part of the dataset repository.
+EXPORT_LIST_FILE = ".akhbar-export.json"
 _HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 _FINGERPRINT_IN_TEXT = re.compile(r"fingerprint[^0-9a-f\n]{0,40}([0-9a-f]{64})", re.IGNORECASE)
 
@@ -324,6 +339,7 @@ def export(
     version = VersionDir.open(version_dir)
     manifest = version.manifest_data
     card = check_card(version.card_path, manifest)
+    recover_interrupted(out_dir.parent)  # first: a killed --force export's old copy counts as existing
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
         raise ExportExistsError(Problem(
             "export-exists", "the export folder already holds files.",
@@ -333,7 +349,7 @@ def export(
         raise InputError(Problem("usage", f"max_shard_bytes must be positive, not {max_shard_bytes}.",
                                  "Pass a size in bytes, e.g. 500000000."))
 
-    configs = version.configs
+    configs = version.configs  # names checked by VersionDir like names from the command line
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -351,7 +367,7 @@ def export(
         figures = sorted(path.relative_to(version_dir).as_posix() for path in (version_dir / FIGURES_DIR).glob("*.svg"))
         for name in (CARD_FILE, MANIFEST_FILE, *figures):
             source = version_dir / name
-            if source.is_file():
+            if source.is_file() and not source.is_symlink():  # a link could copy a file from outside the version
                 (tmp_dir / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, tmp_dir / name)
                 files.append(ExportedFile(name, source.stat().st_size, sha256_file(source)))
@@ -360,7 +376,8 @@ def export(
             # the export's own copy names every shard with its sha256.
             written = _write_export_croissant(version, tmp_dir)
             files.append(ExportedFile(CROISSANT_FILE, written.stat().st_size, sha256_file(written)))
-        _replace_dir(tmp_dir, out_dir)
+        _write_export_list(tmp_dir, manifest, files)
+        replace_dir(tmp_dir, out_dir)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
@@ -403,6 +420,9 @@ def _export_split(version: VersionDir, root: Path, config: str, split: str, max_
     table, schema = _split_table(version, config, split)
     num_shards = max(1, min(math.ceil(table.nbytes / max_shard_bytes), table.num_rows))
     directory = root / "data" / config
+    if not directory.resolve().is_relative_to(root.resolve()):  # names are checked; this keeps it so
+        raise InputError(Problem("export-path", f"config {config!r} would be written outside the export folder.",
+                                 "Rebuild the version with `akhbar build --force`.", path=str(version.path)))
     directory.mkdir(parents=True, exist_ok=True)
     files = []
     for index, (start, stop) in enumerate(shard_ranges(table.num_rows, num_shards)):
@@ -440,11 +460,38 @@ def _check_card_covers(card: CardInfo, files: list[ExportedFile], card_path: Pat
             ))
 
 
-def _replace_dir(tmp_dir: Path, out_dir: Path) -> None:
-    if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-        out_dir.rename(old)
-        tmp_dir.rename(out_dir)
-        shutil.rmtree(old)
-    else:
-        tmp_dir.rename(out_dir)
+def _write_export_list(folder: Path, manifest: Mapping[str, Any], files: list[ExportedFile]) -> None:
+    listed = [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in sorted(files, key=lambda f: f.path)]
+    data = {"name": manifest["name"], "version": manifest["version"], "fingerprint": manifest["fingerprint"],
+            "files": listed}
+    (folder / EXPORT_LIST_FILE).write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                                           encoding="utf-8")
+
+
+def read_export_list(folder: Path) -> list[ExportedFile]:
+    """The files an export wrote, from its ``.akhbar-export.json`` (paths, sizes and sha256).
+
+    Raises
+    ------
+    InputError
+        ``export-list`` when the list is missing or damaged (the folder was not written by
+        :func:`export`, or by an older version of it).
+    """
+    path = Path(folder) / EXPORT_LIST_FILE
+    fix = "Re-export the version: `akhbar export VERSION_DIR --out FOLDER --force`."
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = [ExportedFile(str(item["path"]), int(item["size"]), str(item["sha256"])) for item in data["files"]]
+    except FileNotFoundError:
+        raise InputError(Problem("export-list", f"no {EXPORT_LIST_FILE}: the folder was not written by "
+                                 "`akhbar export`, so what it may publish is unknown.", fix,
+                                 path=str(folder))) from None
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(Problem("export-list", f"{EXPORT_LIST_FILE} is damaged ({exc}).", fix,
+                                 path=str(path))) from None
+    for file in files:
+        parts = file.path.split("/")
+        if file.path.startswith("/") or any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+            raise InputError(Problem("export-list", f"{EXPORT_LIST_FILE} lists {file.path!r}, a path outside the "
+                                     "export's own files.", fix, path=str(path)))
+    return files

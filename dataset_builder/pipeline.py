@@ -46,7 +46,6 @@ import contextlib
 import dataclasses
 import gc
 import os
-import re
 import shutil
 import signal
 import threading
@@ -57,6 +56,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from dataset_builder.atomic_dir import TargetExistsError, recover_interrupted, replace_dir
 from dataset_builder.config import POLICIES, BuildConfig
 from dataset_builder.features import (
     DOCUMENTS,
@@ -417,9 +417,14 @@ class BuildLog:
         self.by_severity[problem.severity.value] += 1
 
     def _relative(self, path: str | None) -> str | None:
-        if path is None or self.path_base is None or not os.path.isabs(path):
+        # Relative to the recipe or input root, whatever the working directory (byte-identical folders);
+        # a "path" that names no file (e.g. "<split rule>") is kept as it is.
+        if path is None or self.path_base is None:
             return path
-        return Path(os.path.relpath(path, self.path_base)).as_posix()
+        absolute = path if os.path.isabs(path) else os.path.abspath(path)
+        if absolute != path and not os.path.lexists(absolute):
+            return path
+        return Path(os.path.relpath(absolute, os.path.abspath(self.path_base))).as_posix()
 
     def _portable(self, problem: Problem) -> Problem:
         relative = self._relative(problem.path)
@@ -823,7 +828,7 @@ class AuditStage(FinishingStage):
         report = audit([context.tmp_dir], level=policy.level, threshold=policy.threshold,  # type: ignore[arg-type]
                        min_tokens=policy.min_tokens, max_pairs=200)
         report.datasets[0]["path"] = None  # the temporary directory means nothing once published
-        (context.tmp_dir / "audit.json").write_text(report.to_json() + "\n", encoding="utf-8")
+        (context.tmp_dir / "audit.json").write_text(report.to_json(timing=False) + "\n", encoding="utf-8")
         context.report.audit = report
         problem = report.check(policy)
         if problem is not None and problem.is_error:
@@ -1017,6 +1022,7 @@ def _build(config: BuildConfig, items: Iterable[Document | Unreadable], *, sourc
         previous_dir = resolve_previous(config.previous, out_dir=config.out_dir, name=config.name)
         check_previous(previous_dir, name=config.name, version=config.version)
     name_dir, final_dir = config.out_dir / config.name, config.version_dir
+    recover_interrupted(name_dir)  # first: a killed --force run's old copy counts as existing
     if final_dir.exists() and not config.force:
         raise VersionExistsError(
             Problem("version-exists", f"version {config.version} of {config.name} already exists.",
@@ -1024,7 +1030,6 @@ def _build(config: BuildConfig, items: Iterable[Document | Unreadable], *, sourc
                     path=str(final_dir))
         )
     name_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale(name_dir)
     tmp_dir = name_dir / f".{config.version}.tmp-{os.getpid()}"
     if tmp_dir.exists():
         shutil.rmtree(tmp_dir)
@@ -1081,28 +1086,6 @@ def _fewer_gc_passes() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_stale(name_dir: Path) -> None:
-    """Delete temporary/old directories left by builds whose process no longer exists."""
-    if not name_dir.is_dir():
-        return
-    for entry in name_dir.iterdir():
-        match = re.match(r"^\..+\.(?:tmp|old)-(\d+)$", entry.name)
-        if match and entry.is_dir() and not _pid_alive(int(match.group(1))):
-            shutil.rmtree(entry, ignore_errors=True)
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -1132,20 +1115,15 @@ def _problem_record(problem: Problem, doc_id: str | None) -> Problem:
 
 
 def _publish(tmp_dir: Path, final_dir: Path, *, force: bool) -> None:
-    if final_dir.exists():
-        if not force:
-            raise VersionExistsError(
-                Problem("version-exists", f"version {final_dir.name} appeared while building.",
-                        "Bump the version, or pass --force to replace it.", path=str(final_dir))
-            )
-        old_dir = final_dir.parent / f".{final_dir.name}.old-{os.getpid()}"
-        os.rename(final_dir, old_dir)
-        os.rename(tmp_dir, final_dir)
-        _fsync_dir(final_dir.parent)
-        shutil.rmtree(old_dir)
-    else:
-        os.rename(tmp_dir, final_dir)
-        _fsync_dir(final_dir.parent)
+    exists = Problem("version-exists", f"version {final_dir.name} appeared while building.",
+                     "Bump the version, or pass --force to replace it.", path=str(final_dir))
+    if final_dir.exists() and not force:
+        raise VersionExistsError(exists)
+    try:
+        replace_dir(tmp_dir, final_dir, force=force)
+    except TargetExistsError:  # another build published the same version while this one renamed
+        raise VersionExistsError(exists) from None
+    _fsync_dir(final_dir.parent)
 
 
 def read_inputs(paths: Sequence[Path], fmt: str | None = None,
@@ -1203,6 +1181,8 @@ def _reading(path: Path, name: str, reader: Callable[..., Iterator[Document | Un
             item = next(records)
         except StopIteration:
             break
+        except OSError as exc:  # an entry of an input folder that is no readable file
+            raise InputError(unreadable_input(exc, path)) from None
         except (ValueError, TypeError) as exc:
             if not options:
                 raise
@@ -1219,6 +1199,22 @@ def _reading(path: Path, name: str, reader: Callable[..., Iterator[Document | Un
             "Check the path (a folder is read one level deep: .jsonl files for jsonl, .txt for article and "
             "conll, .ann/.txt pairs for brat, .json for labelstudio), or choose the reader with --format.",
             path=str(path)))
+
+
+def unreadable_input(exc: OSError, path: Path) -> Problem:
+    """An input file or folder entry the operating system cannot read, as a :class:`Problem`."""
+    import errno
+
+    fixes = {
+        errno.ELOOP: "It is a symbolic link loop: remove the link or point it at a file.",
+        errno.ENOENT: "It is a dangling symbolic link or a file that vanished: remove the link or restore its "
+                      "target.",
+        errno.EISDIR: "It is a folder named like a data file: rename it or move it out of the input folder.",
+        errno.EACCES: "Make the file readable (chmod), or move it out of the input folder.",
+    }
+    where = exc.filename if exc.filename is not None else path
+    return Problem("input-unreadable", f"cannot read this input ({exc.strerror or exc}).",
+                   fixes.get(exc.errno or 0, "Check the file, or move it out of the input folder."), path=str(where))
 
 
 def _ordered_counts(counter: Counter[str], order: Sequence[str]) -> dict[str, int]:

@@ -86,6 +86,9 @@ class ExitCode(IntEnum):
     PROBLEMS = 1  # done, but input had error-level problems (documents rejected, predictions not scored)
     USAGE = 2  # usage or input error: nothing was produced
     REFUSED = 3  # refused on purpose (the version exists, leakage above the limit, a version bump that does not fit)
+    #: A bug in akhbar: an exception no command expected. 70 is EX_SOFTWARE of sysexits.h, so CI can tell
+    #: a crash from rejected input (1) at a glance; ``--debug`` shows the traceback.
+    BUG = 70
 
 
 class InputError(Exception):

@@ -10,7 +10,9 @@ on the fly into a temporary folder) and:
    ``manifest.json`` at that tag: the same fingerprint means the version is already published
    (nothing is sent, the result says so); another fingerprint is refused -- a published
    version is immutable, so rebuilt data needs a new version number;
-4. commits the whole export to ``main`` in ONE commit (``HfApi.create_commit`` with a
+4. commits exactly the files the export wrote (listed with their sha256 in its
+   ``.akhbar-export.json``; a folder holding anything else, a symlink or a changed file is refused)
+   to ``main`` in ONE commit (``HfApi.create_commit`` with a
    ``CommitOperationAdd`` per file and a ``CommitOperationDelete`` per file under ``data/``
    that the export no longer has, so no stale shard stays matched by a ``data/<config>/<split>-*``
    pattern), with ``parent_commit`` set to the head it started from, so a concurrent push makes
@@ -34,6 +36,7 @@ the commits it would make and the tag, from local files only (so it needs no tok
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -42,7 +45,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dataset_builder.export import CARD_FILE, MANIFEST_FILE, ExportedFile, check_card, export
+from dataset_builder.export import (
+    CARD_FILE,
+    EXPORT_LIST_FILE,
+    MANIFEST_FILE,
+    ExportedFile,
+    check_card,
+    export,
+    read_export_list,
+)
 from dataset_builder.manifest import sha256_file
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.version_dir import read_manifest_file
@@ -221,14 +232,58 @@ def _export_folder(source: Path) -> Iterator[Path]:
     ))
 
 
-def _local_files(folder: Path) -> list[ExportedFile]:
-    files = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        relative = path.relative_to(folder).as_posix()
-        if any(part.startswith(".") for part in relative.split("/")):
-            continue  # editor and OS droppings are not part of a dataset
-        files.append(ExportedFile(relative, path.stat().st_size, sha256_file(path)))
-    return files
+def _exported_files(folder: Path) -> list[ExportedFile]:
+    """The files the export wrote, as its ``.akhbar-export.json`` lists them, each checked on disk.
+
+    Exactly these are uploaded: anything else in the folder (a stray notes file, a private
+    subfolder, a symlink anywhere) is refused, and so is a listed file whose size or sha256
+    changed since the export. Dot files are ignored (the list itself, editor and OS droppings).
+    """
+    listed = read_export_list(folder)
+    wanted = {file.path: file for file in listed}
+    fix = "Re-export into a fresh folder (`akhbar export VERSION_DIR --out FOLDER --force`) and push that."
+    unexpected: list[str] = []
+    for root, dirs, names in os.walk(folder):
+        here = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted([*dirs, *names]):
+            if name.startswith("."):
+                continue
+            path = here / name
+            relative = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                raise InputError(Problem(
+                    "push-symlink", f"{relative} is a symbolic link; a push never follows links (it could publish "
+                    "a file from outside the export).", fix, path=str(path)))
+            if path.is_dir():
+                if not any(p.startswith(relative + "/") for p in wanted):
+                    unexpected.append(relative + "/")
+                    dirs.remove(name)
+            elif relative not in wanted:
+                unexpected.append(relative)
+    if unexpected:
+        shown = ", ".join(unexpected[:5]) + (f" and {len(unexpected) - 5} more" if len(unexpected) > 5 else "")
+        raise InputError(Problem(
+            "push-unlisted", f"the export folder holds {len(unexpected)} entr{'y' if len(unexpected) == 1 else 'ies'} "
+            f"the export did not write ({shown}); only the files listed in {EXPORT_LIST_FILE} are published.",
+            "Move them out of the folder, or " + fix[0].lower() + fix[1:], path=str(folder)))
+    for file in listed:
+        path = folder / file.path
+        if not path.is_file() or path.is_symlink():
+            raise InputError(Problem("push-changed", f"{file.path}, listed by the export, is missing or not a "
+                                     "regular file.", fix, path=str(path)))
+        if path.stat().st_size != file.size or sha256_file(path) != file.sha256:
+            raise InputError(Problem("push-changed", f"{file.path} changed since it was exported (its size or "
+                                     "sha256 differs from the export's list).", fix, path=str(path)))
+    return sorted(listed, key=lambda f: f.path)
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    """A network failure (refused connection, DNS, timeout): ``httpx`` errors, which are not ``OSError``
+    in huggingface_hub 2.x (whose client may be installed as ``httpx`` or ``httpx2``)."""
+    # RequestError, not HTTPError: an error answer (HfHubHTTPError is an httpx HTTPStatusError) is push-http.
+    return any(cls.__module__.split(".")[0] in ("httpx", "httpx2") and cls.__name__ == "RequestError"
+               for cls in type(exc).__mro__)
 
 
 def push(
@@ -290,7 +345,7 @@ def push(
         manifest = read_manifest_file(manifest_path)
         check_card(folder / CARD_FILE, manifest)
         name, version, fingerprint = manifest["name"], manifest["version"], manifest["fingerprint"]
-        files = _local_files(folder)
+        files = _exported_files(folder)
         batches = plan_commits(files, max_files=max_files_per_commit, max_bytes=max_bytes_per_commit)
         operations = tuple(FileOperation("add", f.path, f.size, f.sha256, index)
                            for index, batch in enumerate(batches) for f in batch)
@@ -315,6 +370,12 @@ def push(
         except Exception as exc:
             from huggingface_hub.errors import HfHubHTTPError
 
+            if _is_transport_error(exc):
+                raise InputError(Problem(
+                    "push-network", _redact(f"the Hub could not be reached ({type(exc).__name__}: {exc}).", resolved),
+                    "Check the network and the endpoint (--endpoint / HF_ENDPOINT), then push again; nothing was "
+                    "tagged, and a push repeated after a partial one sends only what is missing.",
+                )) from None
             if isinstance(exc, (HfHubHTTPError, OSError, ValueError)):
                 raise InputError(Problem(
                     "push-http", _redact(f"the Hub refused or failed the push: {exc}", resolved),

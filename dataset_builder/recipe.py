@@ -195,7 +195,7 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
     if data.label_map is not None:
         reader_options = {**reader_options, "label_map": _load_label_map(path, data.label_map)}
     previous = data.previous
-    if previous is not None and not re.match(r"^\d+\.\d+\.\d+$", previous):
+    if previous is not None and not re.fullmatch(r"\d+\.\d+\.\d+", previous):
         previous = str(path.parent / previous)
     try:
         check_name(data.name)

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builder.problems import InputError, Problem
+from dataset_builder.version_names import check_split_name
 
 __all__ = [
     "DEFAULT_RATIOS",
@@ -53,8 +54,6 @@ __all__ = [
     "split_rule_from_dict",
 ]
 
-#: Split names must be usable as directory names and as ``datasets`` split names.
-_SPLIT_NAME = re.compile(r"^\w+(\.\w+)*$")
 
 DEFAULT_RATIOS: tuple[tuple[str, float], ...] = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
 
@@ -78,19 +77,6 @@ class SplitRule(ABC):
     def finish(self) -> list[Problem]:
         """Problems only known once every document was seen (e.g. ids missing from a split file)."""
         return []
-
-
-def _check_split_name(name: str, source: str) -> str:
-    if not _SPLIT_NAME.match(name):
-        raise InputError(
-            Problem(
-                "split-invalid",
-                f"{name!r} is not a valid split name.",
-                "Use letters, digits and underscores only, e.g. train, validation, test.",
-                path=source,
-            )
-        )
-    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +107,7 @@ class HashSplit(SplitRule):
             raise _spec_error("no splits given.")
         names = [name for name, _ in self.ratios]
         for name in names:
-            _check_split_name(name, "<split rule>")
+            check_split_name(name, "<split rule>")
         if len(set(names)) != len(names):
             raise _spec_error(f"a split is named twice in {names}.")
         if any(not math.isfinite(r) or r < 0 for _, r in self.ratios):
@@ -176,7 +162,7 @@ class FileSplit(SplitRule):
 
     def __post_init__(self) -> None:
         for name in set(self.assignment.values()):
-            _check_split_name(name, self.source)
+            check_split_name(name, self.source)
         if not self.assignment:
             raise InputError(
                 Problem(
@@ -280,7 +266,14 @@ def load_split_file(path: str | Path) -> FileSplit:
                     "Pass an existing JSON or TSV split file.", path=source)
         ) from None
     digest = hashlib.sha256(raw).hexdigest()
-    text = raw.decode("utf-8-sig")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            Problem("split-file-invalid", f"the split file is not UTF-8 text (byte {exc.start}: {exc.reason}).",
+                    "Save it as UTF-8 (e.g. `iconv -f cp1256 -t utf-8`).", path=source, line=line)
+        ) from None
     assignment: dict[str, str] = {}
     where: dict[str, str] = {}
 
@@ -509,7 +502,7 @@ class ByFileSplit(SplitRule):
     def __post_init__(self) -> None:
         stems: dict[str, str] = {}
         for file_name, split in self.files:
-            _check_split_name(split, "<split rule>")
+            check_split_name(split, "<split rule>")
             stem = Path(file_name).stem
             if stem in stems:
                 raise _spec_error(f"two files in `by_file` have the same stem {stem!r}.")

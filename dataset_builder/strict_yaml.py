@@ -29,6 +29,16 @@ def load_yaml(path: Path, code: str, what: str) -> tuple[Any, yaml.Node | None]:
     except FileNotFoundError:
         raise InputError(Problem(code, f"the {what} file does not exist.", f"Pass the path of a {what} YAML file.",
                                  path=str(path))) from None
+    except IsADirectoryError:
+        inside = sorted(p.name for p in path.glob("*.y*ml"))[:3]
+        hint = f" (this folder holds {', '.join(inside)})" if inside else ""
+        example = path / (inside or [f"{what}.yaml"])[0]
+        raise InputError(Problem(code, f"a folder where the {what} file goes.",
+                                 f"Pass the {what} YAML file itself{hint}, e.g. {example}.",
+                                 path=str(path))) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(code, f"the {what} file is not UTF-8 text (byte {exc.start}: {exc.reason}).",
+                                 "Save it as UTF-8.", path=str(path))) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

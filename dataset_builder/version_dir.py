@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dataset_builder.problems import InputError, Problem, Severity
+from dataset_builder.version_names import check_split_name
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from dataset_builder.manifest import Manifest
@@ -233,7 +234,8 @@ class VersionDir:
         names = list(self.manifest_data.get("configs") or ())
         if not names:
             names = sorted(p.parent.name for p in self.path.glob(f"*/{DATASET_DICT_FILE}"))
-        return {name: self.splits(name) for name in names}
+        # Config names become paths (here and in an export): checked like names given on the command line.
+        return {check_split_name(name, str(self.manifest_path)): self.splits(name) for name in names}
 
     @property
     def recorded_configs(self) -> dict[str, list[str]]:
@@ -242,7 +244,9 @@ class VersionDir:
 
         recorded = self.manifest_data.get("configs")
         if recorded:
-            return {config: list(splits) for config, splits in recorded.items()}
+            where = str(self.manifest_path)
+            return {check_split_name(config, where): [check_split_name(split, where) for split in splits]
+                    for config, splits in recorded.items()}
         splits = list(self.manifest_data.get("splits") or ())
         return {DOCUMENTS: splits, TOKENS: list(splits)}
 
@@ -267,7 +271,13 @@ class VersionDir:
         if not dict_path.is_file():
             raise InputError(Problem("not-a-version", f"the {config} config is missing ({config}/{DATASET_DICT_FILE}).",
                                      _REBUILD_VERSION, path=str(self.path)))
-        return list(_read_json_part(dict_path, self.path)["splits"])
+        data = _read_json_part(dict_path, self.path)
+        splits = data.get("splits") if isinstance(data, dict) else None
+        if not isinstance(splits, list):
+            raise InputError(Problem("not-a-version", f"{config}/{DATASET_DICT_FILE} lists no splits.",
+                                     _REBUILD_VERSION, path=str(dict_path)))
+        # Split names become paths (here and in an export): checked like names given on the command line.
+        return [check_split_name(split, str(dict_path)) for split in splits]
 
     def config_dir(self, config: str) -> Path:
         """The ``save_to_disk`` folder of ``config`` (checked to exist)."""
@@ -292,7 +302,12 @@ class VersionDir:
             raise InputError(Problem("not-a-version", f"split {split!r} of the {config} config has no data files "
                                      f"({config}/{split}/state.json is missing).", _REBUILD_VERSION,
                                      path=str(self.path)))
-        files = [split_dir / entry["filename"] for entry in _read_json_part(state_path, self.path)["_data_files"]]
+        names = [entry["filename"] for entry in _read_json_part(state_path, self.path)["_data_files"]]
+        for name in names:
+            if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+                raise InputError(Problem("not-a-version", f"state.json names a data file {name!r} outside its split "
+                                         "folder.", _REBUILD_VERSION, path=str(state_path)))
+        files = [split_dir / name for name in names]
         for file in files:
             if not file.is_file():
                 raise InputError(Problem("not-a-version", f"split {split!r} of the {config} config lacks a data "

@@ -10,9 +10,17 @@ import re
 
 from dataset_builder.problems import InputError, Problem
 
-__all__ = ["SEMVER", "VersionExistsError", "check_name", "check_version", "next_patch"]
+__all__ = [
+    "MAX_NAME_LENGTH", "SEMVER", "VersionExistsError", "check_name", "check_split_name", "check_version", "next_patch",
+]
 
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+# Checked with fullmatch: `$` would also accept a trailing newline ("1.0.0\n" as a folder name).
+SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+#: A dataset name becomes a folder name and part of a Hub repository id, which allows 96 characters.
+MAX_NAME_LENGTH = 96
+_NAME = re.compile(r"\w[\w.-]*")
+#: Split and config names must be usable as folder names and as ``datasets`` split names.
+_SPLIT_NAME = re.compile(r"\w+(\.\w+)*")
 
 
 class VersionExistsError(InputError):
@@ -21,7 +29,7 @@ class VersionExistsError(InputError):
 
 def check_version(version: str) -> str:
     """Return ``version`` if it is a semantic version ``MAJOR.MINOR.PATCH``, else raise InputError."""
-    if not SEMVER.match(version):
+    if not isinstance(version, str) or not SEMVER.fullmatch(version):
         raise InputError(
             Problem(
                 "version-invalid",
@@ -40,7 +48,29 @@ def next_patch(version: str) -> str:
 
 def check_name(name: str) -> str:
     """Return ``name`` if it can be a dataset name (it becomes a folder name), else raise InputError."""
-    if not re.match(r"^[\w][\w.-]*$", name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InputError(Problem("name-invalid", f"{name!r} cannot be a dataset name (used as a folder name).",
                                  "Use letters, digits, '.', '_' and '-', e.g. sana-sample."))
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError(Problem("name-too-long", f"the dataset name is {len(name)} characters long; at most "
+                                 f"{MAX_NAME_LENGTH} fit a folder name and a Hub repository id.",
+                                 f"Choose a shorter name, e.g. {name[:24]!r}."))
+    return name
+
+
+def check_split_name(name: str, source: str | None = None) -> str:
+    """Return ``name`` if it can name a split (or a config): a folder name and a ``datasets`` split name.
+
+    Names read from disk (a version's ``dataset_dict.json``, its manifest's configs) go through the
+    same check as names from the command line, so a crafted version cannot point a path elsewhere.
+    """
+    if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH or not _SPLIT_NAME.fullmatch(name):
+        raise InputError(
+            Problem(
+                "split-invalid",
+                f"{name!r} is not a valid split name.",
+                "Use letters, digits and underscores only, e.g. train, validation, test.",
+                path=source,
+            )
+        )
     return name

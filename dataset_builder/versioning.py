@@ -171,7 +171,7 @@ def resolve_previous(previous: str | Path, *, out_dir: str | Path, name: str) ->
     from dataset_builder.version_dir import MANIFEST_FILE
 
     text = str(previous)
-    path = Path(out_dir) / name / text if SEMVER.match(text) else Path(previous)
+    path = Path(out_dir) / name / text if SEMVER.fullmatch(text) else Path(previous)
     if not (path / MANIFEST_FILE).is_file():  # read (and checked) by check_previous
         raise InputError(Problem(
             "previous-not-found", f"the previous version {text!r} is not a built version directory "

@@ -250,6 +250,14 @@ def _load_version_dir(version_dir: Path, config_dir: Path, split: str, config: s
 def _load_export_folder(folder: Path, split: str, config: str, source: str) -> GoldSet:
     import datasets
 
+    scripts = sorted(p.name for p in folder.glob("*.py"))
+    if scripts:  # gold is data: a loading script is never run (and datasets >= 4 refuses it with a RuntimeError)
+        raise InputError(Problem(
+            "gold-script", f"the folder holds a Python script ({', '.join(scripts[:3])}); gold is loaded from data "
+            "files only and no code is run.",
+            "Pass a folder written by `akhbar export` (Parquet files under data/, no script), or a built version.",
+            path=source,
+        ))
     card = _card_metadata(folder / "README.md")
     try:
         dataset = datasets.load_dataset(str(folder), config, split=split)
@@ -257,6 +265,11 @@ def _load_export_folder(folder: Path, split: str, config: str, source: str) -> G
         raise InputError(Problem(
             "gold-split", f"cannot load config {config!r}, split {split!r}: {exc}",
             "Pass a config and split declared in the folder's README.md `configs`.", path=source,
+        )) from None
+    except FileNotFoundError as exc:  # data/ holds no file the card's patterns match
+        raise InputError(Problem(
+            "gold-not-dataset", f"no data files to load as config {config!r}, split {split!r} ({exc}).",
+            "Pass a folder written by `akhbar export`, or re-export the version.", path=source,
         )) from None
     documents = documents_from_dataset(dataset, source=source)
     manifest = _exported_manifest(folder / MANIFEST_FILE)

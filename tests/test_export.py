@@ -14,7 +14,16 @@ from conftest import run_akhbar, run_python, write_test_card
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dataset_builder.export import ROW_GROUP_ROWS, ExportExistsError, check_card, export, shard_ranges
+from dataset_builder.export import (
+    EXPORT_LIST_FILE,
+    ROW_GROUP_ROWS,
+    ExportedFile,
+    ExportExistsError,
+    check_card,
+    export,
+    read_export_list,
+    shard_ranges,
+)
 from dataset_builder.problems import InputError
 
 CONFIGS = ("documents", "tokens")
@@ -79,10 +88,12 @@ def test_export_loads_offline_with_the_same_rows_and_features(sana_version: Path
 def test_layout_card_and_manifest_are_copied(sana_version: Path, tmp_path: Path) -> None:
     result = export(sana_version, tmp_path / "hub")
     written = sorted(p.relative_to(result.out_dir).as_posix() for p in result.out_dir.rglob("*") if p.is_file())
-    assert written == [f.path for f in result.files]
+    # The export's own list of what it wrote (what push uploads) is the one file besides the dataset's.
+    assert written == sorted([EXPORT_LIST_FILE] + [f.path for f in result.files])
+    assert read_export_list(result.out_dir) == [ExportedFile(f.path, f.size, f.sha256) for f in result.files]
     figures = sorted(p.relative_to(sana_version).as_posix() for p in (sana_version / "figures").glob("*.svg"))
     assert "figures/labels-entities.svg" in figures and "figures/tokens-per-document.svg" in figures
-    assert written == sorted(["README.md", "manifest.json",
+    assert written == sorted([EXPORT_LIST_FILE, "README.md", "manifest.json",
                               "data/documents/test-00000-of-00001.parquet", "data/tokens/test-00000-of-00001.parquet"]
                              + (["croissant.json"] if (sana_version / "croissant.json").is_file() else []) + figures)
     for name in ("README.md", "manifest.json", *figures):
