@@ -170,7 +170,7 @@ class BuildConfig:
             "format": recipe.format, "reader_options": recipe.reader_options, "split": recipe.split,
             "policy": recipe.policy, "licence": recipe.licence, "citation": recipe.citation,
             "description": recipe.description, "base_dir": recipe.base_dir, "previous": recipe.previous,
-            "audit": recipe.audit,
+            "audit": recipe.audit, **recipe.engine,
         }
         unknown = sorted(set(overrides or {}) - {f.name for f in dataclasses.fields(cls)})
         if unknown:

@@ -226,3 +226,21 @@ def test_ray_builds_the_same_bytes(ray_instance, inputs: list[Path], tmp_path: P
     config = BuildConfig.from_recipe(SANA / "recipe.yaml", {"out_dir": tmp_path / "sana", "progress": False,
                                                             "engine": "ray"})
     assert build(config).fingerprint == SANA_FINGERPRINT
+
+
+def test_the_recipe_carries_engine_settings_and_the_cli_overrides_them(tmp_path: Path) -> None:
+    from dataset_builder.problems import InputError
+
+    recipe = tmp_path / "recipe.yaml"
+    text = (SANA / "recipe.yaml").read_text(encoding="utf-8").replace("schema: schema.yaml",
+                                                                      f"schema: {SCHEMA_PATH}")
+    text = text.replace("sana-sample.jsonl", str(SANA / "sana-sample.jsonl"))
+    recipe.write_text(text + "engine: {engine: ray, jobs: 3, ray_address: auto, shard_bytes: 1000}\n", encoding="utf-8")
+    config = BuildConfig.from_recipe(recipe)
+    assert (config.engine, config.jobs, config.ray_address, config.shard_bytes) == ("ray", 3, "auto", 1000)
+    overridden = BuildConfig.from_recipe(recipe, {"engine": "local", "jobs": 1})
+    assert (overridden.engine, overridden.jobs) == ("local", 1)
+    recipe.write_text(text + "engine: {engine: spark}\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        BuildConfig.from_recipe(recipe)
+    assert "engine" in info.value.problem.fix and info.value.problem.line is not None
