@@ -112,6 +112,7 @@ __all__ = [
     "document_stages",
     "finishing_stages",
     "read_inputs",
+    "run_document_stages",
     "run_stages",
     "validate_inputs",
 ]
@@ -893,6 +894,15 @@ def document_stages(config: BuildConfig, *, tmp_dir: Path, path_base: Path | Non
         raise
 
 
+def run_document_stages(config: BuildConfig, items: Iterable[Document | Unreadable], **options: Any
+                        ) -> tuple[list[Stage], Any]:
+    """:func:`document_stages` (``options`` are its keywords) run over ``items`` then the task's input: the
+    stages (with their counters) and what the write stage yielded."""
+    stages = document_stages(config, **options)
+    (written,) = run_stages(stages, items)
+    return stages, written
+
+
 def finishing_stages(config: BuildConfig, previous_dir: Path | None = None) -> list[Stage]:
     """manifest -> (audit) -> (version check) -> build report -> card, on the merged version."""
     stages: list[Stage] = [ManifestStage()]
@@ -1069,7 +1079,7 @@ def _run_build(config: BuildConfig, items: Iterable[Document | Unreadable] | Non
         tasks, items = [BuildTask(0, "")], items or ()
     _keep_only_matching_tasks(tmp_dir, config, tasks)
     try:
-        results = run_sharded(config, tasks, tmp_dir=tmp_dir, path_base=path_base, make_stages=document_stages,
+        results = run_sharded(config, tasks, tmp_dir=tmp_dir, path_base=path_base, run_stages=run_document_stages,
                               items=items)
     except TaskFailed as failed:
         if isinstance(failed.error, InputError):  # bad input (or --strict): the problem itself, not the task

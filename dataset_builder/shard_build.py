@@ -20,7 +20,6 @@ fingerprint is the sha256 of the settings and every task's record lines (the def
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import shutil
@@ -129,8 +128,8 @@ class ShardJob:
     config: BuildConfig
     tmp_dir: Path
     path_base: Path | None
-    #: ``dataset_builder.pipeline.document_stages`` (handed in: the pipeline imports this module).
-    make_stages: Callable[..., list[Any]]
+    #: ``dataset_builder.pipeline.run_document_stages`` (handed in: the pipeline imports this module).
+    run_stages: Callable[..., tuple[list[Any], Any]]
     prior: Mapping[str, str] = field(default_factory=dict)
 
     def __call__(self, task: BuildTask) -> ShardResult:
@@ -145,9 +144,8 @@ def run_build_task(job: ShardJob, task: BuildTask, items: Iterable[Document | Un
         shutil.rmtree(task_dir)
     task_dir.mkdir(parents=True)
     with (task_dir / "records.bin").open("wb") as records:
-        stages = job.make_stages(config, tmp_dir=task_dir, path_base=job.path_base, task=task, records=records,
-                                 prior=job.prior)
-        (result,) = _drain(stages, items)
+        stages, result = job.run_stages(config, items, tmp_dir=task_dir, path_base=job.path_base, task=task,
+                                        records=records, prior=job.prior)
     read, validate, write = stages[0], stages[1], stages[4]
     log = validate.log
     shards = {name: {split: ([p.relative_to(task_dir).as_posix() for p in files], rows, size)
@@ -162,25 +160,11 @@ def run_build_task(job: ShardJob, task: BuildTask, items: Iterable[Document | Un
     )
 
 
-def _drain(stages: Sequence[Any], items: Iterable[Any]) -> list[Any]:
-    """Chain the stages over ``items`` and drain them (aborting every stage on an error)."""
-    stream: Iterable[Any] = items
-    try:
-        for stage in stages:
-            stream = stage.run(stream)
-        return list(stream)
-    except BaseException:
-        for stage in stages:
-            with contextlib.suppress(Exception):
-                stage.abort()
-        raise
-
-
 def run_sharded(config: BuildConfig, tasks: Sequence[BuildTask], *, tmp_dir: Path, path_base: Path | None,
-                make_stages: Callable[..., list[Any]],
+                run_stages: Callable[..., tuple[list[Any], Any]],
                 items: Iterable[Document | Unreadable] | None = None) -> list[ShardResult]:
     """Run every task on the configured engine (``items``, documents handed in, make one task run here)."""
-    job = ShardJob(config, tmp_dir, path_base, make_stages)
+    job = ShardJob(config, tmp_dir, path_base, run_stages)
     work_dir = tmp_dir / TASKS_DIR
     if items is not None:
         return [run_build_task(job, tasks[0], items)]
@@ -193,7 +177,7 @@ def run_sharded(config: BuildConfig, tasks: Sequence[BuildTask], *, tmp_dir: Pat
     for index, task in enumerate(tasks):
         clashes = {doc_id: seen[doc_id] for doc_id, _ in results[index].seen if doc_id in seen}
         if clashes:
-            results[index] = run_build_task(ShardJob(config, tmp_dir, path_base, make_stages, clashes), task)
+            results[index] = run_build_task(ShardJob(config, tmp_dir, path_base, run_stages, clashes), task)
         for doc_id, where in results[index].seen:
             seen.setdefault(doc_id, where)
     return results
