@@ -2,12 +2,14 @@
 
     python benchmarks/build.py                 # 100,000 synthetic documents (~300 tokens, ~10 spans each)
     python benchmarks/build.py --docs 5000     # a quick run
-    python benchmarks/build.py --jobs 2        # text layer in 2 worker processes
+    python benchmarks/build.py --docs 20000 --ray   # also --engine ray on a local 2-CPU instance
 
 What is timed, each in its own subprocess (peak RSS = that process' ``ru_maxrss``):
 
 - **ours**: ``dataset_builder.pipeline.build`` on the JSONL file: read -> validate -> text layer
-  (tokens, sentences, defects, IOB2 projection) -> split -> write both configs + manifest.
+  (tokens, sentences, defects, IOB2 projection) -> split -> write both configs + manifest, with
+  ``--jobs 1``, ``--jobs 2`` and (``--ray``) ``--engine ray``, side by side; the file is cut into
+  byte-range tasks of ``--shard-mb``. Their fingerprints are printed and must be identical.
 - **datasets**: the SAME final rows (read back from our build and pickled beforehand, so only
   writing is timed; see below) written with ``Dataset.from_generator(..., features=...)``
   per config and split, then ``DatasetDict.save_to_disk``, which is how one would write them
@@ -56,7 +58,7 @@ def _cpu_seconds() -> float:
 # ---- child processes ---------------------------------------------------------------------------
 
 
-def child_ours(source: Path, out: Path, jobs: int) -> dict[str, Any]:
+def child_ours(source: Path, out: Path, jobs: int, engine: str, shard_bytes: int) -> dict[str, Any]:
     from dataset_builder.config import BuildConfig
     from dataset_builder.pipeline import build
     from dataset_builder.schema import load_schema
@@ -67,9 +69,10 @@ def child_ours(source: Path, out: Path, jobs: int) -> dict[str, Any]:
     start = time.perf_counter()
     report = build(BuildConfig([source], schema=schema, name="bench", version="1.0.0", out_dir=out, format="jsonl",
                                split=parse_split_spec("train=0.8,validation=0.1,test=0.1"), progress=False, jobs=jobs,
-                               force=True))
+                               force=True, engine=engine, shard_bytes=shard_bytes))  # type: ignore[arg-type]
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu, "documents": report.documents.written,
+            "fingerprint": report.fingerprint,
             "rejected": report.documents.rejected,
             "peak_rss_mb": _rss_mb(), "peak_rss_children_mb": _rss_mb(resource.RUSAGE_CHILDREN)}
 
@@ -168,7 +171,8 @@ def _machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=100_000, help="number of synthetic documents")
-    parser.add_argument("--jobs", type=int, default=1, help="text-layer processes for our build")
+    parser.add_argument("--shard-mb", type=float, default=8.0, help="byte-range task size of the input (MB)")
+    parser.add_argument("--ray", action="store_true", help="also time --engine ray (a local 2-CPU instance)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep inputs/outputs here (default: temp)")
     args = parser.parse_args()
 
@@ -184,8 +188,14 @@ def main() -> None:
 
     ours_out = workdir / "ours"
     shutil.rmtree(ours_out, ignore_errors=True)
-    print("timing our build ...", file=sys.stderr)
-    ours = _run_child("_ours", str(source), str(ours_out), str(args.jobs))
+    shard_bytes = str(int(args.shard_mb * 1e6))
+    runs: dict[str, dict[str, Any]] = {}
+    for label, jobs, engine in (("jobs=1", 1, "local"), ("jobs=2", 2, "local"), *((("ray", 2, "ray"),) if args.ray
+                                                                                      else ())):
+        print(f"timing our build ({label}) ...", file=sys.stderr)
+        shutil.rmtree(ours_out, ignore_errors=True)
+        runs[label] = _run_child("_ours", str(source), str(ours_out), str(jobs), engine, shard_bytes)
+    ours = runs["jobs=1"]
     rows_dir = workdir / "rows"
     shutil.rmtree(rows_dir, ignore_errors=True)
     _dump_rows(ours_out / "bench" / "1.0.0", rows_dir)
@@ -202,19 +212,29 @@ def main() -> None:
                 f"{mb / r['seconds']:7.2f} MB/s   peak RSS {r['peak_rss_mb']:7.0f} MB{extra}")
 
     print(f"\n{args.docs:,} documents, {mb:.1f} MB of JSONL; {_machine()}")
-    print(line(f"akhbar build (jobs={args.jobs})", ours,
-               f" (+ workers {ours['peak_rss_children_mb']:.0f} MB)" if args.jobs > 1 else ""))
+    for label, run in runs.items():
+        workers = f" (workers {run['peak_rss_children_mb']:.0f} MB each at most)" if label == "jobs=2" else ""
+        print(line(f"akhbar build ({label})", run, workers))
     print(line("datasets from_generator+save", theirs,
                f" (unpickling the rows, {theirs['read_seconds']:.1f} s, subtracted)"))
     print(f"ratio (datasets time / our time): wall {theirs['seconds'] / ours['seconds']:.2f}, "
           f"CPU {theirs['cpu_seconds'] / ours['cpu_seconds']:.2f}")
+    print(f"ratio jobs=1 / jobs=2: wall {ours['seconds'] / runs['jobs=2']['seconds']:.2f}, "
+          f"CPU {ours['cpu_seconds'] / runs['jobs=2']['cpu_seconds']:.2f}")
+    if "ray" in runs:
+        print(f"ratio ray / jobs=2: wall {runs['ray']['seconds'] / runs['jobs=2']['seconds']:.2f} (start-up included)")
+    for label, run in runs.items():
+        print(f"fingerprint {label:<7} {run['fingerprint']}")
+    if len({run["fingerprint"] for run in runs.values()}) != 1:
+        raise SystemExit("the fingerprints differ")
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_ours":
-        print(json.dumps(child_ours(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))))
+        print(json.dumps(child_ours(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5],
+                                    int(sys.argv[6]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "_datasets":
         print(json.dumps(child_datasets(Path(sys.argv[2]), Path(sys.argv[3]))))
     else:

@@ -80,7 +80,11 @@ def default_recipe() -> Path:
         "  akhbar build --input train.txt --format conll --schema s.yaml --name x --version 1.0.0 \\\n"
         "               --split-file splits.tsv --policy split --force\n"
         "  # a correction release, refused unless 1.0.1 fits the changes since 1.0.0 (docs/versioning.md)\n"
-        "  akhbar build corpora/sana-sample/recipe.yaml --version 1.0.1 --previous 1.0.0"
+        "  akhbar build corpora/sana-sample/recipe.yaml --version 1.0.1 --previous 1.0.0\n"
+        "  # every core (the default), or a Ray cluster; a killed build started with --resume goes on where\n"
+        "  # it stopped (the same bytes and fingerprint whatever the engine and --jobs; docs/scaling.md)\n"
+        "  akhbar build archive.yaml --jobs 2 --resume\n"
+        "  akhbar build archive.yaml --engine ray --ray-address auto --out /shared/out"
     )
 )
 def build(
@@ -109,7 +113,14 @@ def build(
         "--strict", help="Stop at the first invalid document instead of rejecting it.",
     )] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the version if it exists.")] = False,
-    jobs: Annotated[int, typer.Option(min=1, help="Processes for the text layer.")] = 1,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes of --engine local (default: the "
+                                              "number of cores); the output is the same for any number.")] = None,
+    engine: Annotated[str | None, typer.Option(help="Where the build's tasks run: local (process pool, the "
+                                                    "default) | ray.")] = None,
+    ray_address: Annotated[str | None, typer.Option(help="With --engine ray: auto | ray://HOST:10001 (default: "
+                                                         "a local Ray instance).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Keep the finished tasks of a killed build of this "
+                                         "version (started with --resume too) and run only the rest.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
     max_leakage: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="Refuse to publish when more than this share of a split's sentences have a "
@@ -128,6 +139,7 @@ def build(
     from dataset_builder.audit import AuditPolicy, LeakageError
     from dataset_builder.card import CARDS_DIR, bundled_card_options, copy_cards
     from dataset_builder.config import BuildConfig
+    from dataset_builder.engine import TaskFailed
     from dataset_builder.pipeline import VersionExistsError
     from dataset_builder.pipeline import build as run_build
     from dataset_builder.schema import load_schema
@@ -142,10 +154,11 @@ def build(
         if split and split_file:
             raise InputError(Problem("usage", "--split and --split-file are exclusive.", "Pass only one of them."))
         given = {"version": version, "format": format, "name": name, "policy": policy, "previous": previous,
+                 "jobs": jobs, "engine": engine, "ray_address": ray_address,
                  "split": parse_split_spec(split) if split else load_split_file(split_file) if split_file else None,
                  "audit": None if max_leakage is None else AuditPolicy(max_leakage=max_leakage, action="refuse")}
         overrides = {key: value for key, value in given.items() if value is not None}
-        overrides |= {"out_dir": out, "strict": strict, "force": force, "progress": progress, "jobs": jobs}
+        overrides |= {"out_dir": out, "strict": strict, "force": force, "progress": progress, "resume": resume}
         bundled = False
         if input:
             if recipe is not None:
@@ -172,6 +185,9 @@ def build(
         raise _fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
         raise _fail(exc.problem) from None
+    except TaskFailed as exc:
+        raise _fail(Problem("task-failed", str(exc), "Nothing was published. Fix the cause and build again "
+                            "(with --resume, finished tasks are kept)."), EXIT_PROBLEMS) from None
     typer.echo(report.summary().to_text())
     if report.previous is not None:
         check = report.previous

@@ -30,12 +30,13 @@ if TYPE_CHECKING:
     from dataset_builder.schema import Schema
     from dataset_builder.split import SplitRule
 
-__all__ = ["ENGINES", "POLICIES", "BuildConfig"]
+__all__ = ["DEFAULT_SHARD_BYTES", "ENGINES", "POLICIES", "BuildConfig"]
 
 POLICIES = ("expand", "split", "strict")
-#: How stages are executed. Only "local" (this process, plus ``jobs`` text-layer workers) exists today;
-#: sharded engines add their name here and read ``ray_address`` and friends from the config.
-ENGINES = ("local",)
+#: Where the tasks of a build run: a process pool on this machine, or Ray (``docs/scaling.md``).
+ENGINES = ("local", "ray")
+#: JSONL inputs larger than this are cut into byte-range tasks at line boundaries.
+DEFAULT_SHARD_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +79,17 @@ class BuildConfig:
         version number that does not fit the changes.
     audit : AuditPolicy, optional
         Run the cross-split leakage audit before publishing.
-    jobs : int
-        Processes for the text layer.
-    engine : str
-        How stages are executed (:data:`ENGINES`).
+    jobs : int, optional
+        Worker processes of the ``local`` engine (None: one per core). The output does not depend on it.
+    engine : {"local", "ray"}
+        Where the build's tasks run (:data:`ENGINES`); the output does not depend on it.
     ray_address : str, optional
-        Reserved for a distributed engine.
+        ``auto`` or ``ray://HOST:10001`` for ``engine="ray"`` (None: a local Ray instance for the run).
+    resume : bool
+        Keep finished tasks of a killed build of the same version and settings, and run only the rest.
+    shard_bytes : int
+        JSONL inputs larger than this are cut into tasks of about this size (the output does not depend
+        on the number of workers, but does on this: keep it fixed for a dataset).
     max_shard_bytes : int
         Size at which an Arrow shard rolls over.
     """
@@ -107,9 +113,11 @@ class BuildConfig:
     card: CardOptions | None = None
     previous: str | Path | None = None
     audit: AuditPolicy | None = None
-    jobs: int = 1
-    engine: Literal["local"] = "local"
+    jobs: int | None = None
+    engine: Literal["local", "ray"] = "local"
     ray_address: str | None = None
+    resume: bool = False
+    shard_bytes: int = DEFAULT_SHARD_BYTES
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES
 
     def __post_init__(self) -> None:
@@ -124,12 +132,15 @@ class BuildConfig:
             raise InputError(Problem("policy-invalid", f"unknown projection policy {self.policy!r}.",
                                      f"Use one of: {', '.join(POLICIES)}."))
         check_name(self.name)
-        if not isinstance(self.jobs, int) or self.jobs < 1:
+        if self.jobs is not None and (not isinstance(self.jobs, int) or self.jobs < 1):
             raise InputError(Problem("jobs-invalid", f"jobs must be a whole number >= 1, not {self.jobs!r}.",
                                      "Pass --jobs 1 or more."))
         if self.engine not in ENGINES:
             raise InputError(Problem("engine-invalid", f"unknown engine {self.engine!r}.",
                                      f"Use one of: {', '.join(ENGINES)}."))
+        if not isinstance(self.shard_bytes, int) or self.shard_bytes < 1:
+            raise InputError(Problem("shard-bytes-invalid", f"shard_bytes must be a positive number of bytes, not "
+                                     f"{self.shard_bytes!r}.", "Use e.g. 67108864 (64 MB)."))
 
     @property
     def version_dir(self) -> Path:
@@ -159,7 +170,7 @@ class BuildConfig:
             "format": recipe.format, "reader_options": recipe.reader_options, "split": recipe.split,
             "policy": recipe.policy, "licence": recipe.licence, "citation": recipe.citation,
             "description": recipe.description, "base_dir": recipe.base_dir, "previous": recipe.previous,
-            "audit": recipe.audit,
+            "audit": recipe.audit, **recipe.engine,
         }
         unknown = sorted(set(overrides or {}) - {f.name for f in dataclasses.fields(cls)})
         if unknown:

@@ -105,6 +105,17 @@ class ContentFingerprint:
         self._hash.update(canonical_json(dict(settings)).encode("utf-8") + b"\n")
 
     def update(self, item: Document | Unreadable) -> None:
+        self._hash.update(self.record_line(item))
+
+    def update_lines(self, data: bytes) -> None:
+        """Records already made into lines by :meth:`record_line` (any number, in stream order): a sharded
+        build makes the lines in its tasks and hashes them here in task order, so the fingerprint is the
+        same for any number of tasks."""
+        self._hash.update(data)
+
+    @staticmethod
+    def record_line(item: Document | Unreadable) -> bytes:
+        """What one record adds to the fingerprint: its canonical JSON and a newline."""
         if isinstance(item, Unreadable):
             record: dict[str, Any] = {
                 "unreadable": str(item.location),
@@ -113,7 +124,7 @@ class ContentFingerprint:
             }
         else:
             record = canonical_document(item)
-        self._hash.update(canonical_json(record).encode("utf-8") + b"\n")
+        return canonical_json(record).encode("utf-8") + b"\n"
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()

@@ -43,6 +43,7 @@ process is gone; SIGTERM is turned into a clean abort that removes it at once.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import gc
 import os
@@ -54,7 +55,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
 from dataset_builder.atomic_dir import TargetExistsError, recover_interrupted, replace_dir
 from dataset_builder.config import POLICIES, BuildConfig
@@ -79,6 +80,7 @@ from dataset_builder.writer import DatasetDictWriter, fsync_tree
 
 if TYPE_CHECKING:
     from dataset_builder.audit import AuditReport
+    from dataset_builder.shard_build import BuildTask
     from dataset_builder.version_dir import VersionSummary
 
 __all__ = [
@@ -107,7 +109,10 @@ __all__ = [
     "build_stages",
     "check_name",
     "check_version",
+    "document_stages",
+    "finishing_stages",
     "read_inputs",
+    "run_document_stages",
     "run_stages",
     "validate_inputs",
 ]
@@ -492,26 +497,40 @@ class ReadStage(_StageBase):
 
     name = "read"
 
-    def __init__(self, config: BuildConfig, settings: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, config: BuildConfig, settings: Mapping[str, Any] | None = None, *,
+                 records: BinaryIO | None = None, task: BuildTask | None = None) -> None:
         super().__init__()
-        self.config = config
+        self.config, self.task, self.records = config, task, records
         self.fingerprint = ContentFingerprint(settings or {})
+
+    def _items(self, rank: int, world_size: int) -> Iterable[Document | Unreadable]:
+        config, task = self.config, self.task
+        if task is None or not task.path:  # every input (after the documents handed in, if any)
+            paths = list(config.inputs)[rank::world_size]
+            return read_inputs(paths, config.format, config.reader_options) if paths else ()
+        if task.whole:
+            return read_inputs([Path(task.path)], config.format, config.reader_options)
+        from dataset_builder.readers.jsonl import read_jsonl_range
+
+        return read_jsonl_range(Path(task.path), task.start, task.stop, task.first_line)
 
     def run(self, stream: Iterable[Any], rank: int = 0, world_size: int = 1) -> Iterator[Document | Unreadable]:
         config = self.config
-        paths = list(config.inputs)[rank::world_size]
-        items: Iterable[Document | Unreadable] = chain(stream, read_inputs(paths, config.format,
-                                                                            config.reader_options) if paths else ())
+        items: Iterable[Document | Unreadable] = chain(stream, self._items(rank, world_size))
         bar = None
-        if config.progress:
+        if config.progress and self.task is None:
             from tqdm.auto import tqdm
 
             bar = tqdm(items, desc=f"building {config.name} {config.version}", unit=" doc", mininterval=0.5)
             items = bar
-        stats, fingerprint = self.stats, self.fingerprint
+        stats, fingerprint, records = self.stats, self.fingerprint, self.records
+        record_line = ContentFingerprint.record_line
         try:
             for item in items:
-                fingerprint.update(item)
+                if records is None:
+                    fingerprint.update(item)
+                else:  # a task of a sharded build: the merge hashes every task's lines in task order
+                    records.write(record_line(item))
                 stats["documents"] += 1
                 if isinstance(item, Unreadable):
                     stats["spans"] += item.spans_seen
@@ -533,13 +552,18 @@ class ValidateStage(_StageBase):
 
     name = "validate"
 
-    def __init__(self, schema: Schema, log: BuildLog) -> None:
+    def __init__(self, schema: Schema, log: BuildLog, *, prior: Mapping[str, str] | None = None) -> None:
         from dataset_builder.validate import DocumentIdTracker, validate_document
 
         super().__init__()
         self.schema, self.log = schema, log
-        self._ids = DocumentIdTracker()
+        self._ids = DocumentIdTracker(prior)
         self._validate_document = validate_document
+
+    @property
+    def seen(self) -> Mapping[str, str]:
+        """Every document id seen (with where it was first seen), ``prior`` ids first."""
+        return self._ids.seen
 
     def _rejected(self, location: Location | None, doc_id: str | None, problems: Sequence[Problem],
                   n_spans: int, n_links: int) -> None:
@@ -570,57 +594,25 @@ class ValidateStage(_StageBase):
 
 
 class TextLayerStage(_StageBase):
-    """text layer: tokens, sentences, defects and tags, in batches; in ``jobs`` worker processes when
-    ``jobs > 1`` (the order of documents is kept). Yields ``(document, TextResult)``.
+    """text layer: tokens, sentences, defects and tags, in batches. Yields ``(document, TextResult)``.
+    (A build uses every core by running tasks in parallel: :mod:`dataset_builder.shard_build`.)
 
     Stats: ``documents`` analysed.
     """
 
     name = "text-layer"
 
-    def __init__(self, schema: Schema, policy: str, jobs: int = 1) -> None:
+    def __init__(self, schema: Schema, policy: str) -> None:
         super().__init__()
-        self.schema, self.policy, self.jobs = schema, policy, jobs
-        self._pool: Any = None
-        if jobs > 1:
-            import multiprocessing
-
-            # Workers are forked first thing, before pyarrow has started any thread that a fork
-            # would copy mid-flight (make this stage before the write stage); they only ever run the
-            # pure-Python text layer on plain data.
-            # (fork, not forkserver/spawn: those re-import __main__, which fails from stdin/REPL.)
-            self._pool = multiprocessing.get_context("fork").Pool(jobs)
+        self.schema, self.policy = schema, policy
 
     def run(self, stream: Iterable[Document], rank: int = 0,
             world_size: int = 1) -> Iterator[tuple[Document, TextResult]]:
         docs = iter(stream)
-        batches = iter(lambda: list(islice(docs, TEXT_BATCH)), [])
-        if self._pool is None:
-            for batch in batches:
-                results = _analyse_batch([_text_task(d, self.schema, self.policy) for d in batch])
-                self.stats["documents"] += len(batch)
-                yield from zip(batch, results, strict=True)
-            return
-        pending: list[tuple[list[Document], Any]] = []
-        for batch in batches:
-            tasks = [_text_task(d, self.schema, self.policy) for d in batch]
-            pending.append((batch, self._pool.apply_async(_analyse_batch, (tasks,))))
-            # Keep a bounded number of batches in flight: memory must not grow with the corpus.
-            while len(pending) > 2 * self.jobs:
-                done_batch, future = pending.pop(0)
-                self.stats["documents"] += len(done_batch)
-                yield from zip(done_batch, future.get(), strict=True)
-        for done_batch, future in pending:
-            self.stats["documents"] += len(done_batch)
-            yield from zip(done_batch, future.get(), strict=True)
-        self._pool.close()
-        self._pool.join()
-        self._pool = None
-
-    def abort(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool = None
+        for batch in iter(lambda: list(islice(docs, TEXT_BATCH)), []):
+            results = _analyse_batch([_text_task(d, self.schema, self.policy) for d in batch])
+            self.stats["documents"] += len(batch)
+            yield from zip(batch, results, strict=True)
 
 
 class SplitStage(_StageBase):
@@ -653,20 +645,19 @@ class SplitStage(_StageBase):
 
 
 class WriteStage(_StageBase):
-    """write: columnar batches into the ``documents`` and ``tokens`` configs; when the stream ends, closes
-    the data files and the logs and yields one :class:`BuildContext` (report and manifest filled in).
+    """write: columnar batches into the ``documents`` and ``tokens`` configs under ``tmp_dir`` (a task's
+    folder); when the stream ends, closes the shards (``.partial`` names, numbered by the merge) and the logs,
+    and yields ``{config: {split: (shard files, rows, bytes)}}``.
 
-    Stats: ``documents``, ``spans``, ``links`` written. The report's tallies come from the counters
-    of ``read`` (read), ``validate`` (rejected) and this stage (written).
+    Stats: ``documents``, ``spans``, ``links`` written; ``split_counts``, ``label_counts`` and ``defects``
+    hold what the report and manifest add up over tasks.
     """
 
     name = "write"
 
-    def __init__(self, config: BuildConfig, *, tmp_dir: Path, version_dir: Path, log: BuildLog, read: ReadStage,
-                 validate: ValidateStage, source_files: Mapping[str, str]) -> None:
+    def __init__(self, config: BuildConfig, *, tmp_dir: Path, log: BuildLog) -> None:
         super().__init__()
-        self.config, self.tmp_dir, self.version_dir, self.log = config, tmp_dir, version_dir, log
-        self.read, self.validate, self.source_files = read, validate, dict(source_files)
+        self.config, self.tmp_dir, self.log = config, tmp_dir, log
         schema, splits = config.schema, self._split_rule().splits
         self.defects: Counter[str] = Counter()
         doc_features, tok_features = document_features(schema), token_features(schema)
@@ -691,7 +682,7 @@ class WriteStage(_StageBase):
         return self.config.split or _DEFAULT_SPLIT
 
     def run(self, stream: Iterable[tuple[str, Document, TextResult]], rank: int = 0,
-            world_size: int = 1) -> Iterator[BuildContext]:
+            world_size: int = 1) -> Iterator[dict[str, dict[str, tuple[list[Path], int, int]]]]:
         for split, doc, result in stream:
             self._write(split, doc, result)
         yield self._finish()
@@ -729,47 +720,60 @@ class WriteStage(_StageBase):
             self.tok_writer.write(split, tok_batch.to_record_batch())
             tok_batch.clear()
 
-    def _finish(self) -> BuildContext:
-        config, schema, rule = self.config, self.config.schema, self._split_rule()
-        for split in rule.splits:
+    def _finish(self) -> dict[str, dict[str, tuple[list[Path], int, int]]]:
+        for split in self._split_rule().splits:
             self._flush(split)
-        fingerprint = self.read.fingerprint.hexdigest()
-        self.doc_writer.close(fingerprint)
-        self.tok_writer.close(fingerprint)
+        shards = {name: {split: writer.close_partials() for split, writer in config_writer.writers.items()}
+                  for name, config_writer in ((DOCUMENTS, self.doc_writer), (TOKENS, self.tok_writer))}
         self.log.close()
-        read, rejected, written = self.read.stats, self.validate.stats, self.stats
-        report = BuildReport(
-            config.name, config.version, self.version_dir, fingerprint=fingerprint,
-            documents=_Tally(read["documents"], written["documents"], rejected["rejected_documents"]),
-            spans=_Tally(read["spans"], written["spans"], rejected["rejected_spans"]),
-            links=_Tally(read["links"], written["links"], rejected["rejected_links"]),
-            problems_by_code=self.log.by_code, problems_by_severity=self.log.by_severity,
-            splits=self.split_counts, defects=self.defects, rejected_ids=self.log.rejected_ids,
-            rejects=self.log.reject_summaries,
-        )
-        report.labels = {
-            split: {layer: _ordered_counts(counter, schema.layer(layer).label_names)
-                    for layer, counter in layers.items()}
-            for split, layers in self.label_counts.items()
-        }
-        settings = _settings(config)
-        manifest = Manifest(
-            name=config.name, version=config.version, fingerprint=fingerprint,
-            builder_version=settings["builder_version"], schema_name=schema.name,
-            schema_fingerprint=settings["schema_fingerprint"], split_rule=rule.describe(),
-            projection_policy=config.policy, splits=self.split_counts, labels=report.labels,
-            defects=dict(report.defects), source_files=self.source_files,
-            configs={DOCUMENTS: list(rule.splits), TOKENS: list(rule.splits)},
-            licence=config.licence, citation=config.citation, schema_definition=schema.to_dict(),
-        )
-        report.manifest = manifest
-        return BuildContext(self.tmp_dir, schema, report, manifest, config)
+        return shards
 
     def abort(self) -> None:
         for writer in (self.doc_writer, self.tok_writer):
             with contextlib.suppress(Exception):
                 writer.abort()
         self.log.abort()
+
+
+
+
+def _build_context(config: BuildConfig, merged: Mapping[str, Any], fingerprint: str, *, tmp_dir: Path,
+                   version_dir: Path, source_files: Mapping[str, str]) -> BuildContext:
+    """The report and manifest of the merged tasks, with the side files of both configs written."""
+    schema, rule = config.schema, config.split or _DEFAULT_SPLIT
+    common = {"dataset_name": config.name, "version": config.version,
+              "description": config.description or schema.description, "citation": config.citation or "",
+              "licence": config.licence or "", "max_shard_bytes": config.max_shard_bytes}
+    for name, features in ((DOCUMENTS, document_features(schema)), (TOKENS, token_features(schema))):
+        writer = DatasetDictWriter(tmp_dir / name, features, rule.splits, config_name=name, **common)
+        writer.write_side_files(merged["infos"][name], fingerprint)
+    read, rejected, written = merged["read"], merged["rejected"], merged["written"]
+    report = BuildReport(
+        config.name, config.version, version_dir, fingerprint=fingerprint,
+        documents=_Tally(read["documents"], written["documents"], rejected["rejected_documents"]),
+        spans=_Tally(read["spans"], written["spans"], rejected["rejected_spans"]),
+        links=_Tally(read["links"], written["links"], rejected["rejected_links"]),
+        problems_by_code=merged["by_code"], problems_by_severity=merged["by_severity"],
+        splits=merged["split_counts"], defects=merged["defects"], rejected_ids=merged["rejected_ids"],
+        rejects=merged["reject_summaries"],
+    )
+    report.labels = {
+        split: {layer: _ordered_counts(counter, schema.layer(layer).label_names)
+                for layer, counter in layers.items()}
+        for split, layers in merged["label_counts"].items()
+    }
+    settings = _settings(config)
+    manifest = Manifest(
+        name=config.name, version=config.version, fingerprint=fingerprint,
+        builder_version=settings["builder_version"], schema_name=schema.name,
+        schema_fingerprint=settings["schema_fingerprint"], split_rule=rule.describe(),
+        projection_policy=config.policy, splits=report.splits, labels=report.labels,
+        defects=dict(report.defects), source_files=dict(source_files),
+        configs={DOCUMENTS: list(rule.splits), TOKENS: list(rule.splits)},
+        licence=config.licence, citation=config.citation, schema_definition=schema.to_dict(),
+    )
+    report.manifest = manifest
+    return BuildContext(tmp_dir, schema, report, manifest, config)
 
 
 _DEFAULT_SPLIT = HashSplit()
@@ -878,34 +882,49 @@ class CardStage(FinishingStage):
         write_croissant(context.tmp_dir, schema=context.schema)
 
 
-def build_stages(config: BuildConfig, *, tmp_dir: Path, version_dir: Path, source_files: Mapping[str, str],
-                 path_base: Path | None, previous_dir: Path | None = None) -> list[Stage]:
-    """The stages of one build, in order, made from ``config``.
-
-    Read by :func:`build`; a sharded engine makes the same list per task. The text-layer stage is made
-    before the write stage, so its worker processes are forked before pyarrow starts threads.
-    """
+def document_stages(config: BuildConfig, *, tmp_dir: Path, path_base: Path | None, task: BuildTask | None = None,
+                    records: BinaryIO | None = None, prior: Mapping[str, str] | None = None) -> list[Stage]:
+    """read -> validate -> text layer -> split -> write, for one task of a build (``task``; None: every input),
+    writing into ``tmp_dir`` (the task's folder). ``records`` receives the fingerprint's record lines;
+    ``prior`` holds ids seen by earlier tasks (their documents' duplicates here are rejected)."""
     log = BuildLog(tmp_dir, path_base=path_base, strict=config.strict)
-    read = ReadStage(config, _settings(config))
-    validate = ValidateStage(config.schema, log)
-    stages: list[Stage] = [read, validate]
-    text = TextLayerStage(config.schema, config.policy, config.jobs)
-    stages.append(text)
     try:
-        stages += [SplitStage(config.split or _DEFAULT_SPLIT, log),
-                   WriteStage(config, tmp_dir=tmp_dir, version_dir=version_dir, log=log, read=read,
-                              validate=validate, source_files=source_files),
-                   ManifestStage()]
+        # Each run gets its own copy of the split rule: rules collect the ids they cannot place.
+        rule = copy.deepcopy(config.split or _DEFAULT_SPLIT)
+        return [ReadStage(config, _settings(config), records=records, task=task),
+                ValidateStage(config.schema, log, prior=prior), TextLayerStage(config.schema, config.policy),
+                SplitStage(rule, log), WriteStage(config, tmp_dir=tmp_dir, log=log)]
     except BaseException:
-        text.abort()
         log.abort()
         raise
+
+
+def run_document_stages(config: BuildConfig, items: Iterable[Document | Unreadable], **options: Any
+                        ) -> tuple[list[Stage], Any]:
+    """:func:`document_stages` (``options`` are its keywords) run over ``items`` then the task's input: the
+    stages (with their counters) and what the write stage yielded."""
+    stages = document_stages(config, **options)
+    (written,) = run_stages(stages, items)
+    return stages, written
+
+
+def finishing_stages(config: BuildConfig, previous_dir: Path | None = None) -> list[Stage]:
+    """manifest -> (audit) -> (version check) -> build report -> card, on the merged version."""
+    stages: list[Stage] = [ManifestStage()]
     if config.audit is not None:
         stages.append(AuditStage())
     if previous_dir is not None:
         stages.append(VersionCheckStage(previous_dir))
-    stages += [ReportStage(), CardStage()]
-    return stages
+    return [*stages, ReportStage(), CardStage()]
+
+
+def build_stages(config: BuildConfig, *, tmp_dir: Path, path_base: Path | None,
+                 previous_dir: Path | None = None) -> list[Stage]:
+    """The stages of one build, in order, made from ``config``: :func:`document_stages` (run by every task of
+    the sharded build, :mod:`dataset_builder.shard_build`) then :func:`finishing_stages` (run once on the
+    merged version)."""
+    return [*document_stages(config, tmp_dir=tmp_dir, path_base=path_base),
+            *finishing_stages(config, previous_dir)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1003,7 +1022,7 @@ def build(config: BuildConfig) -> BuildReport:
     paths = _existing(config.inputs)
     base = config.base_dir
     source_files = hash_input_files(paths, base=base)
-    return _build(config, (), source_files=source_files, path_base=base or (paths[0].parent if paths else None))
+    return _build(config, None, source_files=source_files, path_base=base or (paths[0].parent if paths else None))
 
 
 def build_documents(items: Iterable[Document | Unreadable], config: BuildConfig) -> BuildReport:
@@ -1013,7 +1032,7 @@ def build_documents(items: Iterable[Document | Unreadable], config: BuildConfig)
     return _build(config, items, source_files={}, path_base=config.base_dir)
 
 
-def _build(config: BuildConfig, items: Iterable[Document | Unreadable], *, source_files: Mapping[str, str],
+def _build(config: BuildConfig, items: Iterable[Document | Unreadable] | None, *, source_files: Mapping[str, str],
            path_base: Path | None) -> BuildReport:
     previous_dir = None
     if config.previous is not None:  # what can be refused before building: another dataset, a version not above
@@ -1030,24 +1049,74 @@ def _build(config: BuildConfig, items: Iterable[Document | Unreadable], *, sourc
                     path=str(final_dir))
         )
     name_dir.mkdir(parents=True, exist_ok=True)
-    tmp_dir = name_dir / f".{config.version}.tmp-{os.getpid()}"
-    if tmp_dir.exists():
+    # A resumable build's temporary directory is named from the version, so the next run finds it again;
+    # any other is named from the process, so a crashed one is recognised and removed.
+    tmp_dir = name_dir / (f".{config.version}.tmp-resume" if config.resume else f".{config.version}.tmp-{os.getpid()}")
+    if tmp_dir.exists() and not config.resume:
         shutil.rmtree(tmp_dir)
-    tmp_dir.mkdir()
+    tmp_dir.mkdir(exist_ok=True)
     try:
         with _sigterm_unwinds(), _fewer_gc_passes():
-            stages = build_stages(config, tmp_dir=tmp_dir, version_dir=final_dir, source_files=source_files,
-                                  path_base=path_base, previous_dir=previous_dir)
-            (context,) = run_stages(stages, items)
+            context = _run_build(config, items, tmp_dir=tmp_dir, final_dir=final_dir, source_files=source_files,
+                                 path_base=path_base, previous_dir=previous_dir)
             fsync_tree(tmp_dir)
             _publish(tmp_dir, final_dir, force=config.force)
     except _Interrupted:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        if not config.resume:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
         raise SystemExit(128 + signal.SIGTERM) from None
     except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        if not config.resume:  # a resumable build keeps its finished tasks for the next run
+            shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
     return context.report
+
+
+def _run_build(config: BuildConfig, items: Iterable[Document | Unreadable] | None, *, tmp_dir: Path,
+               final_dir: Path, source_files: Mapping[str, str], path_base: Path | None,
+               previous_dir: Path | None) -> BuildContext:
+    """Tasks, merge, finishing stages: the written version in ``tmp_dir``, ready to publish."""
+    from dataset_builder.engine import TaskFailed
+    from dataset_builder.shard_build import TASKS_DIR, BuildTask, merge_shards, plan_tasks, run_sharded
+
+    tasks = plan_tasks(config, list(config.inputs)) if items is None else []
+    if not tasks:  # documents handed in (then every input), or nothing at all: one task, in this process
+        tasks, items = [BuildTask(0, "")], items or ()
+    _keep_only_matching_tasks(tmp_dir, config, tasks)
+    try:
+        results = run_sharded(config, tasks, tmp_dir=tmp_dir, path_base=path_base, run_stages=run_document_stages,
+                              items=items)
+    except TaskFailed as failed:
+        if isinstance(failed.error, InputError):  # bad input (or --strict): the problem itself, not the task
+            raise failed.error from None
+        raise
+    fingerprint, merged = merge_shards(config, (config.split or _DEFAULT_SPLIT).splits, results,
+                                       tmp_dir=tmp_dir, settings=_settings(config))
+    shutil.rmtree(tmp_dir / TASKS_DIR)
+    context = _build_context(config, merged, fingerprint, tmp_dir=tmp_dir, version_dir=final_dir,
+                             source_files=source_files)
+    (context,) = run_stages(finishing_stages(config, previous_dir), [context])
+    return context
+
+
+def _keep_only_matching_tasks(tmp_dir: Path, config: BuildConfig, tasks: Sequence[BuildTask]) -> None:
+    """Resuming: finished tasks count only if the settings and the task list are those of this run;
+    anything else in the temporary directory (another run's tasks, a half merge) is cleared."""
+    from dataset_builder.shard_build import TASKS_DIR
+
+    plan = canonical_json({"settings": _settings(config), "tasks": [t.key for t in tasks],
+                      "inputs": [str(p) for p in config.inputs], "reader_options": dict(config.reader_options),
+                      "format": config.format, "strict": config.strict})
+    plan_file = tmp_dir / TASKS_DIR / "plan.json"
+    if plan_file.is_file() and plan_file.read_text(encoding="utf-8") == plan:
+        for entry in tmp_dir.iterdir():
+            if entry.name != TASKS_DIR:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        return
+    for entry in tmp_dir.iterdir():
+        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    plan_file.parent.mkdir(parents=True)
+    plan_file.write_text(plan, encoding="utf-8")
 
 
 class _Interrupted(BaseException):

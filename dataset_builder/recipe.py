@@ -20,6 +20,8 @@ Example (``corpora/sana-sample/recipe.yaml``)::
     previous: ../../out/sana-sample/1.0.0  # optional: the previous version (a directory relative to the
                                        # recipe, or a bare version under the build's OUT/NAME/); the
                                        # build refuses a version number that does not fit the changes
+    engine: {engine: local, jobs: 2, shard_bytes: 67108864}  # optional: where the build's tasks run
+                                       # (local | ray, with ray_address: auto); the output does not depend on it
 
 Inputs that live outside the repository (the shared corpora) start with ``${data_dir}/``; they
 resolve against the ``--data-dir`` given to ``akhbar build`` (a clear error when it is missing).
@@ -71,6 +73,8 @@ class Recipe:
     audit: AuditPolicy | None = None
     #: A bare ``MAJOR.MINOR.PATCH`` (looked up under the build's ``<out>/<name>/``) or a resolved path.
     previous: str | None = None
+    #: The recipe's ``engine:`` settings (BuildConfig field -> value): engine, jobs, ray_address, shard_bytes.
+    engine: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -109,6 +113,17 @@ def _resolve_inputs(recipe_path: Path, entries: list[Any], data_dir: Path | None
     return tuple(resolved)
 
 
+class _EngineKeys(BaseModel):
+    """``engine:`` of a recipe: where the build's tasks run (``docs/scaling.md``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    engine: Literal["local", "ray"] | None = None
+    jobs: int | None = Field(default=None, ge=1)
+    ray_address: str | None = None
+    shard_bytes: int | None = Field(default=None, ge=1)
+
+
 class _RecipeFile(BaseModel):
     """The keys a recipe may have, with their types (unknown keys and wrong types are refused)."""
 
@@ -128,6 +143,7 @@ class _RecipeFile(BaseModel):
     label_map: str | None = None
     audit: dict[str, Any] | None = None
     previous: str | None = None
+    engine: _EngineKeys | None = None
 
 
 #: How to write each key correctly (shown with the error).
@@ -146,6 +162,8 @@ _FIXES = {
     "label_map": "Write e.g. `label_map: newsfane-to-anercorp` or `label_map: maps/my-map.yaml`.",
     "audit": "Write `audit: {max_leakage: 0.0, action: refuse, threshold: 0.8, level: sentence}`.",
     "previous": "Write e.g. `previous: 1.0.0` (under the build's output root) or `previous: ../out/my-news/1.0.0`.",
+    "engine": "Write e.g. `engine: {engine: local, jobs: 2}` or `engine: {engine: ray, ray_address: auto}` "
+              "(keys: engine, jobs, ray_address, shard_bytes).",
 }
 
 
@@ -220,6 +238,7 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
         label_map=data.label_map,
         audit=None if data.audit is None else _audit_policy(path, data.audit),
         previous=previous,
+        engine={} if data.engine is None else data.engine.model_dump(exclude_none=True),
     )
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from dataset_builder.model import Document, Link, Span
 from dataset_builder.problems import Problem, Severity
@@ -303,8 +303,13 @@ def _check_links(doc: Document, schema: Schema, problems: list[Problem]) -> None
 class DocumentIdTracker:
     """Reports documents whose id was already seen in the same build (ids only are kept in memory)."""
 
-    def __init__(self) -> None:
-        self._seen: dict[str, str] = {}
+    def __init__(self, prior: Mapping[str, str] | None = None) -> None:
+        #: id -> where it was first seen; ``prior`` holds ids of earlier shards of a sharded build.
+        self._seen: dict[str, str] = dict(prior or {})
+
+    @property
+    def seen(self) -> Mapping[str, str]:
+        return self._seen
 
     def check(self, doc: Document) -> list[Problem]:
         where = str(doc.location) if doc.location else "<unknown>"

@@ -107,6 +107,18 @@ class SplitWriter:
         self.num_examples += batch.num_rows
         self.num_bytes += size
 
+    def close_partials(self) -> tuple[list[Path], int, int]:
+        """Finish the shards of one part of a split and leave them under their ``.partial`` names, for a
+        merge that numbers the parts of every task together: (shard files with rows, rows, bytes)."""
+        self._close_shard()
+        kept = []
+        for partial in self._partials:
+            if self.num_examples:
+                kept.append(partial)
+            else:  # a task without rows for this split contributes no (schema-only) shard
+                partial.unlink()
+        return kept, self.num_examples, self.num_bytes
+
     def close(self) -> SplitInfo:
         """Finish the shards and give them their final ``data-0000i-of-0000N.arrow`` names.
 
@@ -181,11 +193,15 @@ class DatasetDictWriter:
 
     def close(self, fingerprint: str) -> dict[str, SplitInfo]:
         """Finish every split and write the JSON side files. ``fingerprint`` is the build's."""
+        return self.write_side_files({split: writer.close() for split, writer in self.writers.items()}, fingerprint)
+
+    def write_side_files(self, infos: dict[str, SplitInfo], fingerprint: str) -> dict[str, SplitInfo]:
+        """``dataset_dict.json`` and each split's ``state.json`` and ``dataset_info.json``, for shards already
+        in place (``infos`` in split order)."""
         from datasets import DatasetInfo, SplitDict, Version
         from datasets import SplitInfo as HfSplitInfo
         from datasets.utils.py_utils import asdict
 
-        infos = {split: writer.close() for split, writer in self.writers.items()}
         split_dict = SplitDict(dataset_name=self.dataset_name)
         for info in infos.values():
             split_dict.add(HfSplitInfo(name=info.name, num_bytes=info.num_bytes, num_examples=info.num_examples,

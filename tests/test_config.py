@@ -144,8 +144,7 @@ def test_the_stage_list_comes_from_the_config(tmp_path: Path) -> None:
     def made(config: BuildConfig, previous_dir: Path | None = None) -> list[type]:
         work = tmp_path / f"work-{len(list(tmp_path.iterdir()))}"
         work.mkdir()
-        stages = build_stages(config, tmp_dir=work, version_dir=tmp_path / "v", source_files={}, path_base=None,
-                              previous_dir=previous_dir)
+        stages = build_stages(config, tmp_dir=work, path_base=None, previous_dir=previous_dir)
         assert all(isinstance(stage, Stage) for stage in stages)
         for stage in stages:
             stage.abort()

@@ -352,7 +352,7 @@ def _wait_for_partial_data(proc: subprocess.Popen[bytes], name_dir: Path, timeou
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the build finished before it could be interrupted; enlarge the input"
-        if any(name_dir.glob(".1.0.0.tmp-*/documents/*/data-*.arrow.partial")):
+        if any(name_dir.glob(".1.0.0.tmp-*/**/documents/*/data-*.arrow.partial")):
             return
         time.sleep(0.02)
     raise AssertionError("the build wrote no data in time")

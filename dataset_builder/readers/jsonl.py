@@ -24,7 +24,7 @@ from typing import Any
 from dataset_builder.model import Document, Link, Metadata, Span, Unreadable
 from dataset_builder.problems import InputError, Location, Problem, Severity
 
-__all__ = ["document_from_json", "document_to_json", "read_jsonl", "write_jsonl"]
+__all__ = ["document_from_json", "document_to_json", "read_jsonl", "read_jsonl_range", "write_jsonl"]
 
 _METADATA_TEXT_FIELDS = ("title", "date", "dateline_place", "dateline_agency", "source_file", "licence")
 _DOCUMENT_KEYS = ("id", "text", "metadata", "spans", "links")
@@ -66,9 +66,28 @@ def read_jsonl(path: Path) -> Iterator[Document | Unreadable]:
         yield from _read_file(file)
 
 
-def _read_file(path: Path) -> Iterator[Document | Unreadable]:
+def read_jsonl_range(path: Path, start: int, stop: int | None, first_line: int) -> Iterator[Document | Unreadable]:
+    """The records of bytes ``[start, stop)`` of one ``.jsonl`` file (a range cut at line boundaries by
+    :func:`dataset_builder.engine.cut_byte_ranges`); ``first_line`` is the line number at ``start``, so
+    locations are the file's physical lines, as when the whole file is read."""
+    return _read_file(Path(path), start, stop, first_line)
+
+
+def _lines(fh: Any, start: int, stop: int | None) -> Iterator[bytes]:
+    fh.seek(start)
+    position = start
+    for raw in fh:
+        if stop is not None and position >= stop:
+            return
+        position += len(raw)
+        yield raw
+
+
+def _read_file(path: Path, start: int = 0, stop: int | None = None,
+               first_line: int = 1) -> Iterator[Document | Unreadable]:
     with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
+        for number, raw in enumerate(_lines(fh, start, stop) if start or stop is not None else fh,
+                                     start=first_line):
             location = Location(str(path), number)
             try:
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
