@@ -44,6 +44,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from dataset_builder.input_limits import JsonLimitError, json_problem, loads_checked
 from dataset_builder.model import Document
 from dataset_builder.problems import InputError, Problem, Severity
 from eval.links import MentionLink
@@ -228,8 +229,8 @@ def _detect_format(path: Path) -> PredictionFormat:
     if suffix == ".jsonl":
         for line in _lines(path):
             try:
-                first = json.loads(line[1])
-            except json.JSONDecodeError:
+                first = loads_checked(line[1])
+            except (json.JSONDecodeError, JsonLimitError):
                 continue
             return "jsonl" if isinstance(first, dict) and "spans" in first else "mentions"
         return "jsonl"
@@ -238,11 +239,22 @@ def _detect_format(path: Path) -> PredictionFormat:
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """Non-blank lines with their 1-based physical line numbers (BOM and CR tolerated)."""
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, 1):
-            line = line.rstrip("\r\n")
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            line = _decoded(raw, path, number).rstrip("\r\n")
             if line.strip():
                 yield number, line
+
+
+def _decoded(raw: bytes, path: Path, number: int) -> str:
+    """One line (or a whole file, ``number`` 1) as text; not UTF-8 is an InputError at its line."""
+    try:
+        return raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        line = number + raw.count(b"\n", 0, exc.start)
+        raise InputError(Problem(
+            "predictions-not-utf8", f"byte 0x{raw[exc.start]:02x} is not valid UTF-8.",
+            "Write the predictions as UTF-8.", path=str(path), line=line)) from None
 
 
 class _Collector:
@@ -311,7 +323,10 @@ def _read_json_lines(path: Path, out: _Collector, fmt: PredictionFormat) -> None
     order = list(out.documents) if out.documents is not None else []
     for position, (number, line) in enumerate(_lines(path)):
         try:
-            obj = json.loads(line)
+            obj = loads_checked(line)
+        except JsonLimitError as exc:
+            out.problem(f"predictions-{exc.code}", *json_problem(exc), number)
+            continue
         except json.JSONDecodeError as exc:
             out.problem("predictions-json", f"not valid JSON ({exc.msg} at column {exc.colno}).",
                         "Write one JSON object per line.", number)
@@ -412,9 +427,11 @@ def _standoff_link(link: Any, index: int, by_id: Mapping[str, Mention], doc_id: 
 
 
 def _read_mentions_json(path: Path, out: _Collector) -> None:
-    raw = path.read_text(encoding="utf-8-sig")
+    raw = _decoded(path.read_bytes(), path, 1)
     try:
-        data = json.loads(raw)
+        data = loads_checked(raw)
+    except JsonLimitError as exc:
+        raise InputError(Problem(f"predictions-{exc.code}", *json_problem(exc), path=out.path)) from None
     except json.JSONDecodeError as exc:
         raise InputError(Problem("predictions-json", f"not valid JSON ({exc.msg}).", "Fix the JSON syntax.",
                                  path=out.path, line=exc.lineno)) from None

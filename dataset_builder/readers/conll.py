@@ -760,8 +760,17 @@ class TagColumns:
     def tokens(self, rows: np.ndarray) -> list[str]:
         """The first column of each of ``rows``, decoded as UTF-8."""
         data = self.data
-        return [data[a:b].decode("utf-8") for a, b in zip(self.token_start[rows].tolist(),
-                                                          self.token_end[rows].tolist(), strict=True)]
+        try:
+            return [data[a:b].decode("utf-8") for a, b in zip(self.token_start[rows].tolist(),
+                                                              self.token_end[rows].tolist(), strict=True)]
+        except UnicodeDecodeError:
+            bad = next(row for row, a, b in zip(rows.tolist(), self.token_start[rows].tolist(),
+                                                 self.token_end[rows].tolist(), strict=True)
+                       if not _is_utf8(data[a:b]))
+            raise InputError(Problem(
+                "conll-not-utf8", f"the token of line {bad + 1} is not valid UTF-8.",
+                "Convert the file to UTF-8 (e.g. `iconv -f CP1256 -t UTF-8` for Windows Arabic).",
+                path=self.path, line=bad + 1)) from None
 
 
 def column_delimiter(delimiter: str | None) -> str | None:
@@ -956,3 +965,11 @@ __all__ = [
     "BIDI_MARKS", "BOUNDARY", "DEFAULT_SENTENCES_PER_DOC", "DOCSTART", "GivenTokenization",
     "TagColumns", "column_delimiter", "given_tokenization", "looks_like_tag", "read_conll", "read_tag_columns",
 ]
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
