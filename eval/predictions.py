@@ -55,6 +55,7 @@ PredictionFormat = Literal["jsonl", "mentions", "conll", "brat"]
 FORMATS: tuple[PredictionFormat, ...] = ("jsonl", "mentions", "conll", "brat")
 _CONLL_SUFFIXES = {".conll", ".conllu", ".txt", ".tsv", ".iob", ".bio"}
 _QUOTE_LABEL_DEFAULT = "QUOTE"
+_MAX_OFFSET = 2**62
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -369,8 +370,19 @@ def _standoff_line(obj: dict[str, Any], out: _Collector, line: int) -> None:
         if mention is not None:
             out.mentions.append(mention)
             by_id[mention.id or f"#{index}"] = mention
-    for index, link in enumerate(obj.get("links") or []):
+    links = obj.get("links") or []
+    if not isinstance(links, list):
+        out.problem("predictions-link", f"`links` is {_shown(links)}, not a list; no link of the line is scored.",
+                    'Write "links": [{"type": ..., "from": ..., "to": ...}, ...] or leave it out.', line,
+                    doc_id=doc_id)
+        links = []
+    for index, link in enumerate(links):
         _standoff_link(link, index, by_id, doc_id, out, line)
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as it was written, cut short for messages."""
+    return json.dumps(value, ensure_ascii=False)[:60]
 
 
 def _standoff_span(span: Any, index: int, doc: Document | None, doc_id: str, out: _Collector,
@@ -385,7 +397,15 @@ def _standoff_span(span: Any, index: int, doc: Document | None, doc_id: str, out
         out.problem("predictions-span", f"{where} needs integer start/end and a string label, got start={start!r}, "
                     f"end={end!r}, label={label!r}.", "Fix the span's fields.", line, doc_id=doc_id)
         return None
-    if not 0 <= start < end or (doc is not None and end > len(doc.text)):
+    span_layer, span_id = span.get("layer", out.layer), span.get("id")
+    if not isinstance(span_layer, str) or not isinstance(span_id, (str, int, type(None))) \
+            or isinstance(span_id, bool) or not isinstance(span.get("text"), (str, type(None))):
+        out.problem("predictions-span", f"{where} has `layer` {_shown(span_layer)}, `id` {_shown(span_id)} and "
+                    f"`text` {_shown(span.get('text'))}; layer must be a string, id a string or integer, text a "
+                    "string (each may be left out).", "Fix the span's fields.", line, doc_id=doc_id)
+        return None
+    # Offsets travel as 64-bit integers from here on; no text is that long anyway.
+    if not 0 <= start < end or end > _MAX_OFFSET or (doc is not None and end > len(doc.text)):
         limit = f" (text length {len(doc.text)})" if doc is not None else ""
         out.problem("predictions-offsets", f"{where} has offsets [{start}, {end}) outside the text or empty{limit}.",
                     "Offsets are code-point indices into the document text, end exclusive.", line, doc_id=doc_id,
@@ -399,9 +419,7 @@ def _standoff_span(span: Any, index: int, doc: Document | None, doc_id: str, out
                         f"is {actual!r}; scored by its offsets.", "Check how offsets were counted (code points, "
                         "not bytes or UTF-16 units).", line, doc_id=doc_id, severity=Severity.WARNING, offset=start)
         surface = actual
-    span_layer = span.get("layer", out.layer)
-    span_id = span.get("id")
-    return Mention(doc_id, start, end, label, str(span_layer), surface if isinstance(surface, str) else None,
+    return Mention(doc_id, start, end, label, span_layer, surface if isinstance(surface, str) else None,
                    str(span_id) if span_id is not None else f"#{index}")
 
 
