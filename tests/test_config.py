@@ -32,6 +32,7 @@ from dataset_builder.problems import InputError
 from dataset_builder.recipe import load_recipe
 from dataset_builder.schema import load_schema
 from dataset_builder.split import HashSplit
+from dataset_builder.version_dir import VersionDir
 
 ROOT = Path(__file__).resolve().parents[1]
 SANA = ROOT / "corpora" / "sana-sample"
@@ -164,7 +165,8 @@ def test_report_counts_come_from_the_stages_and_keep_the_fingerprint(tmp_path: P
     assert on_disk["documents"] == {"read": 1, "written": 1, "rejected": 0}
     assert on_disk["spans"]["read"] == on_disk["spans"]["written"] == 126
     summary = report.summary()
-    assert summary["split_rule"]["ratios"] == {"test": 1.0} and summary["rejects"] == []
+    assert summary.split_rule["ratios"] == {"test": 1.0} and summary.rejects == ()
+    assert summary.to_dict() == VersionDir.open(report.version_dir).summary().to_dict()  # what inspect reads back
 
 
 def test_stages_run_one_by_one_with_their_own_counters(tmp_path: Path) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 
 _EXPORTS = {
     "POLICIES": "adjudicate", "Adjudication": "adjudicate", "Conflict": "adjudicate", "adjudicate": "adjudicate",
-    "adjudicate_files": "adjudicate", "read_adjudication_record": "adjudicate", "write_adjudication": "adjudicate",
+    "adjudicate_files": "adjudicate", "read_adjudication_record": "card", "write_adjudication": "adjudicate",
     "AnnotationExport": "export", "brat_annotation_conf": "export", "export_files": "export",
     "export_for_annotation": "export", "labelstudio_config": "export", "pre_annotations_from_file": "export",
-    "schema_layer_of": "export", "AnnotatorInput": "inputs", "read_annotations": "inputs",
+    "schema_layer_of": "inputs", "AnnotatorInput": "inputs", "read_annotations": "inputs",
 }
 
 

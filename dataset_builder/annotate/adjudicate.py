@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dataset_builder.annotate.card import read_adjudication_record
 from dataset_builder.model import Document, Link, Metadata, Span
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.schema import Schema
@@ -349,21 +350,6 @@ def write_adjudication(result: Adjudication, out: str | Path, *, agreement: Mapp
     record = {"gold": out.name, **result.to_dict(), "agreement": dict(agreement or {})}
     record_path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return out, conflicts_path, record_path
-
-
-def read_adjudication_record(path: str | Path) -> dict[str, Any]:
-    """The record :func:`write_adjudication` wrote (for the dataset card)."""
-    path = Path(path)
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(Problem("adjudication-record", f"cannot read the adjudication record: {exc}",
-                                 "Point at the .adjudication.json file that akhbar adjudicate wrote.",
-                                 path=str(path))) from None
-    if not isinstance(record, dict) or "policy" not in record:
-        raise InputError(Problem("adjudication-record", "not an adjudication record (no policy).",
-                                 "Point at the .adjudication.json file that akhbar adjudicate wrote.", path=str(path)))
-    return record
 
 
 def adjudicate_files(arguments: Sequence[str], schema: Schema | str | Path, out: str | Path, *,

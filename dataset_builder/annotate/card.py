@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["adjudication_paragraph"]
+from dataset_builder.problems import InputError, Problem
+
+__all__ = ["adjudication_paragraph", "read_adjudication_record"]
 
 
 def _pct(value: Any) -> str:
@@ -22,10 +25,8 @@ def adjudication_paragraph(record_path: str | Path) -> str:
     Raises
     ------
     InputError
-        When the record cannot be read (:func:`~dataset_builder.annotate.adjudicate.read_adjudication_record`).
+        When the record cannot be read (:func:`read_adjudication_record`).
     """
-    from dataset_builder.annotate.adjudicate import read_adjudication_record
-
     record = read_adjudication_record(record_path)
     spans, links = record["spans"], record["links"]
     annotators = record["annotators"]
@@ -46,3 +47,18 @@ def adjudication_paragraph(record_path: str | Path) -> str:
                      f"Cohen's kappa {kappa}")
         text += " (docs/annotation.md explains each figure)."
     return text
+
+
+def read_adjudication_record(path: str | Path) -> dict[str, Any]:
+    """The record :func:`write_adjudication` wrote (for the dataset card)."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(Problem("adjudication-record", f"cannot read the adjudication record: {exc}",
+                                 "Point at the .adjudication.json file that akhbar adjudicate wrote.",
+                                 path=str(path))) from None
+    if not isinstance(record, dict) or "policy" not in record:
+        raise InputError(Problem("adjudication-record", "not an adjudication record (no policy).",
+                                 "Point at the .adjudication.json file that akhbar adjudicate wrote.", path=str(path)))
+    return record

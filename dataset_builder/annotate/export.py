@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import quoteattr
 
+from dataset_builder.annotate.inputs import schema_layer_of
 from dataset_builder.model import Document, Link, Span
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.readers.labelstudio import Utf16Offsets
@@ -59,18 +60,6 @@ class AnnotationExport:
     n_links: int
     n_pre_annotations: int
     model_version: str | None = None
-
-
-def schema_layer_of(schema: Schema) -> dict[str, str]:
-    """Label -> layer of a schema, the ``layer_of`` option of the BRAT and Label Studio readers.
-
-    A label that two layers share goes to the first layer that lists it.
-    """
-    mapping: dict[str, str] = {}
-    for layer in schema.layers:
-        for name in layer.label_names:
-            mapping.setdefault(name, layer.name)
-    return mapping
 
 
 def labelstudio_config(schema: Schema) -> str:

@@ -10,7 +10,20 @@ from dataset_builder.model import Document, Unreadable
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.schema import Schema
 
-__all__ = ["AnnotatorInput", "annotator_inputs", "input_problems", "read_annotations"]
+
+def schema_layer_of(schema: Schema) -> dict[str, str]:
+    """Label -> layer of a schema, the ``layer_of`` option of the BRAT and Label Studio readers.
+
+    A label that two layers share goes to the first layer that lists it.
+    """
+    mapping: dict[str, str] = {}
+    for layer in schema.layers:
+        for name in layer.label_names:
+            mapping.setdefault(name, layer.name)
+    return mapping
+
+
+__all__ = ["AnnotatorInput", "annotator_inputs", "input_problems", "read_annotations", "schema_layer_of"]
 
 # Readers that put annotation types into layers; the schema says which layer each label is in.
 _LAYERED_FORMATS = ("brat", "labelstudio")
@@ -48,7 +61,7 @@ def read_annotations(path: str | Path, schema: Schema, *, name: str | None = Non
     path : str or Path
         A file or folder in any input format (detected unless ``fmt``), or a version directory.
     schema : Schema
-        Gives BRAT and Label Studio types their layer (:func:`~dataset_builder.annotate.export.schema_layer_of`).
+        Gives BRAT and Label Studio types their layer (:func:`schema_layer_of`).
     name : str, optional
         The annotator's name (default: the file or folder name without suffix).
     fmt : str, optional
@@ -61,7 +74,6 @@ def read_annotations(path: str | Path, schema: Schema, *, name: str | None = Non
     InputError
         When the path does not exist or no reader takes it.
     """
-    from dataset_builder.annotate.export import schema_layer_of
     from dataset_builder.pipeline import read_inputs
     from dataset_builder.readers import detect_format
 
