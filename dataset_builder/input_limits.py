@@ -27,14 +27,25 @@ class InputLimits:
     max_json_depth : int
         Deepest nesting of arrays and objects in one JSON record (a document, a task, a prediction line).
         Real documents need about 6 levels; the default leaves room for rich ``metadata.extra``.
+    max_line_chars : int
+        Longest line of a token-per-line (CoNLL) file. A real line holds one token and its tags.
+    max_token_chars : int
+        Longest CoNLL token. Arabic words are under 30 characters; URLs and hashtags stay far below.
+    max_columns : int
+        Most columns on one CoNLL line (token and tag levels; Wojood's nested files have 22).
     """
 
     max_json_depth: int = 64
+    max_line_chars: int = 100_000
+    max_token_chars: int = 5_000
+    max_columns: int = 100
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_json_depth, int) or isinstance(self.max_json_depth, bool) \
-                or not 2 <= self.max_json_depth <= 500:
-            raise ValueError(f"max_json_depth must be a whole number from 2 to 500, not {self.max_json_depth!r}")
+        for name, low, high in (("max_json_depth", 2, 500), ("max_line_chars", 10, 10**9),
+                                ("max_token_chars", 1, 10**9), ("max_columns", 2, 10**6)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ValueError(f"{name} must be a whole number from {low} to {high}, not {value!r}")
 
 
 DEFAULT_LIMITS = InputLimits()

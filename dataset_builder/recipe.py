@@ -14,6 +14,7 @@ Example (``corpora/sana-sample/recipe.yaml``)::
                                        # relative to the recipe) applied by the reader after decoding
     audit: {max_leakage: 0.0, action: refuse}  # optional: cross-split duplicate check before publishing
     policy: expand                     # projection policy: expand | split | strict
+    limits: {max_line_chars: 100000}   # optional: raise or lower the input limits (InputLimits fields)
     licence: CC BY-SA 4.0
     citation: "..."
     description: "..."
@@ -31,13 +32,14 @@ from __future__ import annotations
 import glob
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_builder.audit import AuditPolicy
+from dataset_builder.input_limits import DEFAULT_LIMITS, InputLimits
 from dataset_builder.problems import InputError, Location, Problem
 from dataset_builder.readers import READERS
 from dataset_builder.schema import Schema, load_schema
@@ -71,6 +73,7 @@ class Recipe:
     audit: AuditPolicy | None = None
     #: A bare ``MAJOR.MINOR.PATCH`` (looked up under the build's ``<out>/<name>/``) or a resolved path.
     previous: str | None = None
+    limits: InputLimits = DEFAULT_LIMITS
 
     @property
     def base_dir(self) -> Path:
@@ -109,6 +112,17 @@ def _resolve_inputs(recipe_path: Path, entries: list[Any], data_dir: Path | None
     return tuple(resolved)
 
 
+class _LimitsFile(BaseModel):
+    """The ``limits:`` mapping: any of :class:`InputLimits`' fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    max_json_depth: int | None = None
+    max_line_chars: int | None = None
+    max_token_chars: int | None = None
+    max_columns: int | None = None
+
+
 class _RecipeFile(BaseModel):
     """The keys a recipe may have, with their types (unknown keys and wrong types are refused)."""
 
@@ -128,6 +142,7 @@ class _RecipeFile(BaseModel):
     label_map: str | None = None
     audit: dict[str, Any] | None = None
     previous: str | None = None
+    limits: _LimitsFile | None = None
 
 
 #: How to write each key correctly (shown with the error).
@@ -145,6 +160,7 @@ _FIXES = {
     "description": "Write the description as text (quote it).",
     "label_map": "Write e.g. `label_map: newsfane-to-anercorp` or `label_map: maps/my-map.yaml`.",
     "audit": "Write `audit: {max_leakage: 0.0, action: refuse, threshold: 0.8, level: sentence}`.",
+    "limits": "Write e.g. `limits: {max_line_chars: 200000, max_columns: 200}` (fields of InputLimits).",
     "previous": "Write e.g. `previous: 1.0.0` (under the build's output root) or `previous: ../out/my-news/1.0.0`.",
 }
 
@@ -201,6 +217,7 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
         check_name(data.name)
         check_version(data.version)
         split = split_rule_from_dict(data.split, base=path.parent)
+        limits = _limits(path, data.limits)
     except InputError as exc:  # say which file holds the bad value (a split file's own errors keep its path)
         raise InputError(exc.problem.at(Location(str(path)))) from None
     return Recipe(
@@ -220,7 +237,17 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
         label_map=data.label_map,
         audit=None if data.audit is None else _audit_policy(path, data.audit),
         previous=previous,
+        limits=limits,
     )
+
+
+def _limits(path: Path, data: _LimitsFile | None) -> InputLimits:
+    if data is None:
+        return DEFAULT_LIMITS
+    try:
+        return InputLimits(**{**asdict(DEFAULT_LIMITS), **data.model_dump(exclude_none=True)})
+    except ValueError as exc:
+        raise _error(path, f"`limits`: {exc}.", _FIXES["limits"]) from None
 
 
 def _load_label_map(recipe_path: Path, value: Any) -> dict[str, str | None]:
