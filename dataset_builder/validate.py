@@ -10,6 +10,10 @@ doc-id-duplicate       two documents of one build share an id (see :class:`Docum
 span-offsets           start/end are not integers with ``0 <= start < end <= len(text)``
 span-text-mismatch     the span's stored surface text differs from ``text[start:end]``
 span-whitespace        the span starts or ends with white space (warning)
+span-inside-grapheme   the span starts on a combining mark, i.e. inside a letter with its diacritics
+span-attributes-not-written
+                       spans carry attributes (BRAT ``A``/``M``/``#`` notes, JSONL ``attributes``), which
+                       the dataset has no column for (warning, once per document)
 span-id-duplicate      two spans of one document share an id
 unknown-layer          the span's layer is not declared in the schema
 unknown-label          the label is not declared for the span's layer
@@ -34,6 +38,7 @@ document (or stop, with ``--strict``); warnings are kept in the build's problem 
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import groupby
@@ -65,6 +70,7 @@ def validate_document(doc: Document, schema: Schema) -> list[Problem]:
         )
 
     valid_spans = _check_spans(doc, schema, problems)
+    _check_attributes(doc, problems)
     layers = {layer.name: layer for layer in schema.layers}
     by_layer: dict[str, list[Span]] = {}
     for span in valid_spans:
@@ -75,6 +81,20 @@ def validate_document(doc: Document, schema: Schema) -> list[Problem]:
     _check_links(doc, schema, problems)
     _check_paragraphs(doc, problems)
     return problems
+
+
+def _check_attributes(doc: Document, problems: list[Problem]) -> None:
+    with_attributes = [span for span in doc.spans if span.attributes]
+    if not with_attributes:
+        return
+    names = sorted({str(name) for span in with_attributes for name in span.attributes})
+    problems.append(_problem(
+        doc, with_attributes[0], "span-attributes-not-written",
+        f"{len(with_attributes)} span(s) carry attributes ({', '.join(map(repr, names[:10]))}"
+        f"{', ...' if len(names) > 10 else ''}); the dataset has no column for them, so they are not written.",
+        "Keep them in the source files, or turn the ones that matter into labels or links.",
+        Severity.WARNING,
+    ))
 
 
 def _check_paragraphs(doc: Document, problems: list[Problem]) -> None:
@@ -134,6 +154,16 @@ def _check_spans(doc: Document, schema: Schema, problems: list[Problem]) -> list
             continue
         usable.append(span)
         surface = text[span.start:span.end]
+        if unicodedata.combining(text[span.start]):
+            problems.append(
+                _problem(
+                    doc, span, "span-inside-grapheme",
+                    f"span {surface!r} starts on the combining mark U+{ord(text[span.start]):04X}, which belongs "
+                    f"to the letter before it ({text[max(0, span.start - 1):span.start + 1]!r}).",
+                    "Start the span on a base letter: move the start one character left (to take the letter "
+                    "with its mark) or past the marks.", offset=span.start,
+                )
+            )
         if span.text is not None and span.text != surface:
             problems.append(
                 _problem(
