@@ -76,12 +76,17 @@ def loads_checked(text: str, limits: InputLimits = DEFAULT_LIMITS) -> Any:
         For text that is not JSON.
     JsonLimitError
         ``json-too-deep`` for nesting beyond ``limits.max_json_depth`` (also when it is too deep for
-        the decoder itself), ``json-lone-surrogate`` for a string holding half of a UTF-16 pair.
+        the decoder itself), ``json-lone-surrogate`` for a string holding half of a UTF-16 pair,
+        ``json-number-too-long`` for an integer of thousands of digits.
     """
     try:
         value = json.loads(text)
+    except json.JSONDecodeError:
+        raise
     except RecursionError:
         raise JsonLimitError("json-too-deep", "arrays and objects are nested too deeply to decode") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (Python's guard against slow conversion)
+        raise JsonLimitError("json-number-too-long", f"a number is too long to read ({exc})") from None
     check_decoded(value, limits, escaped=SURROGATE_ESCAPE.search(text) is not None)
     return value
 
@@ -126,6 +131,8 @@ def _surrogate(text: str) -> JsonLimitError:
 
 def json_problem(error: JsonLimitError) -> tuple[str, str]:
     """The message and fix for a :class:`JsonLimitError`, worded for a problem report."""
+    if error.code == "json-number-too-long":
+        return (f"the record is refused: {error.reason}.", "Write offsets and numbers with at most a few digits.")
     if error.code == "json-too-deep":
         return (f"the record is refused: {error.reason}.",
                 "Flatten the nested values (or raise InputLimits.max_json_depth if they are genuine).")

@@ -201,9 +201,11 @@ def _read_file(path: Path, options: _Options) -> Iterator[Document | Unreadable]
             "Use the file exactly as Label Studio exported it (Export -> JSON).", path=where, line=exc.lineno,
         ),))
         return
-    except RecursionError:
+    except (RecursionError, ValueError) as exc:  # too deep for the decoder; an integer of thousands of digits
+        code, why = (("labelstudio-json-too-deep", "arrays and objects are nested too deeply to decode")
+                     if isinstance(exc, RecursionError) else ("labelstudio-json-number-too-long", str(exc)))
         yield Unreadable(Location(where), (Problem(
-            "labelstudio-json-too-deep", "the file is refused: arrays and objects are nested too deeply to decode.",
+            code, f"the file is refused: {why}.",
             "Use the file exactly as Label Studio exported it (Export -> JSON).", path=where,
         ),))
         return
