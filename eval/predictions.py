@@ -559,8 +559,22 @@ def _read_conll(path: Path, out: _Collector, scheme: str, decoder: Literal["leni
     group = np.cumsum(separator)[rows]
     bounds = [0, *(np.flatnonzero(np.diff(group)) + 1).tolist(), len(rows)] if len(rows) else [0]
     pairs = list(itertools.pairwise(bounds))
-    for side, target in ((gold, out.gold), (pred, out.mentions)):
-        decoded = mentions_from_tags([side[a:b] for a, b in pairs], scheme=scheme, decoder=decoder, layer=out.layer)
+    for name, side, target in (("gold", gold, out.gold), ("predicted", pred, out.mentions)):
+        sentences = [side[a:b] for a, b in pairs]
+        try:
+            decoded = mentions_from_tags(sentences, scheme=scheme, decoder=decoder, layer=out.layer)
+        except ValueError:  # a tag of another scheme (L-PERS under IOB2): find the sentence, score it as O
+            decoded = []
+            for number, sentence in enumerate(sentences):
+                try:
+                    found = mentions_from_tags([sentence], scheme=scheme, decoder=decoder, layer=out.layer)
+                except ValueError as exc:
+                    why = str(exc).rstrip(".")
+                    out.problem("conll-tag", f"the {name} tags of this sentence cannot be decoded: {why}; the "
+                                "sentence is read as O.", f"Give the file's tag scheme (scheme=..., now {scheme!r}) "
+                                "or correct the tags.", int(rows[pairs[number][0]]) + 1)
+                    continue
+                decoded += [replace(m, doc_id=str(number)) for m in found]
         target.extend(replace(m, text=" ".join(tokens[pairs[int(m.doc_id)][0] + m.start:
                                                         pairs[int(m.doc_id)][0] + m.end])) for m in decoded)
 

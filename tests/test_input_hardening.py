@@ -331,3 +331,21 @@ def test_build_counts_every_hostile_line_as_read_and_rejected(tmp_path: Path) ->
     assert documents == {"read": 4, "written": 1, "rejected": 3}
     rejects = (report.version_dir / "rejects.jsonl").read_text(encoding="utf-8")
     assert all(code in rejects for code in ("jsonl-json-too-deep", "jsonl-json-lone-surrogate", "paragraph-offsets"))
+
+
+def test_eval_conll_tags_of_another_scheme_are_a_problem_on_their_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "p.conll"
+    path.write_text("قمة O O\nسورية B-PERS L-PERS\n\nإعلان B-GPE B-GPE\n", encoding="utf-8")
+    predictions = load_predictions(path, fmt="conll")
+    assert [(p.code, p.line) for p in predictions.problems] == [("conll-tag", 1)]
+    assert [(m.doc_id, m.label) for m in predictions.mentions] == [("1", "GPE")]  # the other sentence is scored
+
+
+def test_repeated_builds_leave_no_mlcroissant_metadata_behind(tmp_path: Path) -> None:
+    from mlcroissant._src.core.rdf import Rdf
+
+    config = BuildConfig.from_recipe(SANA / "recipe.yaml", {"progress": False, "out_dir": tmp_path})
+    for number in range(2):
+        build(config.replace(version=f"1.0.{number}"))
+        # mlcroissant memoizes Rdf methods per instance: ~10 MB per build stayed alive before
+        assert Rdf.shorten_key.cache_info().currsize == 0 and Rdf.reverse_context.cache_info().currsize == 0
