@@ -142,10 +142,16 @@ def _reader_case(kind: str, folder: Path, seeds: _Seeds, rng: random.Random) -> 
         path = folder / "article.txt"
         path.write_bytes(_mutate_bytes(seeds.article, rng))
     else:
-        path = folder
-        (folder / "a.ann").write_bytes(_mutate_bytes(seeds.ann, rng))
-        (folder / "a.txt").write_bytes(seeds.txt if rng.random() < 0.7 else _mutate_bytes(seeds.txt, rng))
+        path = _brat_pair(folder, seeds, rng, keep_text=0.7)
     return kind, path
+
+
+def _brat_pair(folder: Path, seeds: _Seeds, rng: random.Random, keep_text: float) -> Path:
+    """A mutated .ann beside its .txt, itself mutated in ``1 - keep_text`` of the cases."""
+    (folder / "a.ann").write_bytes(_mutate_bytes(seeds.ann, rng))
+    mutated = keep_text < 1 and rng.random() >= keep_text
+    (folder / "a.txt").write_bytes(_mutate_bytes(seeds.txt, rng) if mutated else seeds.txt)
+    return folder
 
 
 def _predictions_case(kind: str, folder: Path, seeds: _Seeds, rng: random.Random) -> Path:
@@ -159,9 +165,7 @@ def _predictions_case(kind: str, folder: Path, seeds: _Seeds, rng: random.Random
         path = folder / "tags.conll"
         path.write_bytes(_mutate_bytes(seeds.predicted_conll, rng))
     else:
-        path = folder
-        (folder / "a.ann").write_bytes(_mutate_bytes(seeds.ann, rng))
-        (folder / "a.txt").write_bytes(seeds.txt)
+        path = _brat_pair(folder, seeds, rng, keep_text=1.0)
     return path
 
 
