@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from dataset_builder.input_limits import DEFAULT_LIMITS, InputLimits
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.version_names import check_name, check_version
 from dataset_builder.writer import DEFAULT_MAX_SHARD_BYTES
@@ -92,6 +93,9 @@ class BuildConfig:
         on the number of workers, but does on this: keep it fixed for a dataset).
     max_shard_bytes : int
         Size at which an Arrow shard rolls over.
+    limits : InputLimits
+        The largest input the readers accept (JSON nesting, CoNLL line, token and column counts);
+        beyond them a record is refused with file and line (``docs/formats.md``).
     """
 
     inputs: tuple[Path, ...]
@@ -119,6 +123,7 @@ class BuildConfig:
     resume: bool = False
     shard_bytes: int = DEFAULT_SHARD_BYTES
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES
+    limits: InputLimits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
         # Accept any sequence of str/Path for inputs and str for paths; store them normalised.
@@ -135,6 +140,9 @@ class BuildConfig:
         if self.jobs is not None and (not isinstance(self.jobs, int) or self.jobs < 1):
             raise InputError(Problem("jobs-invalid", f"jobs must be a whole number >= 1, not {self.jobs!r}.",
                                      "Pass --jobs 1 or more."))
+        if not isinstance(self.limits, InputLimits):
+            raise InputError(Problem("limits-invalid", f"limits must be an InputLimits, not {self.limits!r}.",
+                                     "Pass limits=InputLimits(max_line_chars=..., ...)."))
         if self.engine not in ENGINES:
             raise InputError(Problem("engine-invalid", f"unknown engine {self.engine!r}.",
                                      f"Use one of: {', '.join(ENGINES)}."))
@@ -170,7 +178,7 @@ class BuildConfig:
             "format": recipe.format, "reader_options": recipe.reader_options, "split": recipe.split,
             "policy": recipe.policy, "licence": recipe.licence, "citation": recipe.citation,
             "description": recipe.description, "base_dir": recipe.base_dir, "previous": recipe.previous,
-            "audit": recipe.audit, **recipe.engine,
+            "audit": recipe.audit, "limits": recipe.limits, **recipe.engine,
         }
         unknown = sorted(set(overrides or {}) - {f.name for f in dataclasses.fields(cls)})
         if unknown:

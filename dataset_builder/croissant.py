@@ -75,6 +75,25 @@ def _require_mlcroissant() -> Any:
     return mlcroissant
 
 
+def release_mlcroissant_caches() -> None:
+    """Empty the memo caches through which ``mlcroissant`` keeps every metadata object alive.
+
+    ``mlcroissant`` (1.x) memoizes four methods of its ``Rdf`` class with ``functools.cache``; the
+    class compares by identity, so every ``Rdf`` ever made (one per ``Metadata``, with its reverse
+    context and every key it shortened) stays in those caches for the life of the process: ~10 MB per
+    build for a library caller who builds in a loop. The caches are plain memoization, so emptying them
+    only costs a recomputation.
+    """
+    try:
+        from mlcroissant._src.core.rdf import Rdf
+    except ImportError:  # not installed, or reorganised upstream: nothing of ours to release
+        return
+    for name in ("reverse_context", "abbreviations", "shorten_value", "shorten_key"):
+        cache_clear = getattr(getattr(Rdf, name, None), "cache_clear", None)
+        if cache_clear is not None:
+            cache_clear()
+
+
 class _Ids:
     """Croissant ids must be unique and may not contain ``/`` except as the record-set separator."""
 
@@ -225,6 +244,7 @@ def croissant_metadata(
     from datasets import Features
 
     mlc = _require_mlcroissant()
+    release_mlcroissant_caches()  # what earlier calls left behind (see the function)
     version_dir = Path(version_dir)
     version = VersionDir.open(version_dir)
     manifest = version.manifest_data
@@ -360,6 +380,8 @@ def write_croissant(
     target = Path(out_path) if out_path is not None else Path(export_dir or version_dir) / CROISSANT_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(metadata.to_json(), ensure_ascii=False, indent=2) + "\n"
+    del metadata
+    release_mlcroissant_caches()
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     with tmp.open("w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)

@@ -70,6 +70,7 @@ from dataset_builder.features import (
     document_features,
     token_features,
 )
+from dataset_builder.input_limits import DEFAULT_LIMITS, InputLimits
 from dataset_builder.manifest import ContentFingerprint, Manifest, hash_input_files, write_json_file
 from dataset_builder.model import Document, Unreadable
 from dataset_builder.problems import InputError, Location, Problem, Severity
@@ -507,12 +508,12 @@ class ReadStage(_StageBase):
         config, task = self.config, self.task
         if task is None or not task.path:  # every input (after the documents handed in, if any)
             paths = list(config.inputs)[rank::world_size]
-            return read_inputs(paths, config.format, config.reader_options) if paths else ()
+            return read_inputs(paths, config.format, config.reader_options, limits=config.limits) if paths else ()
         if task.whole:
-            return read_inputs([Path(task.path)], config.format, config.reader_options)
+            return read_inputs([Path(task.path)], config.format, config.reader_options, limits=config.limits)
         from dataset_builder.readers.jsonl import read_jsonl_range
 
-        return read_jsonl_range(Path(task.path), task.start, task.stop, task.first_line)
+        return read_jsonl_range(Path(task.path), task.start, task.stop, task.first_line, limits=config.limits)
 
     def run(self, stream: Iterable[Any], rank: int = 0, world_size: int = 1) -> Iterator[Document | Unreadable]:
         config = self.config
@@ -967,12 +968,13 @@ class ValidationResult:
 
 
 def validate_inputs(inputs: Sequence[str | Path], schema: Schema, *, format: str | None = None,
-                    reader_options: Mapping[str, Any] | None = None) -> ValidationResult:
+                    reader_options: Mapping[str, Any] | None = None,
+                    limits: InputLimits = DEFAULT_LIMITS) -> ValidationResult:
     """Every problem of ``inputs`` against ``schema``, with the build's own read and validate stages
     (nothing is written). Raises :class:`InputError` for a missing input or an unknown format."""
     paths = _existing(inputs)
     config = BuildConfig(inputs=tuple(paths), schema=schema, name="validation", version="0.0.0", format=format,
-                         reader_options=dict(reader_options or {}), progress=False)
+                         reader_options=dict(reader_options or {}), progress=False, limits=limits)
     log = BuildLog(None)
     read, validate = ReadStage(config), ValidateStage(schema, log)
     run_stages([read, validate])
@@ -1195,8 +1197,8 @@ def _publish(tmp_dir: Path, final_dir: Path, *, force: bool) -> None:
     _fsync_dir(final_dir.parent)
 
 
-def read_inputs(paths: Sequence[Path], fmt: str | None = None,
-                reader_options: Mapping[str, Any] | None = None) -> Iterator[Document | Unreadable]:
+def read_inputs(paths: Sequence[Path], fmt: str | None = None, reader_options: Mapping[str, Any] | None = None,
+                *, limits: InputLimits = DEFAULT_LIMITS) -> Iterator[Document | Unreadable]:
     """Read ``paths`` in order, each with the reader of ``fmt`` (or of its detected format).
 
     Every path's reader is looked up and checked against ``reader_options`` before anything is
@@ -1208,13 +1210,16 @@ def read_inputs(paths: Sequence[Path], fmt: str | None = None,
         ``format-unknown`` for a format no reader handles; ``reader-option-unknown`` for an option
         the reader does not take (at once); ``reader-option-invalid`` when the reader refuses an
         option's value, and ``input-empty`` when a path yields no record at all (while reading).
+
+    ``limits`` reaches every reader that takes a ``limits`` keyword (JSONL, Label Studio, CoNLL).
     """
     import inspect
 
     from dataset_builder.readers import READERS, detect_format, get_reader
 
     options = dict(reader_options or {})
-    readers: list[tuple[Path, str, Callable[..., Iterator[Document | Unreadable]]]] = []
+    readers: list[tuple[Path, str, Callable[..., Iterator[Document | Unreadable]], dict[str, Any]]] = []
+    # Limits are a build setting, not a reader option: they go to every reader that takes them.
     for path in paths:
         name = fmt or detect_format(path)
         if name not in READERS:
@@ -1233,12 +1238,14 @@ def read_inputs(paths: Sequence[Path], fmt: str | None = None,
                 "reader-option-unknown", f"the {name} reader takes no option {', '.join(map(repr, unknown))}.",
                 f"Remove it from {source}; the {name} reader takes: {', '.join(accepted) or 'no options'} "
                 "(docs/formats.md).", path=str(path)))
-        readers.append((path, name, reader))
-    return chain.from_iterable(_reading(path, name, reader, options) for path, name, reader in readers)
+        settings = {"limits": limits} if "limits" in accepted and "limits" not in options else {}
+        readers.append((path, name, reader, settings))
+    return chain.from_iterable(_reading(path, name, reader, options, settings)
+                               for path, name, reader, settings in readers)
 
 
 def _reading(path: Path, name: str, reader: Callable[..., Iterator[Document | Unreadable]],
-             options: Mapping[str, Any]) -> Iterator[Document | Unreadable]:
+             options: Mapping[str, Any], settings: Mapping[str, Any]) -> Iterator[Document | Unreadable]:
     # A reader checks its options' values when called or when reading starts, so a refused value
     # surfaces from either; without options such an exception is a reader bug and keeps its traceback.
     records: Iterator[Document | Unreadable] | None = None
@@ -1246,7 +1253,7 @@ def _reading(path: Path, name: str, reader: Callable[..., Iterator[Document | Un
     while True:
         try:
             if records is None:
-                records = iter(reader(path, **options))
+                records = iter(reader(path, **options, **settings))
             item = next(records)
         except StopIteration:
             break

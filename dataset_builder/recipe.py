@@ -14,6 +14,7 @@ Example (``corpora/sana-sample/recipe.yaml``)::
                                        # relative to the recipe) applied by the reader after decoding
     audit: {max_leakage: 0.0, action: refuse}  # optional: cross-split duplicate check before publishing
     policy: expand                     # projection policy: expand | split | strict
+    limits: {max_line_chars: 100000}   # optional: raise or lower the input limits (InputLimits fields)
     licence: CC BY-SA 4.0
     citation: "..."
     description: "..."
@@ -33,13 +34,14 @@ from __future__ import annotations
 import glob
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_builder.audit import AuditPolicy
+from dataset_builder.input_limits import DEFAULT_LIMITS, InputLimits
 from dataset_builder.problems import InputError, Location, Problem
 from dataset_builder.readers import READERS
 from dataset_builder.schema import Schema, load_schema
@@ -75,6 +77,7 @@ class Recipe:
     previous: str | None = None
     #: The recipe's ``engine:`` settings (BuildConfig field -> value): engine, jobs, ray_address, shard_bytes.
     engine: Mapping[str, Any] = field(default_factory=dict)
+    limits: InputLimits = DEFAULT_LIMITS
 
     @property
     def base_dir(self) -> Path:
@@ -124,6 +127,17 @@ class _EngineKeys(BaseModel):
     shard_bytes: int | None = Field(default=None, ge=1)
 
 
+class _LimitsFile(BaseModel):
+    """The ``limits:`` mapping: any of :class:`InputLimits`' fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    max_json_depth: int | None = None
+    max_line_chars: int | None = None
+    max_token_chars: int | None = None
+    max_columns: int | None = None
+
+
 class _RecipeFile(BaseModel):
     """The keys a recipe may have, with their types (unknown keys and wrong types are refused)."""
 
@@ -144,6 +158,7 @@ class _RecipeFile(BaseModel):
     audit: dict[str, Any] | None = None
     previous: str | None = None
     engine: _EngineKeys | None = None
+    limits: _LimitsFile | None = None
 
 
 #: How to write each key correctly (shown with the error).
@@ -161,6 +176,7 @@ _FIXES = {
     "description": "Write the description as text (quote it).",
     "label_map": "Write e.g. `label_map: newsfane-to-anercorp` or `label_map: maps/my-map.yaml`.",
     "audit": "Write `audit: {max_leakage: 0.0, action: refuse, threshold: 0.8, level: sentence}`.",
+    "limits": "Write e.g. `limits: {max_line_chars: 200000, max_columns: 200}` (fields of InputLimits).",
     "previous": "Write e.g. `previous: 1.0.0` (under the build's output root) or `previous: ../out/my-news/1.0.0`.",
     "engine": "Write e.g. `engine: {engine: local, jobs: 2}` or `engine: {engine: ray, ray_address: auto}` "
               "(keys: engine, jobs, ray_address, shard_bytes).",
@@ -219,6 +235,7 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
         check_name(data.name)
         check_version(data.version)
         split = split_rule_from_dict(data.split, base=path.parent)
+        limits = _limits(path, data.limits)
     except InputError as exc:  # say which file holds the bad value (a split file's own errors keep its path)
         raise InputError(exc.problem.at(Location(str(path)))) from None
     return Recipe(
@@ -239,7 +256,17 @@ def load_recipe(path: str | Path, *, data_dir: str | Path | None = None) -> Reci
         audit=None if data.audit is None else _audit_policy(path, data.audit),
         previous=previous,
         engine={} if data.engine is None else data.engine.model_dump(exclude_none=True),
+        limits=limits,
     )
+
+
+def _limits(path: Path, data: _LimitsFile | None) -> InputLimits:
+    if data is None:
+        return DEFAULT_LIMITS
+    try:
+        return InputLimits(**{**asdict(DEFAULT_LIMITS), **data.model_dump(exclude_none=True)})
+    except ValueError as exc:
+        raise _error(path, f"`limits`: {exc}.", _FIXES["limits"]) from None
 
 
 def _load_label_map(recipe_path: Path, value: Any) -> dict[str, str | None]:

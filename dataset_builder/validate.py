@@ -10,10 +10,16 @@ doc-id-duplicate       two documents of one build share an id (see :class:`Docum
 span-offsets           start/end are not integers with ``0 <= start < end <= len(text)``
 span-text-mismatch     the span's stored surface text differs from ``text[start:end]``
 span-whitespace        the span starts or ends with white space (warning)
+span-inside-grapheme   the span starts on a combining mark, i.e. inside a letter with its diacritics
+span-attributes-not-written
+                       spans carry attributes (BRAT ``A``/``M``/``#`` notes, JSONL ``attributes``), which
+                       the dataset has no column for (warning, once per document)
 span-id-duplicate      two spans of one document share an id
 unknown-layer          the span's layer is not declared in the schema
 unknown-label          the label is not declared for the span's layer
-span-duplicate         two spans of a layer have the same offsets and label
+span-duplicate         two or more spans of a layer have the same offsets and label (one problem per
+                       group of copies)
+paragraph-offsets      a ``metadata.paragraphs`` pair is not ``0 <= start <= end <= len(text)``
 span-nesting           a span lies inside another, in a layer that does not allow nesting
 span-overlap           two spans cross (share characters, neither inside the other)
 span-too-deep          nesting deeper than the layer's ``levels`` (warning: the tokens config
@@ -32,8 +38,10 @@ document (or stop, with ``--strict``); warnings are kept in the build's problem 
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import groupby
 
 from dataset_builder.model import Document, Link, Span
 from dataset_builder.problems import Problem, Severity
@@ -62,6 +70,7 @@ def validate_document(doc: Document, schema: Schema) -> list[Problem]:
         )
 
     valid_spans = _check_spans(doc, schema, problems)
+    _check_attributes(doc, problems)
     layers = {layer.name: layer for layer in schema.layers}
     by_layer: dict[str, list[Span]] = {}
     for span in valid_spans:
@@ -70,7 +79,35 @@ def validate_document(doc: Document, schema: Schema) -> list[Problem]:
     for layer_name, spans in by_layer.items():
         _check_layer_structure(doc, layers[layer_name], spans, problems)
     _check_links(doc, schema, problems)
+    _check_paragraphs(doc, problems)
     return problems
+
+
+def _check_attributes(doc: Document, problems: list[Problem]) -> None:
+    with_attributes = [span for span in doc.spans if span.attributes]
+    if not with_attributes:
+        return
+    names = sorted({str(name) for span in with_attributes for name in span.attributes})
+    problems.append(_problem(
+        doc, with_attributes[0], "span-attributes-not-written",
+        f"{len(with_attributes)} span(s) carry attributes ({', '.join(map(repr, names[:10]))}"
+        f"{', ...' if len(names) > 10 else ''}); the dataset has no column for them, so they are not written.",
+        "Keep them in the source files, or turn the ones that matter into labels or links.",
+        Severity.WARNING,
+    ))
+
+
+def _check_paragraphs(doc: Document, problems: list[Problem]) -> None:
+    n = len(doc.text)
+    for index, pair in enumerate(doc.metadata.paragraphs):
+        start, end = pair if isinstance(pair, tuple) and len(pair) == 2 else (None, None)
+        if not (type(start) is int and type(end) is int and 0 <= start <= end <= n):
+            problems.append(_problem(
+                doc, None, "paragraph-offsets",
+                f"metadata.paragraphs[{index}] is {list(pair) if isinstance(pair, tuple) else pair!r}, not a range "
+                f"inside the text (length {n}).",
+                "Write each paragraph as [start, end] code-point offsets with 0 <= start <= end <= the text's length.",
+            ))
 
 
 def _problem(doc: Document, span: Span | Link | None, code: str, message: str, fix: str,
@@ -117,6 +154,16 @@ def _check_spans(doc: Document, schema: Schema, problems: list[Problem]) -> list
             continue
         usable.append(span)
         surface = text[span.start:span.end]
+        if unicodedata.combining(text[span.start]):
+            problems.append(
+                _problem(
+                    doc, span, "span-inside-grapheme",
+                    f"span {surface!r} starts on the combining mark U+{ord(text[span.start]):04X}, which belongs "
+                    f"to the letter before it ({text[max(0, span.start - 1):span.start + 1]!r}).",
+                    "Start the span on a base letter: move the start one character left (to take the letter "
+                    "with its mark) or past the marks.", offset=span.start,
+                )
+            )
         if span.text is not None and span.text != surface:
             problems.append(
                 _problem(
@@ -177,8 +224,25 @@ def _mismatch_fix(text: str, span: Span) -> str:
 
 
 def _check_layer_structure(doc: Document, layer: LayerSpec, spans: Sequence[Span], problems: list[Problem]) -> None:
-    """Duplicates, nesting, crossing and depth in one layer, in O(n log n + k) for k reported pairs."""
-    ordered = sorted(spans, key=lambda s: (s.start, -s.end, s.label, s.id))
+    """Duplicates, nesting, crossing and depth in one layer, in O(n log n + k) for k reported pairs.
+
+    Copies of one span (same offsets and label) are reported once per group and only the first copy
+    takes part in the other checks, so 3,000 copies cost one problem, not 4.5 million pairs.
+    """
+    ordered = []
+    for _, group in groupby(sorted(spans, key=lambda s: (s.start, -s.end, s.label, s.id)),
+                            key=lambda s: (s.start, s.end, s.label)):
+        first, *copies = group
+        ordered.append(first)
+        if copies:
+            shown = ", ".join(repr(copy.id) for copy in copies[:5]) + (", ..." if len(copies) > 5 else "")
+            subject = f"span {shown} repeats" if len(copies) == 1 else f"{len(copies)} spans ({shown}) repeat"
+            problems.append(_problem(
+                doc, copies[0], "span-duplicate",
+                f"{subject} span {first.id!r}: same offsets [{first.start}, {first.end}) and label {first.label!r}.",
+                "Delete one of the two." if len(copies) == 1 else "Keep one of the copies.",
+                offset=first.start,
+            ))
     # Stack of spans that enclose the current position, outermost first.
     stack: list[Span] = []
     for span in ordered:
@@ -186,16 +250,7 @@ def _check_layer_structure(doc: Document, layer: LayerSpec, spans: Sequence[Span
             stack.pop()
         for outer in stack:
             if outer.start == span.start and outer.end == span.end:
-                if outer.label == span.label:
-                    problems.append(
-                        _problem(
-                            doc, span, "span-duplicate",
-                            f"span {span.id!r} repeats span {outer.id!r}: same offsets [{span.start}, "
-                            f"{span.end}) and label {span.label!r}.",
-                            "Delete one of the two.", offset=span.start,
-                        )
-                    )
-                elif not layer.nesting:
+                if not layer.nesting:
                     problems.append(
                         _problem(
                             doc, span, "span-nesting",

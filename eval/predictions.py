@@ -44,6 +44,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from dataset_builder.input_limits import JsonLimitError, json_problem, loads_checked
 from dataset_builder.model import Document
 from dataset_builder.problems import InputError, Problem, Severity
 from eval.links import MentionLink
@@ -54,6 +55,7 @@ PredictionFormat = Literal["jsonl", "mentions", "conll", "brat"]
 FORMATS: tuple[PredictionFormat, ...] = ("jsonl", "mentions", "conll", "brat")
 _CONLL_SUFFIXES = {".conll", ".conllu", ".txt", ".tsv", ".iob", ".bio"}
 _QUOTE_LABEL_DEFAULT = "QUOTE"
+_MAX_OFFSET = 2**62
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -228,8 +230,8 @@ def _detect_format(path: Path) -> PredictionFormat:
     if suffix == ".jsonl":
         for line in _lines(path):
             try:
-                first = json.loads(line[1])
-            except json.JSONDecodeError:
+                first = loads_checked(line[1])
+            except (json.JSONDecodeError, JsonLimitError):
                 continue
             return "jsonl" if isinstance(first, dict) and "spans" in first else "mentions"
         return "jsonl"
@@ -238,11 +240,22 @@ def _detect_format(path: Path) -> PredictionFormat:
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """Non-blank lines with their 1-based physical line numbers (BOM and CR tolerated)."""
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, 1):
-            line = line.rstrip("\r\n")
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            line = _decoded(raw, path, number).rstrip("\r\n")
             if line.strip():
                 yield number, line
+
+
+def _decoded(raw: bytes, path: Path, number: int) -> str:
+    """One line (or a whole file, ``number`` 1) as text; not UTF-8 is an InputError at its line."""
+    try:
+        return raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        line = number + raw.count(b"\n", 0, exc.start)
+        raise InputError(Problem(
+            "predictions-not-utf8", f"byte 0x{raw[exc.start]:02x} is not valid UTF-8.",
+            "Write the predictions as UTF-8.", path=str(path), line=line)) from None
 
 
 class _Collector:
@@ -311,7 +324,10 @@ def _read_json_lines(path: Path, out: _Collector, fmt: PredictionFormat) -> None
     order = list(out.documents) if out.documents is not None else []
     for position, (number, line) in enumerate(_lines(path)):
         try:
-            obj = json.loads(line)
+            obj = loads_checked(line)
+        except JsonLimitError as exc:
+            out.problem(f"predictions-{exc.code}", *json_problem(exc), number)
+            continue
         except json.JSONDecodeError as exc:
             out.problem("predictions-json", f"not valid JSON ({exc.msg} at column {exc.colno}).",
                         "Write one JSON object per line.", number)
@@ -354,8 +370,19 @@ def _standoff_line(obj: dict[str, Any], out: _Collector, line: int) -> None:
         if mention is not None:
             out.mentions.append(mention)
             by_id[mention.id or f"#{index}"] = mention
-    for index, link in enumerate(obj.get("links") or []):
+    links = obj.get("links") or []
+    if not isinstance(links, list):
+        out.problem("predictions-link", f"`links` is {_shown(links)}, not a list; no link of the line is scored.",
+                    'Write "links": [{"type": ..., "from": ..., "to": ...}, ...] or leave it out.', line,
+                    doc_id=doc_id)
+        links = []
+    for index, link in enumerate(links):
         _standoff_link(link, index, by_id, doc_id, out, line)
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as it was written, cut short for messages."""
+    return json.dumps(value, ensure_ascii=False)[:60]
 
 
 def _standoff_span(span: Any, index: int, doc: Document | None, doc_id: str, out: _Collector,
@@ -370,7 +397,15 @@ def _standoff_span(span: Any, index: int, doc: Document | None, doc_id: str, out
         out.problem("predictions-span", f"{where} needs integer start/end and a string label, got start={start!r}, "
                     f"end={end!r}, label={label!r}.", "Fix the span's fields.", line, doc_id=doc_id)
         return None
-    if not 0 <= start < end or (doc is not None and end > len(doc.text)):
+    span_layer, span_id = span.get("layer", out.layer), span.get("id")
+    if not isinstance(span_layer, str) or not isinstance(span_id, (str, int, type(None))) \
+            or isinstance(span_id, bool) or not isinstance(span.get("text"), (str, type(None))):
+        out.problem("predictions-span", f"{where} has `layer` {_shown(span_layer)}, `id` {_shown(span_id)} and "
+                    f"`text` {_shown(span.get('text'))}; layer must be a string, id a string or integer, text a "
+                    "string (each may be left out).", "Fix the span's fields.", line, doc_id=doc_id)
+        return None
+    # Offsets travel as 64-bit integers from here on; no text is that long anyway.
+    if not 0 <= start < end or end > _MAX_OFFSET or (doc is not None and end > len(doc.text)):
         limit = f" (text length {len(doc.text)})" if doc is not None else ""
         out.problem("predictions-offsets", f"{where} has offsets [{start}, {end}) outside the text or empty{limit}.",
                     "Offsets are code-point indices into the document text, end exclusive.", line, doc_id=doc_id,
@@ -384,9 +419,7 @@ def _standoff_span(span: Any, index: int, doc: Document | None, doc_id: str, out
                         f"is {actual!r}; scored by its offsets.", "Check how offsets were counted (code points, "
                         "not bytes or UTF-16 units).", line, doc_id=doc_id, severity=Severity.WARNING, offset=start)
         surface = actual
-    span_layer = span.get("layer", out.layer)
-    span_id = span.get("id")
-    return Mention(doc_id, start, end, label, str(span_layer), surface if isinstance(surface, str) else None,
+    return Mention(doc_id, start, end, label, span_layer, surface if isinstance(surface, str) else None,
                    str(span_id) if span_id is not None else f"#{index}")
 
 
@@ -412,9 +445,11 @@ def _standoff_link(link: Any, index: int, by_id: Mapping[str, Mention], doc_id: 
 
 
 def _read_mentions_json(path: Path, out: _Collector) -> None:
-    raw = path.read_text(encoding="utf-8-sig")
+    raw = _decoded(path.read_bytes(), path, 1)
     try:
-        data = json.loads(raw)
+        data = loads_checked(raw)
+    except JsonLimitError as exc:
+        raise InputError(Problem(f"predictions-{exc.code}", *json_problem(exc), path=out.path)) from None
     except json.JSONDecodeError as exc:
         raise InputError(Problem("predictions-json", f"not valid JSON ({exc.msg}).", "Fix the JSON syntax.",
                                  path=out.path, line=exc.lineno)) from None
@@ -524,8 +559,22 @@ def _read_conll(path: Path, out: _Collector, scheme: str, decoder: Literal["leni
     group = np.cumsum(separator)[rows]
     bounds = [0, *(np.flatnonzero(np.diff(group)) + 1).tolist(), len(rows)] if len(rows) else [0]
     pairs = list(itertools.pairwise(bounds))
-    for side, target in ((gold, out.gold), (pred, out.mentions)):
-        decoded = mentions_from_tags([side[a:b] for a, b in pairs], scheme=scheme, decoder=decoder, layer=out.layer)
+    for name, side, target in (("gold", gold, out.gold), ("predicted", pred, out.mentions)):
+        sentences = [side[a:b] for a, b in pairs]
+        try:
+            decoded = mentions_from_tags(sentences, scheme=scheme, decoder=decoder, layer=out.layer)
+        except ValueError:  # a tag of another scheme (L-PERS under IOB2): find the sentence, score it as O
+            decoded = []
+            for number, sentence in enumerate(sentences):
+                try:
+                    found = mentions_from_tags([sentence], scheme=scheme, decoder=decoder, layer=out.layer)
+                except ValueError as exc:
+                    why = str(exc).rstrip(".")
+                    out.problem("conll-tag", f"the {name} tags of this sentence cannot be decoded: {why}; the "
+                                "sentence is read as O.", f"Give the file's tag scheme (scheme=..., now {scheme!r}) "
+                                "or correct the tags.", int(rows[pairs[number][0]]) + 1)
+                    continue
+                decoded += [replace(m, doc_id=str(number)) for m in found]
         target.extend(replace(m, text=" ".join(tokens[pairs[int(m.doc_id)][0] + m.start:
                                                         pairs[int(m.doc_id)][0] + m.end])) for m in decoded)
 

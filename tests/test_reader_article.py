@@ -133,23 +133,24 @@ def test_arabic_indic_date_is_read_as_iso(tmp_path: Path) -> None:
     assert doc.text[slice(*doc.metadata.extra["date_span"])] == "٢٠٢١-٠٩-١٤"  # text untouched
 
 
-@pytest.mark.parametrize("bad_date", ["14/09/2021", "2021-02-30", "2021-9-14"])
-def test_non_iso_date_is_a_warning_not_body_text(tmp_path: Path, bad_date: str) -> None:
+@pytest.mark.parametrize("bad_date", ["14/09/2021", "2021-02-30", "2021-9-14", "2021-13-45"])
+def test_non_iso_or_impossible_date_is_an_error_not_body_text(tmp_path: Path, bad_date: str) -> None:
     file = _write(tmp_path, _article("", TITLE, "", bad_date, "موسكو-سانا", "", PARAGRAPH_1))
     doc = _only(list(read_article(file)))
     assert doc.metadata.date is None
     (problem,) = doc.problems
-    assert (problem.code, problem.severity, problem.line) == ("article-date-not-iso", Severity.WARNING, 4)
+    assert (problem.code, problem.severity, problem.line) == ("article-date-not-iso", Severity.ERROR, 4)
     assert problem.path == str(file) and bad_date in problem.message and "YYYY-MM-DD" in problem.fix
     assert doc.metadata.dateline_place == "موسكو"
     assert [doc.text[s:e] for s, e in doc.metadata.paragraphs] == [PARAGRAPH_1]
 
 
-def test_missing_date_line_is_a_warning_and_the_dateline_is_still_found(tmp_path: Path) -> None:
+def test_missing_date_line_is_an_error_and_the_dateline_is_still_found(tmp_path: Path) -> None:
     file = _write(tmp_path, _article(TITLE, "", "موسكو-سانا", "", PARAGRAPH_1, "", PARAGRAPH_2))
     doc = _only(list(read_article(file)))
     assert doc.metadata.date is None and doc.metadata.extra["date_span"] is None
-    assert [(p.code, p.line) for p in doc.problems] == [("article-no-date", 3)]
+    assert [(p.code, p.line, p.severity) for p in doc.problems] == [("article-no-date", 3, Severity.ERROR)]
+    assert "'موسكو-سانا'" in doc.problems[0].message  # the value found instead
     assert str(file) in str(doc.problems[0])
     assert doc.metadata.dateline_agency == "سانا"
     assert [doc.text[s:e] for s, e in doc.metadata.paragraphs] == [PARAGRAPH_1, PARAGRAPH_2]
@@ -174,18 +175,21 @@ def test_multi_line_block_is_one_paragraph(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", ["", "\n\n  \n"])
-def test_empty_file_warns_instead_of_crashing(tmp_path: Path, content: str) -> None:
+def test_empty_file_is_an_error_not_a_crash(tmp_path: Path, content: str) -> None:
     file = _write(tmp_path, content)
     doc = _only(list(read_article(file)))
     assert doc.text == content
     assert doc.metadata.title is None and doc.metadata.paragraphs == ()
-    assert [(p.code, p.severity) for p in doc.problems] == [("article-no-title", Severity.WARNING)]
+    assert [(p.code, p.severity, p.line, p.path) for p in doc.problems] == [
+        ("article-no-title", Severity.ERROR, 1, str(file))]
 
 
 def test_title_only_file(tmp_path: Path) -> None:
     doc = _only(list(read_article(_write(tmp_path, TITLE))))
     assert doc.metadata.title == TITLE
     assert {p.code for p in doc.problems} == {"article-no-date", "article-no-dateline", "article-no-body"}
+    body = next(p for p in doc.problems if p.code == "article-no-body")
+    assert body.is_error and body.line == 1 and TITLE[:40] in body.message
 
 
 def test_file_that_is_not_utf8_is_unreadable(tmp_path: Path) -> None:

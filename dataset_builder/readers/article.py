@@ -76,8 +76,10 @@ def read_article(
 
     Notes
     -----
-    Metadata is derived as follows; every missing part is a WARNING on ``Document.problems`` and
-    leaves its field ``None``, it never stops the read:
+    Metadata is derived as follows. A file without a title, a date line that holds a real calendar date
+    or a body paragraph is an ERROR on ``Document.problems`` (validation rejects it: an empty or
+    undated article is not a document to publish); a missing dateline or caption is a WARNING and leaves
+    its field ``None``. The read itself never stops:
 
     - ``title``: the first non-blank line (``extra["title_span"]`` holds its offsets);
     - ``date``: the next non-blank line when it is an ISO date ``YYYY-MM-DD`` (Arabic-Indic digits
@@ -123,14 +125,17 @@ def _read_one(path: Path, source_file: str, licence: str | None, doc_id: str) ->
     def warn(code: str, message: str, fix: str, line: int | None) -> None:
         problems.append(Problem(code, message, fix, Severity.WARNING, str(path), line, doc_id))
 
+    def refuse(code: str, message: str, fix: str, line: int | None) -> None:
+        problems.append(Problem(code, message, fix, Severity.ERROR, str(path), line, doc_id))
+
     lines = _content_lines(text)
     extra: dict[str, object] = {"title_span": None, "date_span": None, "dateline_span": None, "caption": None}
     title = date = place = agency = None
     position = 0
 
     if not lines:
-        warn("article-no-title", "the file has no non-blank line, so no title.",
-             "Put the article's title on the first non-blank line.", None)
+        refuse("article-no-title", f"the file is empty ({len(text)} character(s), none but white space): no title, "
+               "no date, no body.", "Put the article's title on the first non-blank line, or remove the file.", 1)
     else:
         title_line = lines[0]
         title = title_line.slice(text)
@@ -143,15 +148,15 @@ def _read_one(path: Path, source_file: str, licence: str | None, doc_id: str) ->
             position += 1
             date = _iso_date(date_line.slice(text))
             if date is None:
-                warn("article-date-not-iso",
-                     f"the date line {date_line.slice(text)!r} is not an ISO date (YYYY-MM-DD); date left empty.",
-                     "Write the date as YYYY-MM-DD, e.g. 2021-09-14.", date_line.number)
+                why = ("is not a calendar date" if _ISO_DATE.fullmatch(date_line.slice(text))
+                       else "is not an ISO date (YYYY-MM-DD)")
+                refuse("article-date-not-iso", f"the date line {date_line.slice(text)!r} {why}.",
+                       "Write the date as YYYY-MM-DD, e.g. 2021-09-14.", date_line.number)
         else:
             shown = repr(date_line.slice(text)[:40]) if date_line else "nothing"
-            warn("article-no-date",
-                 f"expected an ISO date line (YYYY-MM-DD) after the title, found {shown}; date left empty.",
-                 "Put the publication date (YYYY-MM-DD) on its own line after the title.",
-                 date_line.number if date_line else title_line.number)
+            refuse("article-no-date", f"expected an ISO date line (YYYY-MM-DD) after the title, found {shown}.",
+                   "Put the publication date (YYYY-MM-DD) on its own line after the title.",
+                   date_line.number if date_line else title_line.number)
 
         dateline = lines[position] if position < len(lines) else None
         match = _DATELINE.fullmatch(dateline.slice(text)) if dateline is not None else None
@@ -171,8 +176,10 @@ def _read_one(path: Path, source_file: str, licence: str | None, doc_id: str) ->
     if blocks and len(blocks[-1]) == 1 and text[blocks[-1][0].end - 1] not in _SENTENCE_END:
         extra["caption"] = paragraphs.pop()
     if not paragraphs and lines:
-        warn("article-no-body", "the article has no body paragraph after its header lines.",
-             "Check that the file holds the article body, separated from the header by blank lines.", None)
+        last = lines[position - 1] if position else lines[0]
+        refuse("article-no-body", f"the article has no body paragraph after its header lines (the last one, line "
+               f"{last.number}, is {last.slice(text)[:40]!r}).",
+               "Check that the file holds the article body, separated from the header by blank lines.", last.number)
 
     metadata = Metadata(
         title=title, date=date, dateline_place=place, dateline_agency=agency,

@@ -218,7 +218,11 @@ class _AnnParser:
         for fragment in offsets.split(";"):
             parts = fragment.split()
             if len(parts) != 2 or not all(part.isascii() and part.isdigit() for part in parts):
-                self.malformed(number, line, f"offsets {offsets!r} are not 'start end' pairs of integers")
+                self.malformed(number, line, f"offsets {offsets[:80]!r} are not 'start end' pairs of integers")
+                return
+            # More digits than any text has characters: refused before int() (whose cost grows with them).
+            if any(len(part) > _MAX_OFFSET_DIGITS for part in parts):
+                self.malformed(number, line, f"an offset has more than {_MAX_OFFSET_DIGITS} digits")
                 return
             fragments.append((int(parts[0]), int(parts[1])))
         if not label:
@@ -268,7 +272,10 @@ class _AnnParser:
         return ""
 
     def parse_relation(self, ann_id: str, fields: list[str], number: int, line: str) -> None:
-        rel_type, *args = fields[1].split()
+        rel_type, *args = fields[1].split() or [""]
+        if not rel_type or ":" in rel_type:
+            self.malformed(number, line, "the relation has no type")
+            return
         roles = dict(arg.split(":", 1) for arg in args if ":" in arg)
         if "Arg1" not in roles or "Arg2" not in roles or len(roles) != len(args):
             self.malformed(number, line, "a relation needs exactly `Arg1:<id> Arg2:<id>`")
@@ -332,5 +339,8 @@ class _AnnParser:
         )
         return spans, tuple(links)
 
+
+# 10**15 characters is far beyond any text; longer digit strings are typos or hostile input.
+_MAX_OFFSET_DIGITS = 15
 
 _KIND_NAMES = {"E": "event", "N": "normalization", "*": "equivalence"}

@@ -51,6 +51,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from dataset_builder.input_limits import DEFAULT_LIMITS, InputLimits
 from dataset_builder.model import Document, Metadata, Span, Unreadable
 from dataset_builder.problems import InputError, Location, Problem, Severity
 from dataset_builder.tags import (
@@ -96,6 +97,7 @@ class _File:
     sentences: list[_Sentence]
     doc_starts: set[int]  # indices of sentences that follow a -DOCSTART- line
     has_docstart: bool
+    unplaced: list[Problem] = field(default_factory=list)  # problems of a file with no token line at all
 
 
 def read_conll(
@@ -110,6 +112,7 @@ def read_conll(
     tag_columns: Sequence[int] | None = None,
     pseudo_tokens: Collection[str] = (),
     label_map: Mapping[str, str | None] | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> Iterator[Document | Unreadable]:
     """Read a CoNLL-style token/tag file into documents with character-offset spans.
 
@@ -145,6 +148,11 @@ def read_conll(
         Renames span labels after decoding (decoding uses the file's types, so two adjacent mentions
         whose types map to one label stay two mentions). A label mapped to ``None`` is dropped, and
         counted. Labels not in the map are kept.
+    limits : InputLimits, optional
+        Longest line, longest token and most columns accepted; a line beyond them is an ERROR
+        (``conll-line-too-long``, ``conll-token-too-long``, ``conll-too-many-columns``) and is not read.
+        A token holding a NUL or another control character is an ERROR (``conll-token-control``).
+        Lines may end in spaces or tabs.
 
     Yields
     ------
@@ -185,6 +193,7 @@ def read_conll(
         tag_columns=tag_columns,
         pseudo_tokens=frozenset(pseudo_tokens),
         label_map=dict(label_map or {}),
+        limits=limits,
     )
 
 
@@ -200,13 +209,15 @@ def _read(
     tag_columns: tuple[int, ...] | None,
     pseudo_tokens: frozenset[str],
     label_map: dict[str, str | None],
+    limits: InputLimits,
 ) -> Iterator[Document | Unreadable]:
     source = str(path)
-    parsed = _parse_file(path, source, token_column, tag_columns, pseudo_tokens)
+    parsed = _parse_file(path, source, token_column, tag_columns, pseudo_tokens, limits)
     if not parsed.sentences:
         yield Unreadable(
             Location(source, 1),
             (
+                *parsed.unplaced,
                 Problem(
                     "conll-empty",
                     "the file holds no token lines.",
@@ -259,6 +270,7 @@ def _parse_file(
     token_column: int,
     tag_columns: tuple[int, ...] | None,
     pseudo_tokens: frozenset[str],
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> _File:
     try:
         raw = path.read_bytes()
@@ -289,14 +301,24 @@ def _parse_file(
 
     # Split on "\n" only: str.splitlines() would also break at U+2028, U+0085, form feeds...
     for number, line in enumerate(content.split("\n"), start=1):
-        if line.endswith("\r"):
-            line = line[:-1]
+        # Trailing spaces and tabs are editor residue, not an empty last column.
+        line = line.rstrip(" \t\r")
         if not line.strip():
             if current.tokens:
                 sentences.append(current)
                 current = _Sentence()
             continue
+        if len(line) > limits.max_line_chars:
+            current.problems.append(_limit_problem(
+                "conll-line-too-long", f"the line has {len(line):,} characters, more than the "
+                f"{limits.max_line_chars:,} a token line may have; it was not read.", source, number))
+            continue
         fields = _fields(line)
+        if len(fields) > limits.max_columns:
+            current.problems.append(_limit_problem(
+                "conll-too-many-columns", f"the line has {len(fields):,} columns, more than the "
+                f"{limits.max_columns:,} accepted; it was not read.", source, number))
+            continue
         if len(fields) > token_column and fields[token_column].strip(BIDI_MARKS) == DOCSTART:
             if current.tokens:
                 sentences.append(current)
@@ -308,6 +330,17 @@ def _parse_file(
             current.problems.append(_fields_problem(source, number, line, fields, needed, token_column, kept=False))
             continue
         token = fields[token_column]
+        if len(token) > limits.max_token_chars:
+            current.problems.append(_limit_problem(
+                "conll-token-too-long", f"the token has {len(token):,} characters, more than the "
+                f"{limits.max_token_chars:,} accepted (a missing line break?); it was not read.", source, number))
+            continue
+        if _CONTROL.search(token):
+            current.problems.append(Problem(
+                "conll-token-control", f"the token {token[:40]!r} holds a control character "
+                f"(U+{ord(_CONTROL.search(token)[0]):04X}), which no text contains.",
+                "Remove the character (a NUL usually means the file was cut or is UTF-16).",
+                path=source, line=number))
         if len(fields) < needed:
             current.problems.append(_fields_problem(source, number, line, fields, needed, token_column, kept=True))
             row: tuple[str, ...] = (OUTSIDE,)
@@ -352,7 +385,17 @@ def _parse_file(
         sentences.append(current)
     elif current.problems and sentences:  # a bad line after the last sentence belongs to it
         sentences[-1].problems.extend(current.problems)
-    return _File(sentences, doc_starts, has_docstart)
+    return _File(sentences, doc_starts, has_docstart, [] if sentences else current.problems)
+
+
+def _limit_problem(code: str, message: str, source: str, number: int) -> Problem:
+    return Problem(code, message, "Check the line (a missing line break or a binary file?), or raise the limit "
+                   "with BuildConfig(limits=InputLimits(...)) / the recipe's `limits:` (docs/formats.md).",
+                   path=source, line=number)
+
+
+# C0 controls and DEL other than tab (CR and LF cannot be inside a token line).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _fields(line: str) -> list[str]:
@@ -451,9 +494,9 @@ class _DocumentBuilder:
             keep = _kept_positions(sentence)
             tokens = sentence.tokens if keep is None else [sentence.tokens[i] for i in keep]
             n_pseudo += len(sentence.tokens) - len(tokens)
-            if not tokens:  # the sentence was pseudo-tokens only: nothing to place in the text
-                continue
-            starts = list(accumulate((len(t) + 1 for t in tokens[:-1]), initial=position))
+            # A sentence of pseudo-tokens only places nothing in the text, but its tags are still decoded
+            # below, so every mention on it is reported as lost and every tag error as an error.
+            starts = list(accumulate((len(t) + 1 for t in tokens[:-1]), initial=position)) if tokens else []
             ends = [s + len(t) for s, t in zip(starts, tokens, strict=True)]
             # token index in the file's sentence -> index among kept tokens (pseudo-tokens: None)
             kept_index = None if keep is None else _index_map(keep, len(sentence.tokens))
@@ -472,6 +515,8 @@ class _DocumentBuilder:
                     first, last = placed
                     found.append((starts[first], ends[last], chunk.type, level, sentence.lines[chunk.start]))
 
+            if not tokens:
+                continue
             lines.append(" ".join(tokens))
             sentence_offsets.append((position, ends[-1]))
             sentence_lines.append(sentence.lines[0])
@@ -760,8 +805,17 @@ class TagColumns:
     def tokens(self, rows: np.ndarray) -> list[str]:
         """The first column of each of ``rows``, decoded as UTF-8."""
         data = self.data
-        return [data[a:b].decode("utf-8") for a, b in zip(self.token_start[rows].tolist(),
-                                                          self.token_end[rows].tolist(), strict=True)]
+        try:
+            return [data[a:b].decode("utf-8") for a, b in zip(self.token_start[rows].tolist(),
+                                                              self.token_end[rows].tolist(), strict=True)]
+        except UnicodeDecodeError:
+            bad = next(row for row, a, b in zip(rows.tolist(), self.token_start[rows].tolist(),
+                                                 self.token_end[rows].tolist(), strict=True)
+                       if not _is_utf8(data[a:b]))
+            raise InputError(Problem(
+                "conll-not-utf8", f"the token of line {bad + 1} is not valid UTF-8.",
+                "Convert the file to UTF-8 (e.g. `iconv -f CP1256 -t UTF-8` for Windows Arabic).",
+                path=self.path, line=bad + 1)) from None
 
 
 def column_delimiter(delimiter: str | None) -> str | None:
@@ -956,3 +1010,11 @@ __all__ = [
     "BIDI_MARKS", "BOUNDARY", "DEFAULT_SENTENCES_PER_DOC", "DOCSTART", "GivenTokenization",
     "TagColumns", "column_delimiter", "given_tokenization", "looks_like_tag", "read_conll", "read_tag_columns",
 ]
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

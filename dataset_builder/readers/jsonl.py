@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from dataset_builder.input_limits import DEFAULT_LIMITS, InputLimits, JsonLimitError, json_problem, loads_checked
 from dataset_builder.model import Document, Link, Metadata, Span, Unreadable
 from dataset_builder.problems import InputError, Location, Problem, Severity
 
@@ -34,7 +35,7 @@ _SPAN_KEY_SET = frozenset(_SPAN_KEYS)
 _LINK_KEYS = ("id", "type", "from", "to")
 
 
-def read_jsonl(path: Path) -> Iterator[Document | Unreadable]:
+def read_jsonl(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> Iterator[Document | Unreadable]:
     """Read documents from a ``.jsonl`` file, or from every ``*.jsonl`` file of a folder (name order).
 
     Parameters
@@ -53,6 +54,8 @@ def read_jsonl(path: Path) -> Iterator[Document | Unreadable]:
     -----
     - Blank lines are skipped; line numbers in problems are physical line numbers of the file.
     - Every document, span and link carries ``location = file:line``.
+    - ``limits`` bounds each line's JSON nesting; deeper lines, lines holding a lone UTF-16 surrogate
+      (``"\\ud800"``) and documents naming a key twice (e.g. two ``"spans"`` arrays) are unreadable.
     - Unknown keys are ignored with a WARNING (``jsonl-unknown-field``), so a typo such as
       ``"lable"`` is never lost silently.
     - JSON arrays inside ``metadata.extra`` and span ``attributes`` are read as tuples (documents
@@ -63,14 +66,15 @@ def read_jsonl(path: Path) -> Iterator[Document | Unreadable]:
     path = Path(path)
     files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     for file in files:
-        yield from _read_file(file)
+        yield from _read_file(file, limits)
 
 
-def read_jsonl_range(path: Path, start: int, stop: int | None, first_line: int) -> Iterator[Document | Unreadable]:
+def read_jsonl_range(path: Path, start: int, stop: int | None, first_line: int, *,
+                     limits: InputLimits = DEFAULT_LIMITS) -> Iterator[Document | Unreadable]:
     """The records of bytes ``[start, stop)`` of one ``.jsonl`` file (a range cut at line boundaries by
     :func:`dataset_builder.engine.cut_byte_ranges`); ``first_line`` is the line number at ``start``, so
     locations are the file's physical lines, as when the whole file is read."""
-    return _read_file(Path(path), start, stop, first_line)
+    return _read_file(Path(path), limits, start, stop, first_line)
 
 
 def _lines(fh: Any, start: int, stop: int | None) -> Iterator[bytes]:
@@ -83,7 +87,27 @@ def _lines(fh: Any, start: int, stop: int | None) -> Iterator[bytes]:
         yield raw
 
 
-def _read_file(path: Path, start: int = 0, stop: int | None = None,
+def _duplicated_record_keys(line: str) -> tuple[str, ...]:
+    """Top-level keys given twice (``json.loads`` silently keeps the last one).
+
+    Only lines naming a key twice are decoded again, with a pair hook, so the common case costs one
+    substring count per key.
+    """
+    # "id" and "text" also name span fields, so only the keys that appear once in a sane line are counted.
+    if not any(line.count(f'"{key}"') > 1 for key in ("spans", "links", "metadata")):
+        return ()
+    found: list[tuple[str, ...]] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in items]
+        found.append(tuple(sorted({key for key in keys if keys.count(key) > 1})))
+        return dict(items)
+
+    json.loads(line, object_pairs_hook=pairs)
+    return found[-1] if found else ()  # the top-level object is the last one the hook sees
+
+
+def _read_file(path: Path, limits: InputLimits, start: int = 0, stop: int | None = None,
                first_line: int = 1) -> Iterator[Document | Unreadable]:
     with path.open("rb") as fh:
         for number, raw in enumerate(_lines(fh, start, stop) if start or stop is not None else fh,
@@ -102,7 +126,10 @@ def _read_file(path: Path, start: int = 0, stop: int | None = None,
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = loads_checked(line, limits)
+            except JsonLimitError as exc:
+                yield Unreadable(location, (_problem(f"jsonl-{exc.code}", *json_problem(exc), location),))
+                continue
             except json.JSONDecodeError as exc:
                 yield Unreadable(location, (_problem(
                     "jsonl-invalid-json",
@@ -114,6 +141,15 @@ def _read_file(path: Path, start: int = 0, stop: int | None = None,
                 continue
             doc_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
             doc_id = doc_id or None
+            duplicated = _duplicated_record_keys(line) if isinstance(obj, dict) else ()
+            if duplicated:
+                yield Unreadable(location, (_problem(
+                    "jsonl-duplicate-key",
+                    f"the document has more than one {', '.join(map(repr, duplicated))} key; JSON keeps only "
+                    "the last, so the others would be lost.",
+                    "Merge the arrays into one key.", location, doc_id=doc_id,
+                ),), doc_id, _records(obj, "spans"), _records(obj, "links"))
+                continue
             try:
                 yield document_from_json(obj, location)
             except InputError as exc:

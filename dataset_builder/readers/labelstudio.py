@@ -27,6 +27,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from dataset_builder.input_limits import (
+    DEFAULT_LIMITS,
+    SURROGATE_ESCAPE,
+    InputLimits,
+    JsonLimitError,
+    check_decoded,
+    json_problem,
+)
 from dataset_builder.model import Document, Link, Metadata, Span, Unreadable
 from dataset_builder.problems import Location, Problem, Severity
 from dataset_builder.readers.brat import LayerOf, layer_resolver
@@ -99,6 +107,7 @@ def read_labelstudio(
     annotation: AnnotationPolicy = "first",
     offsets: OffsetUnit = "utf16",
     layer_of: LayerOf = None,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> Iterator[Document | Unreadable]:
     """Read a Label Studio JSON (or JSON-MIN) export: one document per task.
 
@@ -152,17 +161,18 @@ def read_labelstudio(
     if offsets not in ("utf16", "codepoints", "auto"):
         raise ValueError(f"offsets must be 'utf16', 'codepoints' or 'auto', not {offsets!r}")
     path = Path(path)
-    options = _Options(from_name, text_field, annotation, offsets, layer_of)
+    options = _Options(from_name, text_field, annotation, offsets, layer_of, limits)
     files = sorted(path.glob("*.json")) if path.is_dir() else [path]
     for file in files:
         yield from _read_file(file, options)
 
 
 class _Options:
-    __slots__ = ("annotation", "from_name", "layer", "offsets", "text_field")
+    __slots__ = ("annotation", "from_name", "layer", "limits", "offsets", "text_field")
 
     def __init__(self, from_name: str | None, text_field: str, annotation: AnnotationPolicy,
-                 offsets: OffsetUnit, layer_of: LayerOf) -> None:
+                 offsets: OffsetUnit, layer_of: LayerOf, limits: InputLimits) -> None:
+        self.limits = limits
         self.from_name = from_name
         self.text_field = text_field
         self.annotation = annotation
@@ -175,9 +185,12 @@ def _read_file(path: Path, options: _Options) -> Iterator[Document | Unreadable]
     try:
         content = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        yield Unreadable(Location(where), (Problem(
-            "labelstudio-not-utf8", f"byte {exc.start} is not valid UTF-8.",
+        raw = path.read_bytes()
+        line = raw.count(b"\n", 0, exc.start) + 1
+        yield Unreadable(Location(where, line), (Problem(
+            "labelstudio-not-utf8", f"byte {exc.start} (0x{raw[exc.start]:02x}) is not valid UTF-8.",
             "Export again from Label Studio (exports are UTF-8), or convert the file to UTF-8.", path=where,
+            line=line,
         ),))
         return
     try:
@@ -186,6 +199,14 @@ def _read_file(path: Path, options: _Options) -> Iterator[Document | Unreadable]
         yield Unreadable(Location(where, exc.lineno), (Problem(
             "labelstudio-invalid-json", f"the file is not valid JSON: {exc.msg} (column {exc.colno}).",
             "Use the file exactly as Label Studio exported it (Export -> JSON).", path=where, line=exc.lineno,
+        ),))
+        return
+    except (RecursionError, ValueError) as exc:  # too deep for the decoder; an integer of thousands of digits
+        code, why = (("labelstudio-json-too-deep", "arrays and objects are nested too deeply to decode")
+                     if isinstance(exc, RecursionError) else ("labelstudio-json-number-too-long", str(exc)))
+        yield Unreadable(Location(where), (Problem(
+            code, f"the file is refused: {why}.",
+            "Use the file exactly as Label Studio exported it (Export -> JSON).", path=where,
         ),))
         return
     if tasks and tasks[0][1] is _NOT_A_LIST:
@@ -198,8 +219,15 @@ def _read_file(path: Path, options: _Options) -> Iterator[Document | Unreadable]
             path=where, line=1,
         ),))
         return
+    escaped = SURROGATE_ESCAPE.search(content) is not None
     for index, (line, task, _) in enumerate(tasks):
-        yield from _TaskReader(where, line, index, options).read(task)
+        reader = _TaskReader(where, line, index, options)
+        try:
+            check_decoded(task, options.limits, escaped=escaped)
+        except JsonLimitError as exc:
+            yield reader.unreadable(f"labelstudio-{exc.code}", *json_problem(exc))
+            continue
+        yield from reader.read(task)
 
 
 _NOT_A_LIST = object()
@@ -335,8 +363,10 @@ class _TaskReader:
                                   "Export the project again with Export -> JSON.")
             return
         if task.get("predictions"):
+            predictions = task["predictions"]
+            count = len(predictions) if isinstance(predictions, list) else "the"
             self.report("labelstudio-predictions-ignored",
-                        f"{len(task['predictions'])} model prediction(s) in the export were not read.",
+                        f"{count} model prediction(s) in the export were not read.",
                         "Predictions are not gold; nothing to do unless you meant to read them as annotations.",
                         Severity.INFO)
         usable = []
@@ -372,7 +402,14 @@ class _TaskReader:
             if self.options.annotation == "all":
                 self.doc_id = f"{task_doc_id}-a{item.get('id')}"
             self.problems = [dataclasses.replace(problem, doc_id=self.doc_id) for problem in task_problems]
-            spans, links, document_results = self.results(item.get("result") or [], text, index)
+            results = item.get("result") or []
+            if not isinstance(results, list):
+                self.report("labelstudio-unknown-shape",
+                            f"`result` of an annotation is a JSON {type(results).__name__}, not a list; it was "
+                            "not read.",
+                            "Export the project again with Export -> JSON.")
+                results = []
+            spans, links, document_results = self.results(results, text, index)
             extra: dict[str, Any] = {
                 "labelstudio_task_id": self.task_id, "annotation_id": item.get("id"),
                 "annotation_policy": self.options.annotation, "offsets": self.options.offsets,
@@ -576,6 +613,14 @@ class _TaskReader:
                             "Give the relation a direction in Label Studio if it matters.", Severity.WARNING,
                             span_id=source)
             labels = relation.get("labels") or ["relation"]
+            if isinstance(labels, str):  # one label written without its list: one link, not one per letter
+                labels = [labels]
+            if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+                self.report("labelstudio-unknown-shape",
+                            f"relation {ends[0]} -> {ends[1]} has `labels` {json.dumps(labels)[:60]}, not a list "
+                            "of strings; it was not read.",
+                            "Export the project again with Export -> JSON.", span_id=source)
+                continue
             for label in labels:
                 links.append(Link(f"R{len(links) + 1}", str(label), source, target, self.location))
         return tuple(links)
