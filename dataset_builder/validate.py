@@ -83,11 +83,17 @@ def validate_document(doc: Document, schema: Schema) -> list[Problem]:
     return problems
 
 
+#: Attributes a reader derives from the file's structure and the dataset writes in another form: the tag
+#: column a CoNLL mention came from (``level``) is the tag column it is projected onto again.
+_STRUCTURAL_ATTRIBUTES = {"given": frozenset({"level"})}
+
+
 def _check_attributes(doc: Document, problems: list[Problem]) -> None:
-    with_attributes = [span for span in doc.spans if span.attributes]
+    structural = _STRUCTURAL_ATTRIBUTES.get(str(doc.metadata.extra.get("tokenization")), frozenset())
+    with_attributes = [span for span in doc.spans if set(span.attributes) - structural]
     if not with_attributes:
         return
-    names = sorted({str(name) for span in with_attributes for name in span.attributes})
+    names = sorted({str(name) for span in with_attributes for name in span.attributes if name not in structural})
     problems.append(_problem(
         doc, with_attributes[0], "span-attributes-not-written",
         f"{len(with_attributes)} span(s) carry attributes ({', '.join(map(repr, names[:10]))}"
