@@ -46,22 +46,10 @@ def _fail(problem: Problem, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def default_recipe() -> Path:
-    """The bundled corpus' recipe, found relative to this package's repository checkout."""
-    candidates = [
-        Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "recipe.yaml",
-        Path.cwd() / "corpora" / "sana-sample" / "recipe.yaml",
-    ]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise InputError(
-        Problem(
-            "recipe-not-found",
-            "no recipe given and the bundled corpus recipe (corpora/sana-sample/recipe.yaml) was not found "
-            f"(looked in: {', '.join(str(c) for c in candidates)}).",
-            "Run from a checkout of the akhbar repository, or pass a recipe: akhbar build path/to/recipe.yaml.",
-        )
-    )
+    """The bundled corpus' recipe: the installed package's copy, or the checkout's."""
+    from dataset_builder.resources import BUNDLED_RECIPE, shipped
+
+    return shipped(BUNDLED_RECIPE)
 
 
 @app.command(
@@ -124,7 +112,7 @@ def build(
     With no arguments, builds the bundled gold corpus into ./out and prints a summary.
     """
     from dataset_builder.audit import AuditPolicy, LeakageError
-    from dataset_builder.card import CARDS_DIR, bundled_card_options, copy_cards
+    from dataset_builder.card import bundled_card_options
     from dataset_builder.config import BuildConfig
     from dataset_builder.pipeline import VersionExistsError
     from dataset_builder.pipeline import build as run_build
@@ -144,7 +132,6 @@ def build(
                  "audit": None if max_leakage is None else AuditPolicy(max_leakage=max_leakage, action="refuse")}
         overrides = {key: value for key, value in given.items() if value is not None}
         overrides |= {"out_dir": out, "strict": strict, "force": force, "progress": progress, "jobs": jobs}
-        bundled = False
         if input:
             if recipe is not None:
                 raise InputError(Problem("usage", "give either a recipe or --input, not both.",
@@ -158,14 +145,10 @@ def build(
             config = BuildConfig(inputs=tuple(input), schema=load_schema(schema), **overrides)
         else:
             recipe = recipe or default_recipe()
-            bundled = _is_bundled_recipe(recipe)
-            if bundled:
+            if _is_bundled_recipe(recipe):
                 overrides["card"] = bundled_card_options()
             config = BuildConfig.from_recipe(recipe, overrides, data_dir=data_dir)
         report = run_build(config)
-        # The committed cards of the bundled corpus follow its canonical build (the recipe as it is).
-        canonical = bundled and not (version or name or format or split or split_file or policy)
-        cards = copy_cards(report.version_dir, CARDS_DIR / report.name) if canonical else []
     except (VersionExistsError, LeakageError, VersionBumpError) as exc:
         raise _fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
@@ -175,8 +158,6 @@ def build(
         check = report.previous
         typer.echo(f"  previous     {check['version']}: {check['required_bump']} bump required, "
                    f"{report.version} is {check['bump']}")
-    if cards:
-        typer.echo(f"  cards        {', '.join(str(p) for p in cards)}")
     if report.audit is not None:
         assert config.audit is not None
         leakage = ", ".join(f"{split} {100 * v:.2f}%" for splits in report.audit.leakage().values()
