@@ -24,20 +24,43 @@ EXIT_PROBLEMS = ExitCode.PROBLEMS
 EXIT_USAGE = ExitCode.USAGE
 EXIT_REFUSED = ExitCode.REFUSED
 
+#: The one table of exit codes (also in README.md; tests/test_cli.py keeps them equal).
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 problems found or documents rejected; 2 usage or input error; "
+    "3 refused (the version exists: pass --force; or cross-split leakage is above the recipe's audit.max_leakage; "
+    "or the version number does not fit the changes since --previous; or a Hub tag with another fingerprint)."
+)
+
 app = typer.Typer(
     name="akhbar",
     help=(
         "akhbar (أخبار): Arabic news text with gold annotations -> versioned Hugging Face datasets, "
-        "and evaluation of extraction models against them.\n\n"
-        "Exit codes: 0 ok; 1 problems found or documents rejected; 2 usage or input error; "
-        "3 refused (the version exists: pass --force; or cross-split leakage is above the recipe's audit.max_leakage; "
-        "or the version number does not fit the changes since --previous)."
+        "and evaluation of extraction models against them.\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from dataset_builder import __version__
+
+        typer.echo(f"akhbar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_print_version, is_eager=True, help="Print akhbar's version and exit.",
+    )] = False,
+) -> None:
+    """akhbar (أخبار): Arabic news text with gold annotations -> versioned Hugging Face datasets,
+    and evaluation of extraction models against them."""
 
 
 def _fail(problem: Problem, code: int = EXIT_USAGE) -> typer.Exit:
@@ -545,6 +568,25 @@ def diff_command(
         changed = prepend_changelog(changelog, changelog_entry(result, date=date), name=result.new.name,
                                     keep_date=date is None)
         typer.echo(f"{'wrote' if changed else 'unchanged:'} {changelog} [{result.new.version}]", err=True)
+
+
+@app.command(
+    "env",
+    epilog=(
+        "\b\nExamples:\n"
+        "  # paste into a bug report\n"
+        "  akhbar env\n"
+        "  akhbar env --json"
+    ),
+)
+def env_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Versions of akhbar, Python, the core libraries and the optional extras, and the platform."""
+    from dataset_builder.environment import describe_environment
+
+    environment = describe_environment()
+    typer.echo(json.dumps(environment.to_dict(), indent=2) if as_json else environment.to_text())
 
 
 def _register_command_groups() -> None:

@@ -21,7 +21,7 @@ from eval.types import ErrorClass, Mention, UnplacedPrediction
 from tests.test_eval_cli import build_sana_sample
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures" / "predictions"
+FIXTURES = REPO / "corpora" / "sana-sample" / "predictions"
 LLM = FIXTURES / "llm-sana.jsonl"
 CONLL = FIXTURES / "sana-lead.conll"
 

@@ -20,7 +20,7 @@ from eval.evaluate import EvalResult
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpora" / "sana-sample"
-LLM_FIXTURE = REPO / "tests" / "fixtures" / "predictions" / "llm-sana.jsonl"
+LLM_FIXTURE = REPO / "corpora" / "sana-sample" / "predictions" / "llm-sana.jsonl"
 ANERCORP = REPO.parent / "shared" / "corpora" / "anercorp-camel" / "ANERCorp_CamelLab_test.txt"
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
