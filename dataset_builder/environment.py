@@ -29,9 +29,11 @@ EXTRAS = {
 
 @dataclass(frozen=True)
 class Environment:
-    """akhbar's version, the interpreter, the core libraries and the optional extras present."""
+    """akhbar's version, the interpreter, the core libraries, the optional extras present, and where the
+    bundled corpus and its example system outputs (``predictions/``) are."""
 
     akhbar: str
+    bundled_corpus: str
     python: str
     platform: str
     core: dict[str, str | None]
@@ -43,7 +45,7 @@ class Environment:
     def to_text(self) -> str:
         width = max(len(name) for name in (*self.core, *(d for ds in self.extras.values() for d in ds), "akhbar"))
         lines = [f"{'akhbar':<{width}}  {self.akhbar}", f"{'python':<{width}}  {self.python}",
-                 f"{'platform':<{width}}  {self.platform}"]
+                 f"{'platform':<{width}}  {self.platform}", f"{'bundled':<{width}}  {self.bundled_corpus}"]
         lines += [f"{name:<{width}}  {version or 'not installed'}" for name, version in self.core.items()]
         for extra, versions in self.extras.items():
             present = all(versions.values())
@@ -62,9 +64,11 @@ def _version(distribution: str) -> str | None:
 def describe_environment() -> Environment:
     """The versions ``akhbar env`` prints (``None`` for a library that is not installed)."""
     from dataset_builder import __version__
+    from dataset_builder.resources import BUNDLED_RECIPE, shipped
 
     return Environment(
         akhbar=__version__,
+        bundled_corpus=str(shipped(BUNDLED_RECIPE).parent),
         python=f"{platform.python_version()} ({sys.executable})",
         platform=platform.platform(),
         core={name: _version(name) for name in CORE},

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.conftest import copy_of_the_repository
 
 REPO = Path(__file__).resolve().parents[1]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -26,20 +27,13 @@ def _tour() -> str:
     return body
 
 
-def _copy_of_the_repository(target: Path) -> Path:
-    ignore = shutil.ignore_patterns(".git", "out", "__pycache__", "*.egg-info", "build", "dist", ".venv",
-                                    ".pytest_cache", ".ruff_cache", ".hypothesis", "_work")
-    shutil.copytree(REPO, target, ignore=ignore)
-    return target
-
-
 def _files_outside_out(root: Path) -> list[Path]:
     relative = (p.relative_to(root) for p in root.rglob("*"))
     return sorted(p for p in relative if p.parts[0] != "out" and "__pycache__" not in p.parts)
 
 
 def test_the_tour_runs_as_written(tmp_path: Path) -> None:
-    root = _copy_of_the_repository(tmp_path / "akhbar")
+    root = copy_of_the_repository(tmp_path / "akhbar")
     tracked_before = _files_outside_out(root)
     script = (f'akhbar() {{ "{sys.executable}" -m dataset_builder.cli "$@"; }}\nset -e\n'
               "akhbar build\n"  # the quick start's build, which the tour follows
