@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from dataset_builder.problems import InputError, Problem
+from dataset_builder.problems import InputError, Problem, require_path
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -24,11 +24,8 @@ Model = TypeVar("Model", bound="BaseModel")
 
 def load_yaml(path: Path, code: str, what: str) -> tuple[Any, yaml.Node | None]:
     """The data of a YAML file and its composed node tree (for line numbers)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(Problem(code, f"the {what} file does not exist.", f"Pass the path of a {what} YAML file.",
-                                 path=str(path))) from None
+    text = require_path(path, "file", what=f"{what} file", fix=f"Pass the path of a {what} YAML file.",
+                        code=code).read_text(encoding="utf-8")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
