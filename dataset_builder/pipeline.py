@@ -497,12 +497,11 @@ class ReadStage(_StageBase):
         paths = list(config.inputs)[rank::world_size]
         items: Iterable[Document | Unreadable] = chain(stream, read_inputs(paths, config.format,
                                                                             config.reader_options) if paths else ())
-        bar = None
-        if config.progress:
-            from tqdm.auto import tqdm
+        from dataset_builder.progress import progress_bar
 
-            bar = tqdm(items, desc=f"building {config.name} {config.version}", unit=" doc", mininterval=0.5)
-            items = bar
+        bar = progress_bar(items, desc=f"building {config.name} {config.version}", unit="doc",
+                           enabled=config.progress)
+        items = bar
         stats, fingerprint = self.stats, self.fingerprint
         try:
             for item in items:
@@ -516,8 +515,7 @@ class ReadStage(_StageBase):
                     stats["links"] += len(item.links)
                 yield item
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
 
 
 class ValidateStage(_StageBase):
