@@ -120,6 +120,8 @@ def build(
     force: Annotated[bool, typer.Option("--force", help="Replace the version if it exists.")] = False,
     jobs: Annotated[int, typer.Option(min=1, help="Processes for the text layer.")] = 1,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary (with the version check and "
+                                                              "leakage, when asked for) as one JSON object.")] = False,
     max_leakage: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="Refuse to publish when more than this share of a split's sentences have a "
         "(near-)duplicate in another split (overrides the recipe's `audit`; see `akhbar audit`).",
@@ -176,6 +178,11 @@ def build(
         raise _fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
         raise _fail(exc.problem) from None
+    if json_output:
+        leakage = None if report.audit is None else report.audit.leakage()
+        data = {**report.summary().to_dict(), "previous": report.previous, "leakage": leakage}
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        raise typer.Exit(report.exit_code)
     typer.echo(report.summary().to_text())
     if report.previous is not None:
         check = report.previous

@@ -139,3 +139,12 @@ def test_the_wheel_runs_the_main_job_outside_the_checkout(tmp_path: Path) -> Non
 
     _run([akhbar, "export", version_dir, "--out", "hub"], cwd=work, env=env)
     assert (work / "hub" / "README.md").is_file() and list((work / "hub").rglob("*.parquet"))
+
+
+def test_build_prints_json_for_scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["build", "--no-progress", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    manifest = json.loads((tmp_path / "out" / "sana-sample" / "1.0.0" / "manifest.json").read_text(encoding="utf-8"))
+    assert data["fingerprint"] == manifest["fingerprint"] and data["previous"] is None and data["leakage"] is None
