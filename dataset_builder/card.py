@@ -43,6 +43,7 @@ from dataset_builder.features import DOCUMENTS, TOKENS
 from dataset_builder.figures import FIGURES_DIR, Figure, figures_markdown, version_figures
 from dataset_builder.manifest import Manifest
 from dataset_builder.problems import InputError, Problem
+from dataset_builder.resources import CHECKOUT, shipped
 from dataset_builder.schema import Schema
 from dataset_builder.version_dir import CARD_FILE, CROISSANT_FILE, VersionDir
 
@@ -68,12 +69,11 @@ __all__ = [
     "write_figures",
 ]
 
-#: The repository checkout this package runs from (cards, docs and the bundled corpus live there).
-REPOSITORY = Path(__file__).resolve().parents[1]
-#: The card outline; found relative to the repository checkout (pass ``template=`` otherwise).
-DEFAULT_TEMPLATE = REPOSITORY / "cards" / "template.md"
-#: Where the committed cards of the bundled corpus live: ``cards/<name>/README.md`` and ``croissant.json``.
-CARDS_DIR = REPOSITORY / "cards"
+#: The card outline (``shipped(DEFAULT_TEMPLATE)``): ``cards/template.md``, shipped in the wheel.
+DEFAULT_TEMPLATE = "cards/template.md"
+#: Where a checkout keeps the committed cards of the bundled corpus (``cards/<name>/README.md`` and
+#: ``croissant.json``). Only ``akhbar card VERSION --out cards/<name>`` writes there; a build never does.
+CARDS_DIR = CHECKOUT / "cards"
 CARD_FILES = (CARD_FILE, CROISSANT_FILE)
 #: Marks a field the card cannot explain; tests assert that no card contains it.
 UNDOCUMENTED = "(undocumented)"
@@ -932,11 +932,10 @@ def _render_card(
     data = _card_data(manifest_dict, infos, schema, options, licence)
     licence_id = data["license"]
 
-    template_path = Path(template) if template is not None else DEFAULT_TEMPLATE
+    template_path = Path(template) if template is not None else shipped(DEFAULT_TEMPLATE)
     if not template_path.is_file():
         raise InputError(Problem(
-            "card-template", "the card template does not exist.",
-            "Run from a checkout of the akhbar repository (cards/template.md), or pass template=PATH.",
+            "card-template", "the card template does not exist.", "Pass the path of an existing template.",
             path=str(template_path),
         ))
     licence_text = licence.strip() if licence else "No licence was stated for this build: ask the data owners."
@@ -998,7 +997,7 @@ def write_card(
     out_dir : path, optional
         Where to write ``README.md`` (default: ``version_dir``).
     template : path, optional
-        Card outline (default: ``cards/template.md`` of the repository).
+        Card outline (default: ``cards/template.md``, shipped with akhbar).
 
     Returns
     -------
@@ -1060,7 +1059,7 @@ def bundled_card_options() -> CardOptions:
     """Card options of the bundled corpus (``corpora/sana-sample``): its guideline and display name."""
     return CardOptions(
         pretty_name="sana-sample: an Arabic news article with nested entities and quotations",
-        guideline_path=REPOSITORY / "docs" / "annotation-guideline.md",
+        guideline_path=shipped("docs/annotation-guideline.md"),
         guideline_link="docs/annotation-guideline.md",
     )
 

@@ -25,21 +25,44 @@ EXIT_USAGE = ExitCode.USAGE
 EXIT_REFUSED = ExitCode.REFUSED
 EXIT_BUG = ExitCode.BUG
 
+#: The one table of exit codes (also in README.md; tests/test_cli.py keeps them equal).
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 problems found or documents rejected; 2 usage or input error; "
+    "3 refused (the version exists: pass --force; or cross-split leakage is above the recipe's audit.max_leakage; "
+    "or the version number does not fit the changes since --previous; or a Hub tag with another fingerprint); "
+    "70 a bug in akhbar (one line; rerun with --debug for the traceback and report it)."
+)
+
 app = typer.Typer(
     name="akhbar",
     help=(
         "akhbar (أخبار): Arabic news text with gold annotations -> versioned Hugging Face datasets, "
-        "and evaluation of extraction models against them.\n\n"
-        "Exit codes: 0 ok; 1 problems found or documents rejected; 2 usage or input error; "
-        "3 refused (the version exists: pass --force; or cross-split leakage is above the recipe's audit.max_leakage; "
-        "or the version number does not fit the changes since --previous); "
-        "70 a bug in akhbar (one line; rerun with --debug for the traceback and report it)."
+        "and evaluation of extraction models against them.\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from dataset_builder import __version__
+
+        typer.echo(f"akhbar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_print_version, is_eager=True, help="Print akhbar's version and exit.",
+    )] = False,
+) -> None:
+    """akhbar (أخبار): Arabic news text with gold annotations -> versioned Hugging Face datasets,
+    and evaluation of extraction models against them."""
 
 
 def _fail(problem: Problem, code: int = EXIT_USAGE) -> typer.Exit:
@@ -48,22 +71,10 @@ def _fail(problem: Problem, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def default_recipe() -> Path:
-    """The bundled corpus' recipe, found relative to this package's repository checkout."""
-    candidates = [
-        Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "recipe.yaml",
-        Path.cwd() / "corpora" / "sana-sample" / "recipe.yaml",
-    ]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise InputError(
-        Problem(
-            "recipe-not-found",
-            "no recipe given and the bundled corpus recipe (corpora/sana-sample/recipe.yaml) was not found "
-            f"(looked in: {', '.join(str(c) for c in candidates)}).",
-            "Run from a checkout of the akhbar repository, or pass a recipe: akhbar build path/to/recipe.yaml.",
-        )
-    )
+    """The bundled corpus' recipe: the installed package's copy, or the checkout's."""
+    from dataset_builder.resources import BUNDLED_RECIPE, shipped
+
+    return shipped(BUNDLED_RECIPE)
 
 
 @app.command(
@@ -122,6 +133,8 @@ def build(
     resume: Annotated[bool, typer.Option("--resume", help="Keep the finished tasks of a killed build of this "
                                          "version (started with --resume too) and run only the rest.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary (with the version check and "
+                                                              "leakage, when asked for) as one JSON object.")] = False,
     max_leakage: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="Refuse to publish when more than this share of a split's sentences have a "
         "(near-)duplicate in another split (overrides the recipe's `audit`; see `akhbar audit`).",
@@ -137,7 +150,7 @@ def build(
     With no arguments, builds the bundled gold corpus into ./out and prints a summary.
     """
     from dataset_builder.audit import AuditPolicy, LeakageError
-    from dataset_builder.card import CARDS_DIR, bundled_card_options, copy_cards
+    from dataset_builder.card import bundled_card_options
     from dataset_builder.config import BuildConfig
     from dataset_builder.engine import TaskFailed
     from dataset_builder.pipeline import VersionExistsError
@@ -158,8 +171,8 @@ def build(
                  "split": parse_split_spec(split) if split else load_split_file(split_file) if split_file else None,
                  "audit": None if max_leakage is None else AuditPolicy(max_leakage=max_leakage, action="refuse")}
         overrides = {key: value for key, value in given.items() if value is not None}
-        overrides |= {"out_dir": out, "strict": strict, "force": force, "progress": progress, "resume": resume}
-        bundled = False
+        overrides |= {"out_dir": out, "strict": strict, "force": force, "progress": progress, "jobs": jobs,
+                      "resume": resume}
         if input:
             if recipe is not None:
                 raise InputError(Problem("usage", "give either a recipe or --input, not both.",
@@ -173,14 +186,10 @@ def build(
             config = BuildConfig(inputs=tuple(input), schema=load_schema(schema), **overrides)
         else:
             recipe = recipe or default_recipe()
-            bundled = _is_bundled_recipe(recipe)
-            if bundled:
+            if _is_bundled_recipe(recipe):
                 overrides["card"] = bundled_card_options()
             config = BuildConfig.from_recipe(recipe, overrides, data_dir=data_dir)
         report = run_build(config)
-        # The committed cards of the bundled corpus follow its canonical build (the recipe as it is).
-        canonical = bundled and not (version or name or format or split or split_file or policy)
-        cards = copy_cards(report.version_dir, CARDS_DIR / report.name) if canonical else []
     except (VersionExistsError, LeakageError, VersionBumpError) as exc:
         raise _fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
@@ -188,13 +197,16 @@ def build(
     except TaskFailed as exc:
         raise _fail(Problem("task-failed", str(exc), "Nothing was published. Fix the cause and build again "
                             "(with --resume, finished tasks are kept)."), EXIT_PROBLEMS) from None
+    if json_output:
+        leakage = None if report.audit is None else report.audit.leakage()
+        data = {**report.summary().to_dict(), "previous": report.previous, "leakage": leakage}
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        raise typer.Exit(report.exit_code)
     typer.echo(report.summary().to_text())
     if report.previous is not None:
         check = report.previous
         typer.echo(f"  previous     {check['version']}: {check['required_bump']} bump required, "
                    f"{report.version} is {check['bump']}")
-    if cards:
-        typer.echo(f"  cards        {', '.join(str(p) for p in cards)}")
     if report.audit is not None:
         assert config.audit is not None
         leakage = ", ".join(f"{split} {100 * v:.2f}%" for splits in report.audit.leakage().values()
@@ -594,6 +606,25 @@ def diff_command(
         changed = prepend_changelog(changelog, changelog_entry(result, date=date), name=result.new.name,
                                     keep_date=date is None)
         typer.echo(f"{'wrote' if changed else 'unchanged:'} {changelog} [{result.new.version}]", err=True)
+
+
+@app.command(
+    "env",
+    epilog=(
+        "\b\nExamples:\n"
+        "  # paste into a bug report\n"
+        "  akhbar env\n"
+        "  akhbar env --json"
+    ),
+)
+def env_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Versions of akhbar, Python, the core libraries and the optional extras, and the platform."""
+    from dataset_builder.environment import describe_environment
+
+    environment = describe_environment()
+    typer.echo(json.dumps(environment.to_dict(), indent=2) if as_json else environment.to_text())
 
 
 def _register_command_groups() -> None:

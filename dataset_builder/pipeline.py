@@ -519,10 +519,11 @@ class ReadStage(_StageBase):
         config = self.config
         items: Iterable[Document | Unreadable] = chain(stream, self._items(rank, world_size))
         bar = None
-        if config.progress and self.task is None:
-            from tqdm.auto import tqdm
+        if self.task is None:
+            from dataset_builder.progress import progress_bar
 
-            bar = tqdm(items, desc=f"building {config.name} {config.version}", unit=" doc", mininterval=0.5)
+            bar = progress_bar(items, desc=f"building {config.name} {config.version}", unit="doc",
+                               enabled=config.progress)
             items = bar
         stats, fingerprint, records = self.stats, self.fingerprint, self.records
         record_line = ContentFingerprint.record_line
@@ -541,8 +542,7 @@ class ReadStage(_StageBase):
                     stats["links"] += len(item.links)
                 yield item
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
 
 
 class ValidateStage(_StageBase):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import Literal
 
 
 class Severity(StrEnum):
@@ -97,3 +99,26 @@ class InputError(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
+
+
+def require_path(path: str | Path, kind: Literal["file", "folder"], *, what: str, fix: str,
+                 code: str = "usage") -> Path:
+    """``path`` as a :class:`~pathlib.Path` if it is an existing ``kind``; else an :class:`InputError`
+    that says which it is (missing, a folder where a file is expected, or a file where a folder is)
+    and how to fix it. Every command checks its path arguments with this one helper.
+
+    >>> require_path(".", "file", what="recipe", fix="Pass a recipe.yaml.")
+    Traceback (most recent call last):
+    ...
+    dataset_builder.problems.InputError: .: error[usage] the recipe is a folder, not a file. Fix: Pass a recipe.yaml.
+    """
+    path = Path(path)
+    if not path.exists():
+        message = f"the {what} does not exist."
+    elif kind == "file" and path.is_dir():
+        message = f"the {what} is a folder, not a file."
+    elif kind == "folder" and not path.is_dir():
+        message = f"the {what} is a file, not a folder."
+    else:
+        return path
+    raise InputError(Problem(code, message, fix, path=str(path)))

@@ -352,6 +352,9 @@ def run_benchmark(
         rows: list[LeaderboardRow] = []
         results: dict[str, EvalResult] = {}
         runs: dict[str, ModelRun] = {}
+        from dataset_builder.progress import progress_bar
+
+        bar = progress_bar(total=len(models), desc=f"benchmark on {split}", unit="model", enabled=progress)
         for spec in models:
             if spec.startswith("openai:"):  # an LLM row: run, then score its predictions file as `akhbar eval` does
                 name, result, run = _llm_entry(spec, dataset, gold, layer, split, runner_settings, out, bootstrap,
@@ -359,6 +362,7 @@ def run_benchmark(
                 results[name], runs[name] = result, run
                 settings = result.provenance.predictions["model_settings"]
                 rows.append(_row(name, result, layer, "-", 0.0, run.seconds, settings))
+                bar.update(1)
                 continue
             started = time.perf_counter()
             model = build_model(spec, train, train_source=train_source if train is not None else None,
@@ -374,6 +378,8 @@ def run_benchmark(
                              problems=[*run.problems, *result.problems])
             results[model.name], runs[model.name] = result, run
             rows.append(_row(model.name, result, layer, train_label, fit_seconds, run.seconds, settings))
+            bar.update(1)
+        bar.close()
         rows.sort(key=lambda row: -row.f1)
         board = Leaderboard(rows, {
             "mode": "strict", "average": "micro", "layer": layer, "bootstrap": bootstrap, "seed": seed,
@@ -473,6 +479,8 @@ def benchmark_command(
     = "OPENAI_API_KEY",
     concurrency: Annotated[int, typer.Option(help="openai:MODEL rows: requests in flight.")] = 4,
     cache: Annotated[Path | None, typer.Option(help="openai:MODEL rows: SQLite response cache.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress per model on stderr (bars on "
+                                           "a terminal, one line per stage otherwise).")] = True,
 ) -> None:
     """Train baselines on one split, score them (strict P/R/F1, bootstrap 95% CIs) on another; print a leaderboard."""
     from eval.cli import usage_exit
@@ -483,7 +491,7 @@ def benchmark_command(
             raise InputError(Problem("usage", f"--bootstrap {bootstrap} is negative.", "pass 0 or a count like 1000."))
         board = run_benchmark(dataset, model, split=split, train_split=train_split, train_dataset=train_dataset,
                               exclude_overlap=exclude_overlap, layer=layer, bootstrap=bootstrap, seed=seed, out=out,
-                              progress=False, runner_settings=RunSettings(
+                              progress=progress, runner_settings=RunSettings(
                                   model="openai:?", base_url=base_url, api_key_env=api_key_env,
                                   concurrency=concurrency, cache=None if cache is None else str(cache)))
     except InputError as exc:

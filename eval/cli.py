@@ -84,9 +84,10 @@ def _usage_error(message: str, fix: str | None = None) -> typer.Exit:
 
 
 def usage_exit(exc: InputError) -> typer.Exit:
-    """Print an input error and return the usage exit code (a ``usage`` problem has no location to name)."""
+    """Print an input error and return the usage exit code (a ``usage`` problem without a path has no location
+    to name)."""
     problem = exc.problem
-    if problem.code == "usage":
+    if problem.code == "usage" and problem.path is None:
         return _usage_error(problem.message, problem.fix or None)
     return _usage_error(str(problem))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from dataset_builder.problems import InputError, Problem
+from dataset_builder.problems import InputError, Problem, require_path
 from eval.describe import gold_name, predictions_name
 
 if TYPE_CHECKING:
@@ -103,10 +103,9 @@ def _load(run: str | Path | EvalResult) -> tuple[EvalResult, str]:
 
     if isinstance(run, EvalResult):
         return run, "<in memory>"
+    require_path(run, "file", what="run file", fix="Pass JSON results written by `akhbar eval --format json`.")
     try:
         return EvalResult.load(run), str(run)
-    except FileNotFoundError:
-        raise _usage(f"{run}: no such file.", "Pass JSON results written by `akhbar eval --format json`.") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise _usage(str(exc)) from None
 

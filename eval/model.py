@@ -146,9 +146,9 @@ def run_model(
 
 
 def _progress(total: int, name: str) -> Any:
-    from tqdm.auto import tqdm
+    from dataset_builder.progress import progress_bar
 
-    return tqdm(total=total, desc=f"predict ({name})", unit="doc")
+    return progress_bar(total=total, desc=f"predict ({name})", unit="doc")
 
 
 def _checked(span: Any, index: int, doc: Document, model_name: str, problems: list[Problem]) -> Mention | None:

@@ -159,3 +159,14 @@ def run_akhbar(args: list[str], env: Mapping[str, str], *, timeout: float = 120)
     code = "import sys; from dataset_builder.cli import main; sys.argv = ['akhbar', *sys.argv[1:]]; main()"
     return subprocess.run([sys.executable, "-c", code, *args], env=dict(env), capture_output=True, text=True,
                           timeout=timeout, cwd=REPO_ROOT)
+
+
+def copy_of_the_repository(target: Path) -> Path:
+    """The checkout's files (no git data, outputs or caches) copied to ``target``: for tests that run
+    commands which write beside the sources (the README tour, building the wheel)."""
+    import shutil
+
+    ignore = shutil.ignore_patterns(".git", "out", "__pycache__", "*.egg-info", "build", "dist", ".venv",
+                                    ".pytest_cache", ".ruff_cache", ".hypothesis", "_work")
+    shutil.copytree(Path(__file__).resolve().parents[1], target, ignore=ignore)
+    return target

@@ -36,7 +36,8 @@ from dataset_builder.schema import load_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-STALE = "cards/sana-sample is stale: run `akhbar build` and commit cards/"
+STALE = ("cards/sana-sample is stale: run `akhbar card out/sana-sample/1.0.0 --out cards/sana-sample` "
+         "and commit cards/")
 
 
 @pytest.fixture(scope="module")
@@ -214,17 +215,40 @@ def _card_files(folder: Path) -> list[str]:
     return [*CARD_FILES, *figures]
 
 
-def test_committed_cards_are_not_stale(bundled: Path) -> None:
+def test_committed_cards_are_not_stale(bundled: Path, tmp_path: Path) -> None:
+    """The refresh command the failure message names, run into a temporary folder, gives the committed files:
+    the same set of figures, then every file byte for byte."""
+    from typer.testing import CliRunner
+
+    from dataset_builder.cli import app
+
+    result = CliRunner().invoke(app, ["card", str(bundled), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
     committed_dir = CARDS_DIR / "sana-sample"
-    expected = _card_files(bundled)
-    assert len(expected) > len(CARD_FILES), "the build wrote no card figures"
+    expected = _card_files(tmp_path)
+    assert len(expected) > len(CARD_FILES), "the card command wrote no figures"
     if _card_files(committed_dir) != expected:  # a figure added or dropped
         pytest.fail(f"{STALE} (files {_card_files(committed_dir)} instead of {expected})")
     for name in expected:
         committed = committed_dir / name
         assert committed.is_file(), STALE
-        if committed.read_bytes() != (bundled / name).read_bytes():
+        if committed.read_bytes() != (tmp_path / name).read_bytes():
             pytest.fail(f"{STALE} ({name} differs)")
+
+
+def test_build_never_writes_into_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`akhbar build` of the bundled corpus leaves cards/ alone: its modification times do not move."""
+    from typer.testing import CliRunner
+
+    from dataset_builder.cli import app
+
+    before = {path: path.stat().st_mtime_ns for path in CARDS_DIR.rglob("*")}
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["build", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "cards/" not in result.output
+    assert {path: path.stat().st_mtime_ns for path in CARDS_DIR.rglob("*")} == before
+    assert (tmp_path / "out" / "sana-sample" / "1.0.0" / "README.md").is_file()
 
 
 def test_akhbar_card_regenerates_the_same_files(bundled: Path, tmp_path: Path) -> None:

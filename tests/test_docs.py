@@ -184,7 +184,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     export(root / "out" / "sana-sample" / "1.0.0", root / "out" / "hub" / "sana-sample")
     for folder in ("tests", "docs", "corpora"):
         (root / folder).symlink_to(REPO / folder, target_is_directory=True)
-    shutil.copy(REPO / "tests" / "fixtures" / "predictions" / "llm-sana.jsonl", root / "run-b.jsonl")
+    shutil.copy(REPO / "corpora" / "sana-sample" / "predictions" / "llm-sana.jsonl", root / "run-b.jsonl")
     return root
 
 

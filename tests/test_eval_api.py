@@ -21,7 +21,7 @@ from eval.types import ErrorClass, Mention, UnplacedPrediction
 from tests.test_eval_cli import build_sana_sample
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures" / "predictions"
+FIXTURES = REPO / "corpora" / "sana-sample" / "predictions"
 LLM = FIXTURES / "llm-sana.jsonl"
 CONLL = FIXTURES / "sana-lead.conll"
 
@@ -172,7 +172,7 @@ def test_compare_runs_in_memory_and_from_files(built: Path, tmp_path: Path) -> N
         compare_runs(a, b, n=0)
     with pytest.raises(InputError, match="not in both runs"):
         compare_runs(a, b, layers=["events"])
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="the run file does not exist"):
         compare_runs(tmp_path / "none.json", path_b)
 
 

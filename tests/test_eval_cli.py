@@ -20,7 +20,7 @@ from eval.evaluate import EvalResult
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpora" / "sana-sample"
-LLM_FIXTURE = REPO / "tests" / "fixtures" / "predictions" / "llm-sana.jsonl"
+LLM_FIXTURE = REPO / "corpora" / "sana-sample" / "predictions" / "llm-sana.jsonl"
 ANERCORP = REPO.parent / "shared" / "corpora" / "anercorp-camel" / "ANERCorp_CamelLab_test.txt"
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
@@ -437,7 +437,8 @@ def test_usage_errors_exit_2_with_a_fix(tmp_path: Path, built: Path) -> None:
         (["eval", "--pred", _write_predictions(tmp_path / "p.jsonl", every=3)], "no --gold given"),
         (["eval", "--gold", built, "--pred", conll], "token positions"),
         (["eval", "--gold", tmp_path, "--pred", _write_predictions(tmp_path / "q.jsonl", every=3)], "error:"),
-        (["compare", tmp_path / "nope.json", tmp_path / "nope.json"], "no such file"),
+        (["compare", tmp_path / "nope.json", tmp_path / "nope.json"], "the run file does not exist"),
+        (["compare", tmp_path, conll], "the run file is a folder, not a file"),
         (["compare", conll, conll], "not valid JSON"),
     ]
     for args, message in cases:

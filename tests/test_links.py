@@ -14,7 +14,7 @@ from eval.types import Mention
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "sana-sample" / "sana-sample.jsonl"
-FIXTURES = ROOT / "tests" / "fixtures" / "predictions"
+FIXTURES = ROOT / "corpora" / "sana-sample" / "predictions"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from eval.predictions import load_predictions, source_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "sana-sample" / "sana-sample.jsonl"
-FIXTURES = ROOT / "tests" / "fixtures" / "predictions"
+FIXTURES = ROOT / "corpora" / "sana-sample" / "predictions"
 DOC_ID = "sana-2021-09-14-assad-putin-moscow"
 
 
