@@ -542,7 +542,8 @@ class ReadStage(_StageBase):
                     stats["links"] += len(item.links)
                 yield item
         finally:
-            bar.close()
+            if bar is not None:
+                bar.close()
 
 
 class ValidateStage(_StageBase):
