@@ -60,9 +60,12 @@ def _root(
     version: Annotated[bool, typer.Option(
         "--version", "-V", callback=_print_version, is_eager=True, help="Print akhbar's version and exit.",
     )] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="On an unexpected error, show the full Python traceback (allowed after any command too).",
+    )] = False,
 ) -> None:
     """akhbar (أخبار): Arabic news text with gold annotations -> versioned Hugging Face datasets,
-    and evaluation of extraction models against them."""
+    and evaluation of extraction models against them. (``--debug`` itself is read by :func:`main`.)"""
 
 
 def _fail(problem: Problem, code: int = EXIT_USAGE) -> typer.Exit:
@@ -641,15 +644,6 @@ def _register_command_groups() -> None:
 
 
 _register_command_groups()
-
-
-@app.callback()
-def _global_options(
-    debug: Annotated[bool, typer.Option(
-        "--debug", help="On an unexpected error, show the full Python traceback (allowed after any command too).",
-    )] = False,
-) -> None:
-    """Options every command takes; ``--debug`` itself is read by :func:`main`."""
 
 
 def _debug_requested(argv: list[str]) -> tuple[bool, list[str]]:

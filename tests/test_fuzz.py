@@ -35,6 +35,7 @@ from eval.predictions import load_predictions
 REPO = Path(__file__).resolve().parents[1]
 SANA = REPO / "corpora" / "sana-sample"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+EXAMPLE_PREDICTIONS = SANA / "predictions"  # the shipped example outputs
 CASES = int(os.environ.get("AKHBAR_FUZZ_CASES", "900"))
 SEED = int(os.environ.get("AKHBAR_FUZZ_SEED", "13"))
 SCHEMA = load_schema(SANA / "schema.yaml")
@@ -122,8 +123,8 @@ class _Seeds:
         self.article = next((SANA / "raw").glob("*.txt")).read_bytes()
         self.ann = (FIXTURES / "brat" / "sana-summit.ann").read_bytes()
         self.txt = (FIXTURES / "brat" / "sana-summit.txt").read_bytes()
-        self.mentions = _lines(FIXTURES / "predictions" / "llm-sana.jsonl")
-        self.predicted_conll = (FIXTURES / "predictions" / "sana-lead.conll").read_bytes()
+        self.mentions = _lines(EXAMPLE_PREDICTIONS / "llm-sana.jsonl")
+        self.predicted_conll = (EXAMPLE_PREDICTIONS / "sana-lead.conll").read_bytes()
 
 
 def _reader_case(kind: str, folder: Path, seeds: _Seeds, rng: random.Random) -> tuple[str, Path]:
