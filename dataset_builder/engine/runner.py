@@ -353,7 +353,9 @@ def run_tasks(tasks: Sequence[Any], fn: Callable[[Any], R], *, engine: EngineSet
             results[index] = value
         else:
             pending.append(index)
-    progress = Progress(len(tasks), label, enabled=settings.progress)
+    from dataset_builder.progress import progress_enabled  # one switch for every bar: --no-progress and the env
+
+    progress = Progress(len(tasks), label, enabled=progress_enabled(settings.progress))
     progress.done = len(tasks) - len(pending)
 
     def finish(index: int, value: Any) -> None:
