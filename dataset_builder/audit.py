@@ -114,9 +114,9 @@ _SEGMENTED_ARTICLE = ((SEGMENTED_FUSED_ARTICLE, FUSED_ARTICLE), ("الال", "ا
 def _normalize(text: str) -> str:
     """The matching normalization, except ة and ى, which :func:`canonical_tokens` folds after
     re-attaching suffixes (عودة + ه is عودته, not عودهه)."""
-    from dataset_builder.text.normalize import normalize_text
+    from dataset_builder.text.normalize import CANONICAL, normalize_text
 
-    return normalize_text(text, hamza=True, teh_marbuta=False, alef_maksura=False).replace(_HAMZA, "")
+    return normalize_text(text, CANONICAL).replace(_HAMZA, "")
 
 
 def _attach_suffix(word: str, suffix: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dataset_builder.text.normalize as normalize_module
-from dataset_builder.text.normalize import NormalizationOptions, normalize, normalize_text
+from dataset_builder.text.normalize import CANONICAL, MATCHING, NormalizationOptions, normalize, normalize_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SEED = SHARED / "seed" / "sana-2021-09-14-assad-putin-moscow.txt"
@@ -47,18 +48,18 @@ def test_default_rules(source: str, expected: str) -> None:
 
 def test_flags_turn_rules_off() -> None:
     source = "أَمَّا مستشفى سورية ـ مؤتمر ٣"
-    assert normalize(source, alef=False).text.startswith("أما")
-    assert "مستشفى" in normalize(source, alef_maksura=False).text
-    assert "سورية" in normalize(source, teh_marbuta=False).text
-    assert normalize(source, diacritics=False).text.startswith("اَمَّا")
-    assert "ـ" in normalize(source, tatweel=False).text
+    assert normalize(source, NormalizationOptions(alef=False)).text.startswith("أما")
+    assert "مستشفى" in normalize(source, NormalizationOptions(alef_maksura=False)).text
+    assert "سورية" in normalize(source, NormalizationOptions(teh_marbuta=False)).text
+    assert normalize(source, NormalizationOptions(diacritics=False)).text.startswith("اَمَّا")
+    assert "ـ" in normalize(source, NormalizationOptions(tatweel=False)).text
     assert "مؤتمر" in normalize(source).text
-    assert "موتمر" in normalize(source, hamza=True).text
-    assert normalize(source, digits=False).text.endswith("٣")
+    assert "موتمر" in normalize(source, NormalizationOptions(hamza=True)).text
+    assert normalize(source, NormalizationOptions(digits=False)).text.endswith("٣")
 
 
 def test_persian_yeh_is_position_aware_when_alef_maksura_is_kept() -> None:
-    view = normalize("علی لایت", alef_maksura=False)
+    view = normalize("علی لایت", NormalizationOptions(alef_maksura=False))
     assert view.text == "على لايت"  # final yeh looks like alef maksura, medial yeh like yeh
     assert normalize("علی لایت").text == "علي لايت"
 
@@ -146,11 +147,12 @@ def test_newsfane_lrm_prefixes_are_invisible_to_matching() -> None:
         position = start + len(bare)
 
 
-def test_options_object_and_keyword_overrides() -> None:
+def test_options_object_and_presets() -> None:
     options = NormalizationOptions(teh_marbuta=False)
     assert normalize("سورية", options).text == "سورية"
     assert normalize_text("سورية", options) == "سورية"
-    assert normalize_text("سورية", options, teh_marbuta=True) == "سوريه"
+    assert normalize_text("سورية", replace(options, teh_marbuta=True)) == "سوريه"
+    assert normalize("سورية").options is MATCHING and normalize_text("مؤتمر سورية", CANONICAL) == "موتمر سورية"
     assert normalize("سورية", options).options is options
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import unicodedata
 from array import array
 from bisect import bisect_left
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import regex
@@ -42,7 +42,9 @@ import regex
 __all__ = [
     "ALEF_VARIANTS",
     "BIDI_CONTROLS",
+    "CANONICAL",
     "DIACRITICS",
+    "MATCHING",
     "TATWEEL",
     "ZERO_WIDTH",
     "NormalizationOptions",
@@ -99,7 +101,46 @@ _DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i
 
 @dataclass(frozen=True, slots=True)
 class NormalizationOptions:
-    """Which normalization rules :func:`normalize` applies. See :func:`normalize` for each flag."""
+    """Which normalization rules :func:`normalize` applies: one frozen object, made once and passed as is.
+
+    Two presets are named: :data:`MATCHING` (the defaults, for search and alignment) and
+    :data:`CANONICAL` (hamza carriers folded, ة and ى kept: the base of the duplicate audit's
+    canonical view, :mod:`dataset_builder.audit`).
+
+    Attributes
+    ----------
+    alef : bool, default True
+        أ إ آ ٱ (and wavy-hamza alefs) -> ا.
+    alef_maksura : bool, default True
+        ى -> ي.
+    teh_marbuta : bool, default True
+        ة -> ه.
+    diacritics : bool, default True
+        Delete harakat, tanween, shadda, sukun, superscript alef and Quranic marks.
+    tatweel : bool, default True
+        Delete tatweel ـ (U+0640).
+    hamza : bool, default False
+        ؤ -> و and ئ -> ي.
+    lookalikes : bool, default True
+        Persian/Urdu letters that look like Arabic ones -> the Arabic letter: ی -> ي (or ى at the end
+        of a word when ``alef_maksura`` is False), ک -> ك, ہ ھ ە -> ه, ے -> ي.
+    digits : bool, default True
+        Arabic-Indic ٠-٩ and Persian ۰-۹ digits -> ASCII 0-9.
+    strip_bidi : bool, default True
+        Delete directional formatting characters (LRM, RLM, ALM, embeddings, isolates).
+    zero_width : bool, default True
+        Delete ZWSP, ZWNJ, ZWJ, word joiner, BOM and soft hyphen.
+    presentation_forms : bool, default True
+        Replace Arabic presentation forms (U+FB50-U+FDFF, U+FE70-U+FEFF) with their NFKC letters;
+        one source character may become several (ﻻ -> لا), all mapped to that source character.
+
+    Examples
+    --------
+    >>> normalize("سورية", NormalizationOptions(teh_marbuta=False)).text
+    'سورية'
+    >>> normalize_text("مؤتمر سورية", CANONICAL)
+    'موتمر سورية'
+    """
 
     alef: bool = True
     alef_maksura: bool = True
@@ -112,6 +153,12 @@ class NormalizationOptions:
     strip_bidi: bool = True
     zero_width: bool = True
     presentation_forms: bool = True
+
+
+#: The defaults: what search, alignment of predicted mentions and the baselines see.
+MATCHING = NormalizationOptions()
+#: Hamza carriers folded (ؤ -> و, ئ -> ي), ة and ى kept: the duplicate audit's base normalization.
+CANONICAL = NormalizationOptions(hamza=True, teh_marbuta=False, alef_maksura=False)
 
 
 @lru_cache(maxsize=64)
@@ -279,30 +326,7 @@ class NormalizedView:
 _TRAILING_MARKS = regex.compile(r"[\p{Mn}\u0640]+")
 
 
-def _options(options: NormalizationOptions | None, overrides: dict[str, bool]) -> NormalizationOptions:
-    if options is None:
-        return NormalizationOptions(**overrides)
-    if overrides:
-        return replace(options, **overrides)
-    return options
-
-
-def normalize(
-    text: str,
-    options: NormalizationOptions | None = None,
-    *,
-    alef: bool = True,
-    alef_maksura: bool = True,
-    teh_marbuta: bool = True,
-    diacritics: bool = True,
-    tatweel: bool = True,
-    hamza: bool = False,
-    lookalikes: bool = True,
-    digits: bool = True,
-    strip_bidi: bool = True,
-    zero_width: bool = True,
-    presentation_forms: bool = True,
-) -> NormalizedView:
+def normalize(text: str, options: NormalizationOptions = MATCHING) -> NormalizedView:
     """Normalize Arabic text for matching and keep a map back to the source offsets.
 
     The result is for search, alignment and deduplication only; a document's text is never replaced.
@@ -311,33 +335,8 @@ def normalize(
     ----------
     text : str
         Source text, as read.
-    options : NormalizationOptions, optional
-        A prepared set of flags. When given, the keyword flags are ignored.
-    alef : bool, default True
-        أ إ آ ٱ (and wavy-hamza alefs) -> ا.
-    alef_maksura : bool, default True
-        ى -> ي.
-    teh_marbuta : bool, default True
-        ة -> ه.
-    diacritics : bool, default True
-        Delete harakat, tanween, shadda, sukun, superscript alef and Quranic marks.
-    tatweel : bool, default True
-        Delete tatweel ـ (U+0640).
-    hamza : bool, default False
-        ؤ -> و and ئ -> ي.
-    lookalikes : bool, default True
-        Persian/Urdu letters that look like Arabic ones -> the Arabic letter: ی -> ي (or ى at the end
-        of a word when ``alef_maksura`` is False), ک -> ك, ہ ھ ە -> ه, ے -> ي.
-    digits : bool, default True
-        Arabic-Indic ٠-٩ and Persian ۰-۹ digits -> ASCII 0-9.
-    strip_bidi : bool, default True
-        Delete directional formatting characters (LRM, RLM, ALM, embeddings, isolates).
-    zero_width : bool, default True
-        Delete ZWSP, ZWNJ, ZWJ, word joiner, BOM and soft hyphen.
-    presentation_forms : bool, default True
-        Replace Arabic presentation forms (U+FB50-U+FDFF, U+FE70-U+FEFF) with their NFKC letters;
-        one source character may become several (ﻻ -> لا), all mapped to that source character.
-
+    options : NormalizationOptions, default=MATCHING
+        The rules to apply (:class:`NormalizationOptions`; presets :data:`MATCHING` and :data:`CANONICAL`).
     Returns
     -------
     NormalizedView
@@ -350,12 +349,6 @@ def normalize(
     >>> view.source_span(12, 16)
     (15, 20)
     """
-    if options is None:
-        options = NormalizationOptions(
-            alef=alef, alef_maksura=alef_maksura, teh_marbuta=teh_marbuta, diacritics=diacritics,
-            tatweel=tatweel, hamza=hamza, lookalikes=lookalikes, digits=digits, strip_bidi=strip_bidi,
-            zero_width=zero_width, presentation_forms=presentation_forms,
-        )
     table, changing = _compile(options)
     source = text
     if options.lookalikes and not options.alef_maksura and "\u06cc" in text:
@@ -378,12 +371,11 @@ def normalize(
     return NormalizedView(normalized, to_source, source, options)
 
 
-def normalize_text(text: str, options: NormalizationOptions | None = None, **flags: bool) -> str:
+def normalize_text(text: str, options: NormalizationOptions = MATCHING) -> str:
     """The normalized string only (no offset map): the fast path for keys and queries.
 
-    Takes the same flags as :func:`normalize`.
+    Takes the same options as :func:`normalize`.
     """
-    options = _options(options, flags)
     table, _ = _compile(options)
     if options.lookalikes and not options.alef_maksura and "\u06cc" in text:
         text = _PERSIAN_YEH_FINAL.sub(ALEF_MAKSURA, text)
