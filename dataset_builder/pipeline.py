@@ -1214,9 +1214,7 @@ def read_inputs(paths: Sequence[Path], fmt: str | None = None, reader_options: M
 
     ``limits`` reaches every reader that takes a ``limits`` keyword (JSONL, Label Studio, CoNLL).
     """
-    import inspect
-
-    from dataset_builder.readers import READERS, detect_format, get_reader
+    from dataset_builder.readers import READERS, detect_format, get_reader, reader_option_names
 
     options = dict(reader_options or {})
     readers: list[tuple[Path, str, Callable[..., Iterator[Document | Unreadable]], dict[str, Any]]] = []
@@ -1228,8 +1226,7 @@ def read_inputs(paths: Sequence[Path], fmt: str | None = None, reader_options: M
                                      f"Use one of: {', '.join(READERS)} (or leave the format out to detect it "
                                      "from the file name).", path=str(path)))
         reader = get_reader(name)
-        parameters = list(inspect.signature(reader).parameters.values())[1:]  # the first one is the path
-        accepted = [p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        accepted = reader_option_names(reader)
         unknown = sorted(set(options) - set(accepted))
         if unknown:
             # A recipe's `label_map:` reaches the reader as an option: say where it came from.
@@ -1249,12 +1246,14 @@ def _reading(path: Path, name: str, reader: Callable[..., Iterator[Document | Un
              options: Mapping[str, Any], settings: Mapping[str, Any]) -> Iterator[Document | Unreadable]:
     # A reader checks its options' values when called or when reading starts, so a refused value
     # surfaces from either; without options such an exception is a reader bug and keeps its traceback.
+    from dataset_builder.readers import call_reader
+
     records: Iterator[Document | Unreadable] | None = None
     count = 0
     while True:
         try:
             if records is None:
-                records = iter(reader(path, **options, **settings))
+                records = iter(call_reader(reader, path, {**options, **settings}))
             item = next(records)
         except StopIteration:
             break

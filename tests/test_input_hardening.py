@@ -13,8 +13,8 @@ from dataset_builder.input_limits import InputLimits, JsonLimitError, loads_chec
 from dataset_builder.model import Document, Span, Unreadable
 from dataset_builder.pipeline import build, validate_inputs
 from dataset_builder.problems import InputError, Severity
+from dataset_builder.readers import read
 from dataset_builder.readers.brat import read_brat
-from dataset_builder.readers.conll import read_conll
 from dataset_builder.readers.jsonl import read_jsonl
 from dataset_builder.readers.labelstudio import read_labelstudio
 from dataset_builder.recipe import load_recipe
@@ -209,7 +209,7 @@ def test_labelstudio_deep_nesting(tmp_path: Path) -> None:
 def _conll(tmp_path: Path, content: str, **options: object) -> list:
     path = tmp_path / "x.txt"
     path.write_text(content, encoding="utf-8")
-    return list(read_conll(path, **options))
+    return list(read(path, "conll", **options))
 
 
 def test_conll_lines_ending_in_spaces_or_a_tab_read_cleanly(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from seqeval.metrics.sequence_labeling import get_entities
 from dataset_builder.model import Document, Span, Unreadable
 from dataset_builder.problems import InputError, Severity
 from dataset_builder.readers import detect_format, read
-from dataset_builder.readers.conll import DEFAULT_SENTENCES_PER_DOC, given_tokenization, read_conll
+from dataset_builder.readers.conll import DEFAULT_SENTENCES_PER_DOC, ConllOptions, given_tokenization, read_conll
 from dataset_builder.readers.jsonl import document_from_json, document_to_json
 from dataset_builder.schema import load_schema
 from dataset_builder.validate import validate_document
@@ -61,7 +61,8 @@ def naive_sentences(path: Path) -> list[list[Line]]:
 
 
 def documents(path: Path, **options) -> list[Document]:
-    items = list(read_conll(path, **options))
+    # Options by name, as a recipe's reader_options reach the reader (built into one ConllOptions).
+    items = list(read(path, "conll", **options))
     assert all(isinstance(item, Document) for item in items)
     return items  # type: ignore[return-value]
 
@@ -339,7 +340,7 @@ def test_explicit_token_and_tag_columns(tmp_path: Path) -> None:
     (doc,) = documents(write(tmp_path, content), token_column=1, tag_columns=[3, 4])
     assert [(s.text, s.attributes["level"]) for s in doc.spans] == [("دمشق", 1), ("سورية", 1), ("سورية", 2)]
     with pytest.raises(ValueError, match="tag_columns"):
-        read_conll(write(tmp_path, content), token_column=1, tag_columns=[1])
+        ConllOptions(token_column=1, tag_columns=[1])
 
 
 def test_label_map_renames_after_decoding_and_counts_drops(tmp_path: Path) -> None:
@@ -373,7 +374,12 @@ def test_bad_options_are_value_errors(tmp_path: Path) -> None:
     path = write(tmp_path, "a O\n")
     for options in ({"scheme": "BIO"}, {"repair": "fix"}, {"sentences_per_doc": 0}, {"token_column": -1}):
         with pytest.raises(ValueError):
-            read_conll(path, **options)
+            ConllOptions(**options)
+        with pytest.raises(ValueError):
+            read(path, "conll", **options)
+    assert ConllOptions(tag_columns=[2, 3], label_map=None).tag_columns == (2, 3)
+    with pytest.raises(TypeError, match="layers"):  # a misspelt option is refused, not ignored
+        read(path, "conll", layers="entities")
 
 
 def given_tokens(text: str) -> list[tuple[int, int]]:

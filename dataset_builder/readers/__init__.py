@@ -1,6 +1,9 @@
 """Readers turn files of one format into a stream of :class:`~dataset_builder.model.Document`.
 
-Each reader is a function ``read_<format>(path, **options) -> Iterator[Document | Unreadable]``.
+Each reader is a function ``read_<format>(path, **options) -> Iterator[Document | Unreadable]``; a
+reader with many options takes them as one frozen object instead, ``read_<format>(path, options)``
+(``read_conll`` and :class:`~dataset_builder.readers.conll.ConllOptions`), whose fields are the
+option names: :func:`call_reader` builds it from options given by name (a recipe's ``reader_options``).
 A reader never drops anything silently: what it repaired or could not keep is attached to the
 document as :class:`~dataset_builder.problems.Problem` records; a record it cannot parse at all
 becomes an :class:`~dataset_builder.model.Unreadable`, counted as read and rejected.
@@ -8,8 +11,10 @@ becomes an :class:`~dataset_builder.model.Unreadable`, counted as read and rejec
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from collections.abc import Callable, Iterator
+import inspect
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +67,43 @@ def detect_format(path: Path) -> str:
     return "conll" if head and tagged >= 0.8 * len(head) else "article"
 
 
+def reader_option_names(reader: Callable[..., Iterator[ReadItem]]) -> list[str]:
+    """The options a reader takes, by name: its keyword parameters after the path, or, for a reader
+    whose ``options`` parameter defaults to a frozen options object (``read_conll``), that object's
+    fields followed by its other keyword parameters."""
+    parameters = _keyword_parameters(reader)
+    typed = _options_parameter(parameters)
+    if typed is None:
+        return [parameter.name for parameter in parameters]
+    return [f.name for f in dataclasses.fields(typed.default)] + [p.name for p in parameters if p is not typed]
+
+
+def call_reader(reader: Callable[..., Iterator[ReadItem]], path: Path,
+                options: Mapping[str, Any]) -> Iterator[ReadItem]:
+    """Call ``reader`` on ``path`` with options given by name (a recipe's ``reader_options``): a
+    reader with a typed options object gets one, built here once from the names that are its fields."""
+    typed = _options_parameter(_keyword_parameters(reader))
+    if typed is None:
+        return reader(path, **options)
+    names = {f.name for f in dataclasses.fields(typed.default)}
+    built = dataclasses.replace(typed.default, **{k: v for k, v in options.items() if k in names})
+    return reader(path, built, **{k: v for k, v in options.items() if k not in names})
+
+
+def _keyword_parameters(reader: Callable[..., Iterator[ReadItem]]) -> list[inspect.Parameter]:
+    parameters = list(inspect.signature(reader).parameters.values())[1:]  # the first one is the path
+    return [p for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _options_parameter(parameters: list[inspect.Parameter]) -> inspect.Parameter | None:
+    return next((p for p in parameters if p.name == "options" and dataclasses.is_dataclass(p.default)), None)
+
+
 def read(path: str | Path, fmt: str | None = None, **options: Any) -> Iterator[ReadItem]:
-    """Read any supported format (detected from the path when ``fmt`` is None)."""
+    """Read any supported format (detected from the path when ``fmt`` is None), with the reader's
+    options given by name."""
     path = Path(path)
-    return get_reader(fmt or detect_format(path))(path, **options)
+    return call_reader(get_reader(fmt or detect_format(path)), path, options)
 
 
-__all__ = ["READERS", "ReadItem", "detect_format", "get_reader", "read"]
+__all__ = ["READERS", "ReadItem", "call_reader", "detect_format", "get_reader", "read", "reader_option_names"]

@@ -100,26 +100,16 @@ class _File:
     unplaced: list[Problem] = field(default_factory=list)  # problems of a file with no token line at all
 
 
-def read_conll(
-    path: str | Path,
-    *,
-    scheme: Scheme | str = "auto",
-    repair: RepairPolicy = "begin",
-    layer: str = "entities",
-    sentences_per_doc: int | None = None,
-    doc_id_prefix: str | None = None,
-    token_column: int = 0,
-    tag_columns: Sequence[int] | None = None,
-    pseudo_tokens: Collection[str] = (),
-    label_map: Mapping[str, str | None] | None = None,
-    limits: InputLimits = DEFAULT_LIMITS,
-) -> Iterator[Document | Unreadable]:
-    """Read a CoNLL-style token/tag file into documents with character-offset spans.
+@dataclass(frozen=True)
+class ConllOptions:
+    """How a CoNLL file is read: the ``reader_options:`` of a recipe, as one typed object.
 
-    Parameters
+    The read stage builds it once from the recipe (its field names are the option names) and
+    :func:`read_conll` passes it down unchanged. It is checked when it is made: a bad value is a
+    ``ValueError`` naming the option, which a build reports as ``reader-option-invalid``.
+
+    Attributes
     ----------
-    path : str or Path
-        The file.
     scheme : {"auto", "IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU"}, default="auto"
         Tag scheme; ``"auto"`` detects it from all tag columns of the file
         (:func:`dataset_builder.tags.detect_scheme`).
@@ -148,6 +138,63 @@ def read_conll(
         Renames span labels after decoding (decoding uses the file's types, so two adjacent mentions
         whose types map to one label stay two mentions). A label mapped to ``None`` is dropped, and
         counted. Labels not in the map are kept.
+
+    Examples
+    --------
+    >>> ConllOptions(scheme="IOB2", sentences_per_doc=25, pseudo_tokens=["$#$"]).pseudo_tokens
+    frozenset({'$#$'})
+    >>> ConllOptions(token_column=1, tag_columns=[1])
+    Traceback (most recent call last):
+    ...
+    ValueError: tag_columns must be non-empty 0-based column numbers other than the token column (1), not (1,)
+    """
+
+    scheme: Scheme | str = "auto"
+    repair: RepairPolicy = "begin"
+    layer: str = "entities"
+    sentences_per_doc: int | None = None
+    doc_id_prefix: str | None = None
+    token_column: int = 0
+    tag_columns: Sequence[int] | None = None
+    pseudo_tokens: Collection[str] = ()
+    label_map: Mapping[str, str | None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.scheme != "auto" and self.scheme not in SCHEMES:
+            raise ValueError(f"unknown tag scheme {self.scheme!r}; choose 'auto' or one of: {', '.join(SCHEMES)}")
+        if self.repair not in REPAIR_POLICIES:
+            raise ValueError(f"unknown repair policy {self.repair!r}; choose one of: {', '.join(REPAIR_POLICIES)}")
+        if self.sentences_per_doc is not None and self.sentences_per_doc < 1:
+            raise ValueError(f"sentences_per_doc must be a positive number, not {self.sentences_per_doc!r}")
+        if self.token_column < 0:
+            raise ValueError(f"token_column must be >= 0, not {self.token_column}")
+        if self.tag_columns is not None:
+            tag_columns = tuple(self.tag_columns)
+            if not tag_columns or min(tag_columns) < 0 or self.token_column in tag_columns:
+                raise ValueError(
+                    f"tag_columns must be non-empty 0-based column numbers other than the token column "
+                    f"({self.token_column}), not {tag_columns!r}"
+                )
+            object.__setattr__(self, "tag_columns", tag_columns)
+        object.__setattr__(self, "pseudo_tokens", frozenset(self.pseudo_tokens))
+        object.__setattr__(self, "label_map", dict(self.label_map or {}))
+
+
+def read_conll(
+    path: str | Path,
+    options: ConllOptions = ConllOptions(),  # frozen: one shared default is safe
+    *,
+    limits: InputLimits = DEFAULT_LIMITS,
+) -> Iterator[Document | Unreadable]:
+    """Read a CoNLL-style token/tag file into documents with character-offset spans.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    options : ConllOptions, default=ConllOptions()
+        Tag scheme, repair policy, layer, document blocks and ids, columns, pseudo-tokens and label
+        map (:class:`ConllOptions`; a recipe's ``reader_options:`` are its fields).
     limits : InputLimits, optional
         Longest line, longest token and most columns accepted; a line beyond them is an ERROR
         (``conll-line-too-long``, ``conll-token-too-long``, ``conll-too-many-columns``) and is not read.
@@ -163,56 +210,16 @@ def read_conll(
     ------
     InputError
         If the file does not exist, is not UTF-8, or its tags mix schemes (with ``scheme="auto"``).
-    ValueError
-        If an option is invalid.
     """
     path = Path(path)
-    if scheme != "auto" and scheme not in SCHEMES:
-        raise ValueError(f"unknown tag scheme {scheme!r}; choose 'auto' or one of: {', '.join(SCHEMES)}")
-    if repair not in REPAIR_POLICIES:
-        raise ValueError(f"unknown repair policy {repair!r}; choose one of: {', '.join(REPAIR_POLICIES)}")
-    if sentences_per_doc is not None and sentences_per_doc < 1:
-        raise ValueError(f"sentences_per_doc must be a positive number, not {sentences_per_doc!r}")
-    if token_column < 0:
-        raise ValueError(f"token_column must be >= 0, not {token_column}")
-    if tag_columns is not None:
-        tag_columns = tuple(tag_columns)
-        if not tag_columns or min(tag_columns) < 0 or token_column in tag_columns:
-            raise ValueError(
-                f"tag_columns must be non-empty 0-based column numbers other than the token column "
-                f"({token_column}), not {tag_columns!r}"
-            )
-    return _read(
-        path,
-        scheme=scheme,
-        repair=repair,
-        layer=layer,
-        sentences_per_doc=sentences_per_doc,
-        doc_id_prefix=path.stem if doc_id_prefix is None else doc_id_prefix,
-        token_column=token_column,
-        tag_columns=tag_columns,
-        pseudo_tokens=frozenset(pseudo_tokens),
-        label_map=dict(label_map or {}),
-        limits=limits,
-    )
+    return _read(path, options, limits)
 
 
-def _read(
-    path: Path,
-    *,
-    scheme: str,
-    repair: RepairPolicy,
-    layer: str,
-    sentences_per_doc: int | None,
-    doc_id_prefix: str,
-    token_column: int,
-    tag_columns: tuple[int, ...] | None,
-    pseudo_tokens: frozenset[str],
-    label_map: dict[str, str | None],
-    limits: InputLimits,
-) -> Iterator[Document | Unreadable]:
+def _read(path: Path, options: ConllOptions, limits: InputLimits) -> Iterator[Document | Unreadable]:
     source = str(path)
-    parsed = _parse_file(path, source, token_column, tag_columns, pseudo_tokens, limits)
+    scheme = options.scheme
+    parsed = _parse_file(path, source, options.token_column, options.tag_columns,  # type: ignore[arg-type]
+                         options.pseudo_tokens, limits)  # type: ignore[arg-type]
     if not parsed.sentences:
         yield Unreadable(
             Location(source, 1),
@@ -246,11 +253,12 @@ def _read(
         source=source,
         scheme=scheme,  # type: ignore[arg-type]
         scheme_detected=detected,
-        repair=repair,
-        layer=layer,
-        label_map=label_map,
+        repair=options.repair,
+        layer=options.layer,
+        label_map=options.label_map,  # type: ignore[arg-type]
     )
-    blocks = _blocks(parsed, sentences_per_doc)
+    doc_id_prefix = path.stem if options.doc_id_prefix is None else options.doc_id_prefix
+    blocks = _blocks(parsed, options.sentences_per_doc)
     for number, block in enumerate(blocks, start=1):
         doc = builder.build(f"{doc_id_prefix}-{number:05d}", block)
         if doc is not None:
@@ -1007,7 +1015,7 @@ def _read_block(padded: np.ndarray, begin: int, stop: int, delimiter_byte: int |
 
 
 __all__ = [
-    "BIDI_MARKS", "BOUNDARY", "DEFAULT_SENTENCES_PER_DOC", "DOCSTART", "GivenTokenization",
+    "BIDI_MARKS", "BOUNDARY", "DEFAULT_SENTENCES_PER_DOC", "DOCSTART", "ConllOptions", "GivenTokenization",
     "TagColumns", "column_delimiter", "given_tokenization", "looks_like_tag", "read_conll", "read_tag_columns",
 ]
 
