@@ -2,16 +2,20 @@
 
 Typical use::
 
-    from eval import evaluate, load_gold, load_predictions, render
+    from eval import BootstrapOptions, ScoringOptions, evaluate, load_gold, load_predictions, render
 
     gold = load_gold("out/sana-sample/1.0.0", split="test")
     pred = load_predictions("predictions.jsonl", documents=gold.by_id())
-    result = evaluate(gold, pred, modes=("strict", "partial"), bootstrap=1000, seed=0)
+    result = evaluate(gold, pred, options=ScoringOptions(modes=("strict", "partial")),
+                      intervals=BootstrapOptions(resamples=1000, seed=0))
     print(render(result, "table"))
 
 Stages, in the order data flows: ``gold``/``predictions`` (inputs) -> ``align`` -> ``score``
 -> ``stats`` and ``errors`` -> ``report``/``html``. ``run_evaluation(EvalRequest(...))`` does what
-``akhbar eval`` does in one call, ``compare_runs(run_a, run_b)`` what ``akhbar compare`` does.
+``akhbar eval`` does in one call, ``compare_runs(run_a, run_b)`` what ``akhbar compare`` does. Settings
+travel as frozen options objects: :class:`~eval.options.ScoringOptions` (what is scored and how),
+:class:`~eval.options.BootstrapOptions` (intervals), ``eval.compare.ComparisonOptions`` and
+``eval.benchmark.BenchmarkOptions``.
 Names are imported on first use (module ``__getattr__``), so ``import eval`` costs nothing and
 the fast CoNLL scoring path never loads ``datasets`` or scikit-learn.
 """
@@ -37,7 +41,7 @@ from eval.types import (
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from eval.align import align
     from eval.bio import mentions_from_tags
-    from eval.compare import Comparison, compare_runs
+    from eval.compare import Comparison, ComparisonOptions, compare_runs
     from eval.errors import ErrorRecord, confusion_matrix, error_records, per_document_scores
     from eval.evaluate import EvalResult, LayerResult, Provenance, evaluate, evaluate_tags
     from eval.gold import DatasetRef, GoldSet, load_gold, mentions_of
@@ -46,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from eval.links import LinkScore, score_links
     from eval.mentions import align_mentions
     from eval.model import Model, run_model
+    from eval.options import NO_INTERVALS, BootstrapOptions, ScoringOptions
     from eval.predictions import (
         OffsetFreePredictions,
         Predictions,
@@ -72,6 +77,7 @@ _LAZY: dict[str, str] = {
     "mentions_from_tags": "eval.bio",
     "Comparison": "eval.compare",
     "compare_runs": "eval.compare",
+    "ComparisonOptions": "eval.compare",
     "ErrorRecord": "eval.errors",
     "confusion_matrix": "eval.errors",
     "error_records": "eval.errors",
@@ -93,6 +99,9 @@ _LAZY: dict[str, str] = {
     "align_mentions": "eval.mentions",
     "Model": "eval.model",
     "run_model": "eval.model",
+    "BootstrapOptions": "eval.options",
+    "NO_INTERVALS": "eval.options",
+    "ScoringOptions": "eval.options",
     "OffsetFreePredictions": "eval.predictions",
     "Predictions": "eval.predictions",
     "SpanPredictions": "eval.predictions",
@@ -153,8 +162,11 @@ sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "MATCH_MODES",
+    "NO_INTERVALS",
     "AlignedPair",
+    "BootstrapOptions",
     "Comparison",
+    "ComparisonOptions",
     "ConfidenceInterval",
     "DatasetRef",
     "ErrorClass",
@@ -173,6 +185,7 @@ __all__ = [
     "Predictions",
     "Provenance",
     "ScoreReport",
+    "ScoringOptions",
     "SignificanceResult",
     "SpanPredictions",
     "TagPredictions",

@@ -40,6 +40,7 @@ from dataset_builder.schema import Schema
 from eval.align import align
 from eval.gold import mentions_of
 from eval.links import LinkScore, gold_links, score_links
+from eval.options import BootstrapOptions
 from eval.score import score_pairs
 from eval.stats import ConfidenceInterval, bootstrap_intervals, unit_counts
 from eval.types import AlignedPair, ErrorClass, MatchMode, Mention, ScoreReport
@@ -241,9 +242,19 @@ def _context(text: str, first: Mention | None, second: Mention | None) -> str:
     return text[max(0, start - CONTEXT_CHARS):end + CONTEXT_CHARS].replace("\n", " ")
 
 
-def _pair(a: str, b: str, docs_a: list[Document], docs_b: list[Document], layers: Sequence[str],
-          modes: Sequence[MatchMode], link_types: Sequence[str], *, clitic_tolerance: bool, n_resamples: int,
-          confidence: float, seed: int) -> PairAgreement:
+@dataclass(frozen=True)
+class _Comparing:
+    """What every pair of annotators is compared on, fixed once by :func:`agreement`."""
+
+    layers: Sequence[str]
+    modes: Sequence[MatchMode]
+    link_types: Sequence[str]
+    clitic_tolerance: bool
+    intervals: BootstrapOptions
+
+
+def _pair(a: str, b: str, docs_a: list[Document], docs_b: list[Document], comparing: _Comparing) -> PairAgreement:
+    layers, clitic_tolerance, bootstrap = comparing.layers, comparing.clitic_tolerance, comparing.intervals
     ids = tuple(doc.id for doc in docs_a)
     texts = {doc.id: doc.text for doc in docs_a}
     scores: dict[str, dict[str, ScoreReport]] = {}
@@ -255,12 +266,13 @@ def _pair(a: str, b: str, docs_a: list[Document], docs_b: list[Document], layers
         pairs: list[AlignedPair] = align(mentions_of(docs_a, layer), mentions_of(docs_b, layer),
                                          clitic_tolerance=clitic_tolerance, texts=texts)
         scores[layer], intervals[layer], per_document[layer] = {}, {}, {}
-        for mode in modes:
+        for mode in comparing.modes:
             scores[layer][mode] = score_pairs(pairs, mode, layer=layer)
             counts = unit_counts(pairs, mode, layer=layer, units=ids)
             if pairs:
                 intervals[layer][mode] = bootstrap_intervals(
-                    counts, n_resamples=n_resamples, confidence=confidence, seed=seed, metrics=("f1",),
+                    counts, n_resamples=bootstrap.resamples, confidence=bootstrap.confidence, seed=bootstrap.seed,
+                    metrics=("f1",),
                     averages=("micro",))["micro"]["f1"]
             tp, fp, fn = counts.micro.T
             denominator = 2 * tp + fp + fn
@@ -278,7 +290,7 @@ def _pair(a: str, b: str, docs_a: list[Document], docs_b: list[Document], layers
     b_mentions = [m for layer in layers for m in mentions_of(docs_b, layer)]
     links = {link_type: score_links(docs_a, b_mentions, gold_links(docs_b, link_type), link_type=link_type,
                                     clitic_tolerance=clitic_tolerance)
-             for link_type in link_types}
+             for link_type in comparing.link_types}
     return PairAgreement(a, b, ids, scores, intervals, per_document, kappa, links, tuple(disagreements))
 
 
@@ -331,12 +343,12 @@ def agreement(
         layers = sorted({span.layer for doc in all_docs for span in doc.spans})
     if link_types is None:
         link_types = sorted({link.type for doc in all_docs for link in doc.links})
+    comparing = _Comparing(layers, modes, link_types, clitic_tolerance,
+                           BootstrapOptions(resamples=n_resamples, confidence=confidence, seed=seed))
     pairs = []
     for a, b in itertools.combinations(names, 2):
         common = [versions for versions in by_id.values() if a in versions and b in versions]
-        pairs.append(_pair(a, b, [v[a] for v in common], [v[b] for v in common], layers, modes, link_types,
-                           clitic_tolerance=clitic_tolerance, n_resamples=n_resamples, confidence=confidence,
-                           seed=seed))
+        pairs.append(_pair(a, b, [v[a] for v in common], [v[b] for v in common], comparing))
     alpha: dict[str, float | None] = {}
     for layer in layers:
         rows: list[list[str | None]] = [[] for _ in names]

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dataset_builder.problems import InputError, Problem
+from eval.options import BootstrapOptions, ScoringOptions
 
 if TYPE_CHECKING:
     from dataset_builder.model import Document
@@ -271,22 +272,59 @@ def _sentence_doc_ids(source: str | Path, split: str) -> list[str]:
     return list(datasets.load_dataset(str(path), "tokens", split=split)["doc_id"])
 
 
+@dataclass(frozen=True)
+class BenchmarkOptions:
+    """How a benchmark trains and scores: splits, cross-corpus training, layer, intervals, LLM runner.
+
+    Attributes
+    ----------
+    split : str, default="test"
+        The split scored on.
+    train_split : str, default="train"
+    train_dataset : str or Path, optional
+        Train on this dataset instead of the scored one (cross-corpus evaluation).
+    exclude_overlap : bool, default=False
+        Drop training documents sharing a (near-)duplicate sentence with the scored split.
+    overlap_threshold : float, default=0.8
+        Jaccard similarity of word 3-grams from which two sentences count as the same.
+    layer : str, optional
+        The layer to train and score; default: the first layer of the gold.
+    intervals : BootstrapOptions, default=BootstrapOptions()
+        Bootstrap intervals of every row (:class:`eval.options.BootstrapOptions`).
+    runner : RunSettings, optional
+        Server, cache and retry settings for ``openai:MODEL`` rows (their ``model`` is replaced by the
+        spec); defaults to :class:`~eval.runners.RunSettings` defaults.
+
+    Examples
+    --------
+    >>> from eval.benchmark import BenchmarkOptions
+    >>> from eval.options import BootstrapOptions
+    >>> BenchmarkOptions(exclude_overlap=True, intervals=BootstrapOptions(resamples=200, seed=3)).intervals.seed
+    3
+    """
+
+    split: str = "test"
+    train_split: str = "train"
+    train_dataset: str | Path | None = None
+    exclude_overlap: bool = False
+    overlap_threshold: float = 0.8
+    layer: str | None = None
+    intervals: BootstrapOptions = field(default_factory=BootstrapOptions)
+    runner: RunSettings | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.overlap_threshold <= 1.0:
+            raise InputError(Problem("usage", f"overlap_threshold={self.overlap_threshold} is outside (0, 1].",
+                                     "Give a Jaccard similarity such as 0.8."))
+
+
 def run_benchmark(
     dataset: str | Path,
     models: Sequence[str] = BUILTIN_MODELS,
     *,
-    split: str = "test",
-    train_split: str = "train",
-    train_dataset: str | Path | None = None,
-    exclude_overlap: bool = False,
-    overlap_threshold: float = 0.8,
-    layer: str | None = None,
-    bootstrap: int = 1000,
-    seed: int = 0,
-    confidence: float = 0.95,
+    options: BenchmarkOptions | None = None,
     out: str | Path | None = None,
     progress: bool = False,
-    runner_settings: RunSettings | None = None,
 ) -> Leaderboard:
     """Train and score each model; return (and with ``out``, write) the leaderboard.
 
@@ -296,22 +334,12 @@ def run_benchmark(
         The dataset scored on: a built version directory or an ``akhbar export`` folder.
     models : sequence of str
         Model specifications (see the module docstring).
-    split : str, default="test"
-    train_split : str, default="train"
-    train_dataset : str or Path, optional
-        Train on this dataset instead of ``dataset`` (cross-corpus evaluation).
-    exclude_overlap : bool, default=False
-        Drop training documents sharing a (near-)duplicate sentence with the scored split.
-    overlap_threshold : float, default=0.8
-    layer : str, optional
-        The layer to train and score; default: the first layer of the gold.
-    bootstrap, seed, confidence :
-        As in :func:`eval.evaluate.evaluate`.
+    options : BenchmarkOptions, default=BenchmarkOptions()
+        Splits, cross-corpus training, layer, bootstrap intervals and LLM runner settings.
     out : str or Path, optional
         Folder for ``leaderboard.md``, ``leaderboard.json``, results and predictions.
-    runner_settings : RunSettings, optional
-        Server, cache and retry settings for ``openai:MODEL`` rows (their ``model`` is replaced by the
-        spec); defaults to :class:`~eval.runners.RunSettings` defaults.
+    progress : bool, default=False
+        Progress per model on stderr.
 
     Returns
     -------
@@ -325,20 +353,24 @@ def run_benchmark(
     """
     from eval.run import input_errors
 
+    options = options if options is not None else BenchmarkOptions()
+    split, train_split, exclude_overlap = options.split, options.train_split, options.exclude_overlap
+    intervals = options.intervals
     with input_errors():  # one error type for every failure of the input below
         from eval.evaluate import evaluate
         from eval.gold import load_gold
         from eval.model import run_model
 
         gold = load_gold(dataset, split=split)
-        layer = layer or (gold.layers[0] if gold.layers else "entities")
-        train_source = train_dataset if train_dataset is not None else dataset
+        layer = options.layer or (gold.layers[0] if gold.layers else "entities")
+        scoring = ScoringOptions(modes=("strict",), layers=(layer,))
+        train_source = options.train_dataset if options.train_dataset is not None else dataset
         needs_training = any(not spec.startswith(("transformers:", "openai:")) for spec in models)
         train = load_gold(train_source, split=train_split) if needs_training else None
         train_documents = list(train.documents) if train is not None else []
         excluded: set[str] = set()
         if train is not None and exclude_overlap:
-            excluded = overlapping_documents(train.documents, gold.documents, threshold=overlap_threshold)
+            excluded = overlapping_documents(train.documents, gold.documents, threshold=options.overlap_threshold)
             train_documents = [doc for doc in train.documents if doc.id not in excluded]
             if not train_documents:
                 raise InputError(Problem(
@@ -357,8 +389,7 @@ def run_benchmark(
         bar = progress_bar(total=len(models), desc=f"benchmark on {split}", unit="model", enabled=progress)
         for spec in models:
             if spec.startswith("openai:"):  # an LLM row: run, then score its predictions file as `akhbar eval` does
-                name, result, run = _llm_entry(spec, dataset, gold, layer, split, runner_settings, out, bootstrap,
-                                               seed, confidence)
+                name, result, run = _llm_entry(spec, dataset, gold, scoring, options, out)
                 results[name], runs[name] = result, run
                 settings = result.provenance.predictions["model_settings"]
                 rows.append(_row(name, result, layer, "-", 0.0, run.seconds, settings))
@@ -369,8 +400,7 @@ def run_benchmark(
                                 train_split=train_split, layer=layer, documents=train_documents)
             fit_seconds = time.perf_counter() - started if not spec.startswith("transformers:") else 0.0
             run = run_model(model, gold.documents, progress=progress)
-            result = evaluate(gold, list(run), modes=("strict",), layers=(layer,), bootstrap=bootstrap, seed=seed,
-                              confidence=confidence)
+            result = evaluate(gold, list(run), options=scoring, intervals=intervals)
             settings = model.describe() if hasattr(model, "describe") else {}
             info = {**result.provenance.predictions, "model": model.name, "seconds": round(run.seconds, 3),
                     "model_settings": settings}
@@ -382,10 +412,11 @@ def run_benchmark(
         bar.close()
         rows.sort(key=lambda row: -row.f1)
         board = Leaderboard(rows, {
-            "mode": "strict", "average": "micro", "layer": layer, "bootstrap": bootstrap, "seed": seed,
-            "confidence": confidence, "split": split, "train_split": train_split,
+            "mode": "strict", "average": "micro", "layer": layer, "bootstrap": intervals.resamples,
+            "seed": intervals.seed, "confidence": intervals.confidence, "split": split, "train_split": train_split,
             "train_dataset": None if train is None else train.dataset.to_dict(),
-            "exclude_overlap": exclude_overlap, "overlap_threshold": overlap_threshold if exclude_overlap else None,
+            "exclude_overlap": exclude_overlap,
+            "overlap_threshold": options.overlap_threshold if exclude_overlap else None,
             "excluded_training_documents": sorted(excluded),
         }, results)
         if out is not None:
@@ -393,9 +424,8 @@ def run_benchmark(
         return board
 
 
-def _llm_entry(spec: str, dataset: str | Path, gold: GoldSet, layer: str, split: str,
-               settings: RunSettings | None, out: str | Path | None, bootstrap: int, seed: int, confidence: float,
-               ) -> tuple[str, EvalResult, ModelRun]:
+def _llm_entry(spec: str, dataset: str | Path, gold: GoldSet, scoring: ScoringOptions, options: BenchmarkOptions,
+               out: str | Path | None) -> tuple[str, EvalResult, ModelRun]:
     """Run an ``openai:MODEL`` spec with :func:`eval.runners.predict` and score the file it wrote."""
     import tempfile
 
@@ -404,18 +434,18 @@ def _llm_entry(spec: str, dataset: str | Path, gold: GoldSet, layer: str, split:
     from eval.predictions import load_predictions
     from eval.runners import RunSettings, predict
 
-    settings = replace(settings or RunSettings(model=spec), model=spec, split=split)
+    settings = replace(options.runner or RunSettings(model=spec), model=spec, split=options.split)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(out) if out is not None else Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         done = predict(dataset, settings, out=folder / f"{_file_stem(spec)}.mentions.jsonl")
         predictions = load_predictions(done.out, fmt="mentions", documents=gold.by_id())
-    result = evaluate(gold, predictions, modes=("strict",), layers=(layer,), bootstrap=bootstrap, seed=seed,
-                      confidence=confidence)
+    result = evaluate(gold, predictions, options=scoring, intervals=options.intervals)
     described = {k: v for k, v in done.settings.items() if k != "dataset"} | {"summary": done.summary.to_dict()}
     info = {**result.provenance.predictions, "model": spec, "seconds": round(done.summary.wall_seconds, 3),
             "model_settings": described}
     result = replace(result, provenance=replace(result.provenance, predictions=info))
+    (layer,) = scoring.layers or ()
     run = ModelRun(predictions.layer(layer), list(predictions.problems), done.summary.wall_seconds,
                    done.summary.documents, spec)
     return spec, result, run
@@ -481,6 +511,8 @@ def benchmark_command(
     cache: Annotated[Path | None, typer.Option(help="openai:MODEL rows: SQLite response cache.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress per model on stderr (bars on "
                                            "a terminal, one line per stage otherwise).")] = True,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the leaderboard as JSON (leaderboard.json's "
+                                              "content) instead of the Markdown table.")] = False,
 ) -> None:
     """Train baselines on one split, score them (strict P/R/F1, bootstrap 95% CIs) on another; print a leaderboard."""
     from eval.cli import usage_exit
@@ -489,14 +521,18 @@ def benchmark_command(
     try:
         if bootstrap < 0:
             raise InputError(Problem("usage", f"--bootstrap {bootstrap} is negative.", "pass 0 or a count like 1000."))
-        board = run_benchmark(dataset, model, split=split, train_split=train_split, train_dataset=train_dataset,
-                              exclude_overlap=exclude_overlap, layer=layer, bootstrap=bootstrap, seed=seed, out=out,
-                              progress=progress, runner_settings=RunSettings(
-                                  model="openai:?", base_url=base_url, api_key_env=api_key_env,
-                                  concurrency=concurrency, cache=None if cache is None else str(cache)))
+        options = BenchmarkOptions(
+            split=split, train_split=train_split, train_dataset=train_dataset, exclude_overlap=exclude_overlap,
+            layer=layer, intervals=BootstrapOptions(resamples=bootstrap, seed=seed),
+            runner=RunSettings(model="openai:?", base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
+                               cache=None if cache is None else str(cache)))
+        board = run_benchmark(dataset, model, options=options, out=out, progress=progress)
     except InputError as exc:
         raise usage_exit(exc) from None
-    typer.echo(board.to_markdown(), nl=False)
+    if json_output:
+        typer.echo(board.to_json(), nl=False)
+    else:
+        typer.echo(board.to_markdown(), nl=False)
     problems = [(name, problem) for name, result in board.results.items() for problem in result.problems]
     if problems:  # spans a model got wrong and what kept intervals out: never only inside --out files
         typer.echo(f"{len(problems)} problem(s):", err=True)
@@ -512,6 +548,6 @@ def register(app: typer.Typer) -> None:
 
 
 __all__ = [
-    "BUILTIN_MODELS", "Leaderboard", "LeaderboardRow", "benchmark_command", "build_model", "overlapping_documents",
-    "register", "run_benchmark", "write_predictions",
+    "BUILTIN_MODELS", "BenchmarkOptions", "Leaderboard", "LeaderboardRow", "benchmark_command", "build_model",
+    "overlapping_documents", "register", "run_benchmark", "write_predictions",
 ]

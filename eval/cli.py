@@ -125,6 +125,8 @@ def eval_command(
         "--mode", "-m", help="Matching mode; repeat for several. strict: same boundaries and label; exact: same "
         "boundaries; partial: overlap counts half; type: overlap and same label. Default: all four.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"Report format: {', '.join(FORMATS)}.")] = "table",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON (same as --format json).")]
+    = False,
     output: Annotated[Path | None, typer.Option("--output", help="Write the report here (default: stdout).")] = None,
     label_map: Annotated[Path | None, typer.Option(help="Label map: a YAML file (fine label -> coarse label, or null "
                                                    "to drop) or a built-in map name such as newsfane-to-anercorp; "
@@ -174,6 +176,9 @@ def eval_command(
     JSON report can later be re-rendered or compared with `akhbar compare`.
     """
     fmt = _choice("--format", fmt, FORMATS)
+    if json_output and fmt not in ("table", "json"):
+        raise _usage_error(f"--json asks for JSON but --format asks for {fmt}.", "Drop one of them.")
+    fmt = "json" if json_output else fmt
     modes = tuple(mode) if mode else MODES
     for m in modes:
         _choice("--mode", m, MODES)
@@ -194,15 +199,19 @@ def eval_command(
     elif latex or raw or delimiter is not None or other != "O":
         raise _usage_error("-l, -r, -d and -o are conlleval.pl's options for a CoNLL file of TOKEN GOLD PRED "
                            "lines scored without --gold.", "Drop them, or drop --gold to score such a file.")
+    from eval.options import BootstrapOptions, ScoringOptions
     from eval.run import EvalRequest, run_evaluation
 
-    request = EvalRequest(
-        pred=pred, gold=gold, split=split, config=config, revision=revision, modes=modes,  # type: ignore[arg-type]
-        layers=tuple(layer) if layer else None, label_map=label_map, ignore_labels=tuple(ignore or ()),
-        clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed, pred_format=pred_format,  # type: ignore[arg-type]
-        scheme=scheme, decoder=decoder, unaligned=unaligned,  # type: ignore[arg-type]
-        delimiter=delimiter, raw=raw, o_tag=other, labels=tuple(label) if label else None, min_overlap=min_overlap)
     try:
+        request = EvalRequest(
+            pred=pred, gold=gold, split=split, config=config, revision=revision,
+            pred_format=pred_format, scheme=scheme, decoder=decoder,  # type: ignore[arg-type]
+            delimiter=delimiter, raw=raw, o_tag=other,
+            options=ScoringOptions(
+                modes=modes, layers=layer or None, label_map=label_map, labels=label or None,  # type: ignore[arg-type]
+                ignore_labels=ignore or (), clitic_tolerance=clitic_tolerance, min_overlap=min_overlap,
+                unaligned=unaligned),  # type: ignore[arg-type]
+            intervals=BootstrapOptions(resamples=bootstrap, seed=seed))
         result = run_evaluation(request)
     except InputError as exc:
         raise usage_exit(exc) from None
@@ -275,6 +284,8 @@ def compare_command(
     confidence: Annotated[float, typer.Option(help="Level of the paired bootstrap interval of each difference "
                                               "(json with --per-label, and html).")] = 0.95,
     alpha: Annotated[float, typer.Option(help="Significance level marked with * in the table.")] = 0.05,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON (same as --format json).")]
+    = False,
 ) -> None:
     """Compare two evaluation runs: the difference B - A and its two-sided p-value, per layer and mode.
 
@@ -285,13 +296,17 @@ def compare_command(
     _choice("--test", test, TESTS)
     _choice("--metric", metric, ("precision", "recall", "f1"))
     fmt = _choice("--format", fmt, ("table", "json", "html"))
-    from eval.compare import compare_runs
+    if json_output and fmt not in ("table", "json"):
+        raise _usage_error(f"--json asks for JSON but --format asks for {fmt}.", "Drop one of them.")
+    fmt = "json" if json_output else fmt
+    from eval.compare import ComparisonOptions, compare_runs
 
     per_label = per_label or fmt == "html"
     try:
-        comparison = compare_runs(run_a, run_b, test=test, n=n, modes=mode, layers=layer,  # type: ignore[arg-type]
-                                  metric=metric, average=average, seed=seed,  # type: ignore[arg-type]
-                                  per_label=per_label, confidence=confidence if per_label else None)
+        options = ComparisonOptions(test=test, n=n, modes=mode, layers=layer, metric=metric,  # type: ignore[arg-type]
+                                    average=average, seed=seed, per_label=per_label,
+                                    confidence=confidence if per_label else None)
+        comparison = compare_runs(run_a, run_b, options)
     except InputError as exc:
         raise usage_exit(exc) from None
     if fmt == "json":

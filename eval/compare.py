@@ -9,6 +9,7 @@ with both systems paired on each. ``akhbar compare`` prints its :class:`Comparis
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,6 +25,67 @@ SignificanceTest = Literal["paired-bootstrap", "approximate-randomization"]
 TESTS: tuple[SignificanceTest, ...] = ("paired-bootstrap", "approximate-randomization")
 #: Resamples (bootstrap) or shuffles (approximate randomization) when ``n`` is not given.
 DEFAULT_N: dict[str, int] = {"paired-bootstrap": 1000, "approximate-randomization": 10000}
+METRICS = ("precision", "recall", "f1")
+
+
+@dataclass(frozen=True)
+class ComparisonOptions:
+    """How two runs are compared: which test, how many resamples, what is compared.
+
+    Attributes
+    ----------
+    test : {"paired-bootstrap", "approximate-randomization"}, default="paired-bootstrap"
+    n : int, optional
+        Resamples (bootstrap, default 1000) or shuffles (approximate randomization, default 10000).
+    modes, layers : sequence of str, optional
+        What to compare; default: every mode and layer both runs have.
+    metric : {"precision", "recall", "f1"}, default="f1"
+    average : str, default="micro"
+        ``micro``, ``macro``, ``weighted`` or a label name.
+    seed : int, default=0
+    per_label : bool, default=False
+        Also test each label on its own (its ``metric``), in :attr:`Comparison.label_rows`.
+    confidence : float, optional
+        With the paired bootstrap, also give the percentile interval of each difference at this level.
+
+    Examples
+    --------
+    >>> from eval.compare import ComparisonOptions
+    >>> ComparisonOptions(test="approximate-randomization").resamples
+    10000
+    >>> ComparisonOptions(n=0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dataset_builder.problems.InputError: <input>: error[usage] --n 0 must be at least 1. ...
+    """
+
+    test: SignificanceTest = "paired-bootstrap"
+    n: int | None = None
+    modes: Sequence[str] | None = None
+    layers: Sequence[str] | None = None
+    metric: Metric = "f1"
+    average: str = "micro"
+    seed: int = 0
+    per_label: bool = False
+    confidence: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.test not in TESTS:
+            raise _usage(f"--test {self.test!r} is not one of: {', '.join(TESTS)}.")
+        if self.resamples < 1:
+            raise _usage(f"--n {self.resamples} must be at least 1.", "Pass a count like 1000.")
+        if self.metric not in METRICS:
+            raise _usage(f"--metric {self.metric!r} is not one of: {', '.join(METRICS)}.")
+        if self.confidence is not None and not 0.0 < self.confidence < 1.0:
+            raise _usage(f"--confidence {self.confidence} is outside (0, 1).", "Give a share such as 0.95.")
+        for name in ("modes", "layers"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, None if value is None else tuple(value))
+
+    @property
+    def resamples(self) -> int:
+        """``n``, or the test's default when it is not given."""
+        return self.n if self.n is not None else DEFAULT_N[self.test]
 
 
 @dataclass(frozen=True)
@@ -142,16 +204,7 @@ def check_comparable(a: EvalResult, b: EvalResult, name_a: str = "A", name_b: st
 def compare_runs(
     run_a: str | Path | EvalResult,
     run_b: str | Path | EvalResult,
-    *,
-    test: SignificanceTest = "paired-bootstrap",
-    n: int | None = None,
-    modes: tuple[str, ...] | list[str] | None = None,
-    layers: tuple[str, ...] | list[str] | None = None,
-    metric: Metric = "f1",
-    average: str = "micro",
-    seed: int = 0,
-    per_label: bool = False,
-    confidence: float | None = None,
+    options: ComparisonOptions | None = None,
 ) -> Comparison:
     """Compare two evaluation runs: the difference B - A and its two-sided p-value, per layer and mode.
 
@@ -160,19 +213,9 @@ def compare_runs(
     run_a, run_b : path or EvalResult
         Results of ``akhbar eval --format json`` (or :meth:`EvalResult.to_json`), scored on the same
         gold data; otherwise :class:`InputError` (see :func:`check_comparable`).
-    test : {"paired-bootstrap", "approximate-randomization"}, default="paired-bootstrap"
-    n : int, optional
-        Resamples (bootstrap, default 1000) or shuffles (approximate randomization, default 10000).
-    modes, layers : sequence of str, optional
-        What to compare; default: every mode and layer both runs have.
-    metric : {"precision", "recall", "f1"}, default="f1"
-    average : str, default="micro"
-        ``micro``, ``macro``, ``weighted`` or a label name.
-    seed : int, default=0
-    per_label : bool, default=False
-        Also test each label on its own (its ``metric``), in :attr:`Comparison.label_rows`.
-    confidence : float, optional
-        With the paired bootstrap, also give the percentile interval of each difference at this level.
+    options : ComparisonOptions, default=ComparisonOptions()
+        The test, its resamples and seed, the metric and average, and the layers, modes and labels
+        compared.
 
     Returns
     -------
@@ -186,11 +229,8 @@ def compare_runs(
     """
     from eval.stats import approximate_randomization, paired_bootstrap
 
-    if test not in TESTS:
-        raise _usage(f"--test {test!r} is not one of: {', '.join(TESTS)}.")
-    n_samples = n if n is not None else DEFAULT_N[test]
-    if n_samples < 1:
-        raise _usage(f"--n {n_samples} must be at least 1.")
+    options = options if options is not None else ComparisonOptions()
+    test, n_samples, seed, metric = options.test, options.resamples, options.seed, options.metric
     a, name_a = _load(run_a)
     b, name_b = _load(run_b)
     check_comparable(a, b, name_a, name_b)
@@ -198,7 +238,7 @@ def compare_runs(
         try:
             if test == "paired-bootstrap":
                 return paired_bootstrap(counts_a, counts_b, n_resamples=n_samples, seed=seed, metric=metric,
-                                        average=averaged, confidence=confidence)
+                                        average=averaged, confidence=options.confidence)
             return approximate_randomization(counts_a, counts_b, n_trials=n_samples, seed=seed, metric=metric,
                                              average=averaged)
         except ValueError as exc:
@@ -206,20 +246,21 @@ def compare_runs(
 
     rows: list[ComparisonRow] = []
     label_rows: list[ComparisonRow] = []
-    for layer in layers or [name for name in a.layers if name in b.layers]:
+    for layer in options.layers or [name for name in a.layers if name in b.layers]:
         if layer not in a.layers or layer not in b.layers:
             raise _usage(f"layer {layer!r} is not in both runs (A: {list(a.layers)}, B: {list(b.layers)}).")
         counts_a, counts_b = a.layers[layer].counts, b.layers[layer].counts
-        for mode in modes or [m for m in counts_a if m in counts_b]:
+        for mode in options.modes or [m for m in counts_a if m in counts_b]:
             if mode not in counts_a or mode not in counts_b:
                 raise _usage(f"mode {mode!r} of layer {layer!r} is not in both runs.")
-            rows.append(ComparisonRow(layer, mode, significance(counts_a[mode], counts_b[mode], average)))
-            if per_label:
+            rows.append(ComparisonRow(layer, mode, significance(counts_a[mode], counts_b[mode], options.average)))
+            if options.per_label:
                 for label in sorted(set(counts_a[mode].labels) | set(counts_b[mode].labels)):
                     label_rows.append(ComparisonRow(layer, mode, significance(counts_a[mode], counts_b[mode], label),
                                                     label))
-    return Comparison(name_a, name_b, a, b, test, n_samples, seed, metric, average, tuple(rows), tuple(label_rows))
+    return Comparison(name_a, name_b, a, b, test, n_samples, seed, metric, options.average, tuple(rows),
+                      tuple(label_rows))
 
 
-__all__ = ["DEFAULT_N", "TESTS", "Comparison", "ComparisonRow", "SignificanceTest", "check_comparable",
-           "compare_runs"]
+__all__ = ["DEFAULT_N", "TESTS", "Comparison", "ComparisonOptions", "ComparisonRow", "SignificanceTest",
+           "check_comparable", "compare_runs"]

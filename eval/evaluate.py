@@ -27,13 +27,12 @@ from dataset_builder.model import Document
 from dataset_builder.problems import Problem, Severity
 from eval.errors import ErrorRecord, confusion_matrix, error_counts, error_records
 from eval.nested import NestedScore, has_nesting, nested_scores
+from eval.options import UNALIGNED_POLICIES, BootstrapOptions, ScoringOptions, UnalignedPolicy
 from eval.stats import ConfidenceInterval, UnitCounts, bootstrap_intervals, unit_counts
 from eval.types import (
-    MATCH_MODES,
     AlignedPair,
     ErrorClass,
     LabelScore,
-    MatchMode,
     Mention,
     ScoreReport,
     UnplacedPrediction,
@@ -48,9 +47,6 @@ if TYPE_CHECKING:
 RESULT_SCHEMA_VERSION = 1
 RESULT_KIND = "akhbar-eval-result"
 
-ZeroDivision = float | Literal["warn"]
-UnalignedPolicy = Literal["spurious", "ignore"]
-UNALIGNED_POLICIES: tuple[UnalignedPolicy, ...] = ("spurious", "ignore")
 
 
 # ---------------------------------------------------------------------------------------------- result
@@ -408,14 +404,6 @@ def _map(mentions: list[Mention], label_map: Any, ignore_labels: Sequence[str],
     return mentions
 
 
-def _check_modes(modes: Sequence[str]) -> tuple[MatchMode, ...]:
-    modes = tuple(modes)
-    unknown = [m for m in modes if m not in MATCH_MODES]
-    if unknown or not modes:
-        raise ValueError(f"unknown matching mode(s) {unknown}; choose from {list(MATCH_MODES)}.")
-    return modes  # type: ignore[return-value]
-
-
 @dataclass(frozen=True)
 class _PredictionInput:
     """Predictions in the one shape evaluation needs, whatever kind they were given as."""
@@ -465,18 +453,8 @@ def evaluate(
     gold: GoldSet | Sequence[Document],
     pred: Predictions | Sequence[Mention] | Model,
     *,
-    modes: Sequence[MatchMode] = MATCH_MODES,
-    layers: Sequence[str] | None = None,
-    label_map: Any = None,
-    ignore_labels: Sequence[str] = (),
-    clitic_tolerance: bool = False,
-    bootstrap: int = 1000,
-    seed: int = 0,
-    zero_division: ZeroDivision = 0.0,
-    confidence: float = 0.95,
-    unaligned: UnalignedPolicy = "spurious",
-    labels: Sequence[str] | None = None,
-    min_overlap: float | None = None,
+    options: ScoringOptions | None = None,
+    intervals: BootstrapOptions | None = None,
 ) -> EvalResult:
     """Evaluate predictions against gold documents under several matching modes.
 
@@ -490,41 +468,15 @@ def evaluate(
         mentions placed on the gold texts); mentions with character offsets; or a model, which is
         run on the gold documents with :func:`eval.model.run_model`. Tag sequences
         (:class:`~eval.predictions.TagPredictions`) are scored by :func:`evaluate_tags`.
-    modes : sequence of {"strict", "exact", "partial", "type"}, default=all four
-        Matching modes (SemEval-2013 task 9.1): strict = same boundaries and label; exact = same
-        boundaries; partial = overlap counts half; type = overlap and same label.
-    layers : sequence of str, optional
-        Layers to score; defaults to every layer that has gold spans.
-    label_map : LabelMap, mapping or path to YAML, optional
-        Applied to gold and predictions before scoring (e.g. fine types -> PERS/LOC/ORG/MISC).
-    ignore_labels : sequence of str, default=()
-        Labels removed from gold and predictions before scoring.
-    clitic_tolerance : bool, default=False
-        Let boundaries that differ only by attached proclitics (و ف ب ل ك, ال) match; such pairs
-        are counted correct but listed under their own error class, ``clitic_boundary``.
-    bootstrap : int, default=1000
-        Bootstrap resamples for confidence intervals; ``0`` skips them.
-    seed : int, default=0
-        Seed of every random procedure.
-    zero_division : float or "warn", default=0.0
-        Value of a metric whose denominator is zero, as in scikit-learn.
-    confidence : float, default=0.95
-        Level of the bootstrap intervals.
-    unaligned : {"spurious", "ignore"}, default="spurious"
-        What an offset-free predicted mention that could not be placed on its document's text counts
-        for (reasons ``not-found``, ``inside-word``, ``occurrences-exhausted``). ``spurious``: a false
-        positive of its label in every mode — the system asserted a mention the text does not support —
-        in the scores, the per-document counts, the error list (class ``spurious``, no offsets) and
-        the ``∅`` row of the confusion matrix. ``ignore``: not scored. Either way each one is listed
-        in ``problems``. Mentions that are ``malformed`` or have empty text are never scored (they
-        are error-level problems), nor is an unplaced link end (a speaker), which makes its link wrong.
-    labels : sequence of str, optional
-        Score only these labels (after ``label_map``): mentions of other labels leave gold and
-        predictions before matching, as nervaluate's ``tags`` do. Default: every label.
-    min_overlap : float, optional
-        The share of a gold mention (0 < ratio <= 1) a prediction must cover to be paired with it in
-        any mode, nervaluate's ``min_overlap_percentage`` / 100 (:func:`eval.align.align`). Default:
-        one shared position.
+    options : ScoringOptions, default=ScoringOptions()
+        What is scored and how: matching modes, layers, label map, kept and ignored labels, clitic
+        tolerance, minimum overlap, zero division and what unplaced offset-free mentions count for
+        (:class:`eval.options.ScoringOptions`). Mentions that are ``malformed`` or have empty text
+        are never scored (they are error-level problems), nor is an unplaced link end (a speaker),
+        which makes its link wrong.
+    intervals : BootstrapOptions, default=BootstrapOptions()
+        Bootstrap confidence intervals: resamples (``0`` skips them), level and seed
+        (:class:`eval.options.BootstrapOptions`; ``eval.options.NO_INTERVALS`` for none).
 
     Returns
     -------
@@ -532,8 +484,8 @@ def evaluate(
     """
     from eval.gold import GoldSet, gold_from_documents
 
-    if unaligned not in UNALIGNED_POLICIES:
-        raise ValueError(f"unaligned={unaligned!r}; choose from {list(UNALIGNED_POLICIES)}.")
+    options = options if options is not None else ScoringOptions()
+    intervals = intervals if intervals is not None else BootstrapOptions()
 
     gold_set = gold if isinstance(gold, GoldSet) else gold_from_documents(list(gold))
     documents = gold_set.documents
@@ -541,7 +493,6 @@ def evaluate(
         ref = gold_set.dataset
         raise ValueError(f"the gold set has no documents (source {ref.source}, config {ref.config}, split "
                          f"{ref.split}); pick the split that holds the evaluation data.")
-    modes = _check_modes(modes)
     prediction = _prediction_input(pred, documents)
     problems = list(prediction.problems)
 
@@ -558,36 +509,26 @@ def evaluate(
         ))
     pred_mentions = [m for m in prediction.mentions if m.doc_id in known]
     # Unplaced mentions of unknown documents are left out with them (the loader reports those ids).
-    unplaced = [u for u in prediction.unplaced if u.doc_id in known] if unaligned == "spurious" else []
+    unplaced = [u for u in prediction.unplaced if u.doc_id in known] if options.unaligned == "spurious" else []
 
-    layer_names = tuple(layers) if layers is not None else gold_set.layers
+    layer_names = options.layers if options.layers is not None else gold_set.layers
     if not layer_names:
         raise ValueError("the gold documents have no spans in any layer; there is nothing to evaluate.")
     gold_mentions = [m for layer in layer_names for m in gold_set.mentions(layer)]
 
-    result = _evaluate_mentions(
-        gold_mentions, [*pred_mentions, *unplaced], units=[doc.id for doc in documents], unit_kind="document",
-        texts=gold_set.texts(), layers=layer_names, modes=modes, label_map=label_map,
-        ignore_labels=ignore_labels, clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed,
-        zero_division=zero_division, confidence=confidence, dataset=gold_set.dataset.to_dict(),
-        prediction_info=prediction.info, problems=problems, unaligned=unaligned, labels=labels,
-        min_overlap=min_overlap,
-    )
+    units = _Units(tuple(doc.id for doc in documents), "document", gold_set.texts(), gold_set.dataset.to_dict(),
+                   prediction.info)
+    result = _evaluate_mentions(gold_mentions, [*pred_mentions, *unplaced], units, layer_names, options, intervals,
+                                problems)
     pred_links = [link for link in prediction.links if getattr(link, "doc_id", None) in known]
-    links = _score_links(documents, pred_mentions, pred_links, modes, problems,
-                         clitic_tolerance=clitic_tolerance, zero_division=_float_zero_division(zero_division))
+    links = _score_links(documents, pred_mentions, pred_links, options, problems)
     return EvalResult(layers=result.layers, links=links, units=result.units, unit_kind=result.unit_kind,
                       provenance=result.provenance, problems=problems, texts=result.texts)
 
 
-def _float_zero_division(zero_division: ZeroDivision) -> float:
-    """The float used where scikit-learn's ``"warn"`` has no meaning (resampling, link ratios): 0.0."""
-    return 0.0 if zero_division == "warn" else float(zero_division)
-
-
 def _score_links(
-    documents: Sequence[Document], pred_mentions: list[Mention], pred_links: list[Any],
-    modes: Sequence[MatchMode], problems: list[Problem], *, clitic_tolerance: bool, zero_division: float,
+    documents: Sequence[Document], pred_mentions: list[Mention], pred_links: list[Any], options: ScoringOptions,
+    problems: list[Problem],
 ) -> dict[str, dict[str, dict[str, Any]]]:
     link_types = sorted({link.type for doc in documents for link in doc.links})
     if not link_types:
@@ -596,9 +537,10 @@ def _score_links(
 
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for link_type in link_types:
-        for mode in modes:
+        for mode in options.modes:
             scored = score_links(documents, pred_mentions, pred_links, link_type=link_type, mode=mode,
-                                 clitic_tolerance=clitic_tolerance, zero_division=zero_division)
+                                 clitic_tolerance=options.clitic_tolerance,
+                                 zero_division=options.float_zero_division)
             out.setdefault(link_type, {})[mode] = scored.to_dict()
     if not pred_links:
         problems.append(Problem(
@@ -616,35 +558,34 @@ class _Core:
     texts: dict[str, str] | None
 
 
+@dataclass(frozen=True)
+class _Units:
+    """What the scored mentions belong to: unit ids in test-set order, their kind and texts, and the
+    dataset and predictions they come from (recorded in provenance)."""
+
+    ids: tuple[str, ...]
+    kind: str
+    texts: dict[str, str] | None
+    dataset: dict[str, Any] | None
+    prediction_info: dict[str, Any]
+
+
 def _evaluate_mentions(
     gold_mentions: list[Mention],
     pred_mentions: list[Mention | UnplacedPrediction],
-    *,
-    units: Sequence[str],
-    unit_kind: str,
-    texts: dict[str, str] | None,
+    units: _Units,
     layers: Sequence[str],
-    modes: tuple[MatchMode, ...],
-    label_map: Any,
-    ignore_labels: Sequence[str],
-    clitic_tolerance: bool,
-    bootstrap: int,
-    seed: int,
-    zero_division: ZeroDivision,
-    confidence: float,
-    dataset: dict[str, Any] | None,
-    prediction_info: dict[str, Any],
+    options: ScoringOptions,
+    intervals: BootstrapOptions,
     problems: list[Problem],
-    unaligned: UnalignedPolicy | None = None,
-    labels: Sequence[str] | None = None,
-    min_overlap: float | None = None,
 ) -> _Core:
-    from eval.align import align, check_min_overlap
+    from eval.align import align
     from eval.score import score_pairs
 
-    check_min_overlap(min_overlap)
-    if bootstrap < 0:
-        raise ValueError(f"bootstrap={bootstrap}; pass 0 to skip confidence intervals or a positive count.")
+    label_map, ignore_labels, labels = options.label_map, options.ignore_labels, options.labels
+    modes, texts, unit_kind, unit_ids = options.modes, units.texts, units.kind, units.ids
+    clitic_tolerance, min_overlap, zero_division = options.clitic_tolerance, options.min_overlap, options.zero_division
+    bootstrap, confidence, seed = intervals.resamples, intervals.confidence, intervals.seed
     resolved_map, map_info = _resolve_label_map(label_map)
     gold_mentions = _map(gold_mentions, resolved_map, ignore_labels, labels)
     placed = _map([m for m in pred_mentions if isinstance(m, Mention)], resolved_map, ignore_labels, labels)
@@ -661,10 +602,10 @@ def _evaluate_mentions(
             f"{list(layers)}.", "Pass these layers to evaluate them, or drop them from the predictions.",
             Severity.INFO))
 
-    if bootstrap and len(units) < 2:
+    if bootstrap and len(unit_ids) < 2:
         problems.append(Problem(
             "bootstrap-too-few-units", f"confidence intervals need at least 2 {unit_kind}s to resample; the test set "
-            f"has {len(units)}, so none are reported.", f"Evaluate on more {unit_kind}s, or pass bootstrap=0.",
+            f"has {len(unit_ids)}, so none are reported.", f"Evaluate on more {unit_kind}s, or pass bootstrap=0.",
             Severity.INFO))
         bootstrap_now = 0
     else:
@@ -688,14 +629,15 @@ def _evaluate_mentions(
         for mode in modes:
             report = score_pairs(pairs_of[mode], mode, layer=layer, zero_division=zero_division)
             scores[mode] = report
-            counts[mode] = unit_counts(pairs_of[mode], mode, layer=layer, units=units, labels=list(report.per_label))
+            counts[mode] = unit_counts(pairs_of[mode], mode, layer=layer, units=unit_ids,
+                                       labels=list(report.per_label))
             if bootstrap_now and counts[mode].labels:
                 intervals[mode] = bootstrap_intervals(
                     counts[mode], n_resamples=bootstrap, confidence=confidence, seed=seed,
-                    zero_division=_float_zero_division(zero_division),
+                    zero_division=options.float_zero_division,
                 )
         matrix, axis = confusion_matrix(pairs)
-        nested = ({mode: nested_scores(pairs_of[mode], mode, zero_division=_float_zero_division(zero_division))
+        nested = ({mode: nested_scores(pairs_of[mode], mode, zero_division=options.float_zero_division)
                    for mode in modes} if has_nesting(pairs) else {})
         layer_results[layer] = LayerResult(
             layer=layer, scores=scores, intervals=intervals, counts=counts, error_counts=error_counts(pairs),
@@ -708,19 +650,20 @@ def _evaluate_mentions(
         "zero_division": zero_division if not (isinstance(zero_division, float) and math.isnan(zero_division))
         else "nan",
     }
-    if unaligned is not None:
-        settings["unaligned"] = unaligned
+    if unit_kind == "document":  # only documents can hold offset-free mentions that were not placed
+        settings["unaligned"] = options.unaligned
     # Recorded only when set, so runs without them keep their settings (and JSON) unchanged.
     if labels is not None:
         settings["labels"] = list(labels)
     if min_overlap is not None:
         settings["min_overlap"] = min_overlap
     provenance = Provenance(
-        dataset=dataset, gold_fingerprint=_gold_fingerprint(gold_mentions, units), predictions=prediction_info,
+        dataset=units.dataset, gold_fingerprint=_gold_fingerprint(gold_mentions, unit_ids),
+        predictions=units.prediction_info,
         settings=settings, akhbar_version=_akhbar_version(), environment=_environment(),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    return _Core(layer_results, tuple(units), unit_kind, provenance, texts)
+    return _Core(layer_results, unit_ids, unit_kind, provenance, texts)
 
 
 def _map_unplaced(unplaced: Sequence[UnplacedPrediction], label_map: Any, ignore_labels: Sequence[str],
@@ -750,17 +693,10 @@ def evaluate_tags(
     *,
     scheme: str = "IOB2",
     decoder: Literal["lenient", "strict"] = "lenient",
-    modes: Sequence[MatchMode] = MATCH_MODES,
-    label_map: Any = None,
-    ignore_labels: Sequence[str] = (),
-    bootstrap: int = 1000,
-    seed: int = 0,
-    zero_division: ZeroDivision = 0.0,
-    confidence: float = 0.95,
+    options: ScoringOptions | None = None,
+    intervals: BootstrapOptions | None = None,
     layer: str = "entities",
     source: Mapping[str, Any] | None = None,
-    labels: Sequence[str] | None = None,
-    min_overlap: float | None = None,
 ) -> EvalResult:
     """Evaluate token tag sequences (one list of tags per sentence), with every analysis of :func:`evaluate`.
 
@@ -772,13 +708,25 @@ def evaluate_tags(
     decoder : {"lenient", "strict"}, default="lenient"
         ``lenient`` decodes chunks as conlleval.pl does (an ``I-`` after ``O`` starts a chunk);
         ``strict`` drops chunks that are invalid under the scheme, as seqeval ``mode="strict"``.
+    options, intervals : ScoringOptions, BootstrapOptions
+        As in :func:`evaluate` (``min_overlap`` is then a share of the gold mention's tokens). Tags
+        have no text and one layer, so ``options.layers``, ``clitic_tolerance`` and ``unaligned``
+        do not apply.
+    layer : str, default="entities"
+        The layer the decoded mentions are scored in.
     source : mapping, optional
         Where the tags came from (e.g. ``{"path": ..., "hash": ...}``), recorded in provenance.
-    labels, min_overlap
-        As in :func:`evaluate` (``min_overlap`` is then a share of the gold mention's tokens).
 
-    Other parameters are as in :func:`evaluate`. Units are sentences, ids ``"0"``, ``"1"``, ...;
-    mention offsets are token indices.
+    Units are sentences, ids ``"0"``, ``"1"``, ...; mention offsets are token indices.
+
+    Examples
+    --------
+    >>> from eval.evaluate import evaluate_tags
+    >>> from eval.options import NO_INTERVALS, ScoringOptions
+    >>> result = evaluate_tags([["B-PER", "I-PER", "O"]], [["B-PER", "O", "O"]],
+    ...                        options=ScoringOptions(modes=("strict", "partial")), intervals=NO_INTERVALS)
+    >>> result.score(mode="strict").micro.f1, result.score(mode="partial").micro.f1
+    (0.0, 0.5)
 
     Returns
     -------
@@ -801,12 +749,11 @@ def evaluate_tags(
     pred = mentions_from_tags(y_pred, scheme=scheme, decoder=decoder, doc_ids=units, layer=layer)
     info = {"hash": _mentions_hash(pred), "format": "tags", "scheme": scheme, "decoder": decoder, **(source or {})}
     problems: list[Problem] = []
-    core = _evaluate_mentions(
-        gold, pred, units=units, unit_kind="sentence", texts=None, layers=(layer,), modes=_check_modes(modes),
-        label_map=label_map, ignore_labels=ignore_labels, clitic_tolerance=False, bootstrap=bootstrap, seed=seed,
-        zero_division=zero_division, confidence=confidence, dataset=None, prediction_info=info, problems=problems,
-        labels=labels, min_overlap=min_overlap,
-    )
+    # Clitic tolerance reads the document text around a boundary; tags have none.
+    options = replace(options if options is not None else ScoringOptions(), clitic_tolerance=False)
+    intervals = intervals if intervals is not None else BootstrapOptions()
+    core = _evaluate_mentions(gold, pred, _Units(tuple(units), "sentence", None, None, info), (layer,), options,
+                              intervals, problems)
     core.provenance.settings.update({"scheme": scheme, "decoder": decoder})
     return EvalResult(layers=core.layers, links={}, units=core.units, unit_kind="sentence",
                       provenance=core.provenance, problems=problems, texts=None,
@@ -814,6 +761,6 @@ def evaluate_tags(
 
 
 __all__ = [
-    "RESULT_SCHEMA_VERSION", "UNALIGNED_POLICIES", "EvalResult", "LayerResult", "Provenance", "UnalignedPolicy",
-    "evaluate", "evaluate_tags",
+    "RESULT_SCHEMA_VERSION", "UNALIGNED_POLICIES", "BootstrapOptions", "EvalResult", "LayerResult", "Provenance",
+    "ScoringOptions", "UnalignedPolicy", "evaluate", "evaluate_tags",
 ]

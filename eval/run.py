@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from dataset_builder.problems import InputError, Problem
-from eval.types import MATCH_MODES, MatchMode
+from eval.options import BootstrapOptions, ScoringOptions
 
 if TYPE_CHECKING:
-    from eval.evaluate import EvalResult, UnalignedPolicy
+    from eval.evaluate import EvalResult
     from eval.predictions import PredictionFormat
 
 
@@ -42,8 +42,22 @@ class EvalRequest:
         Detected when omitted (:func:`eval.predictions.load_predictions`).
     scheme, decoder : str
         Tag scheme and chunk decoder of CoNLL input.
+    delimiter, raw, o_tag
+        conlleval.pl's column options (``-d``, ``-r``, ``-o``) for a CoNLL file scored without gold.
+    options : ScoringOptions
+        What is scored and how (:class:`eval.options.ScoringOptions`), passed to the evaluation as is.
+    intervals : BootstrapOptions
+        Bootstrap confidence intervals (:class:`eval.options.BootstrapOptions`).
 
-    The other attributes are the parameters of :func:`eval.evaluate.evaluate`.
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from eval.options import NO_INTERVALS, ScoringOptions
+    >>> from eval.run import EvalRequest
+    >>> request = EvalRequest(pred=Path("output.conll"), options=ScoringOptions(modes=("strict",)),
+    ...                       intervals=NO_INTERVALS)
+    >>> request.options.modes, request.intervals.resamples
+    (('strict',), 0)
     """
 
     pred: Path
@@ -51,23 +65,14 @@ class EvalRequest:
     split: str = "test"
     config: str = "documents"
     revision: str | None = None
-    modes: tuple[MatchMode, ...] = MATCH_MODES
-    layers: tuple[str, ...] | None = None
-    label_map: str | Path | None = None
-    ignore_labels: tuple[str, ...] = ()
-    clitic_tolerance: bool = False
-    bootstrap: int = 1000
-    seed: int = 0
     pred_format: PredictionFormat | None = None
     scheme: str = "IOB2"
     decoder: Literal["lenient", "strict"] = "lenient"
-    unaligned: UnalignedPolicy = "spurious"
-    #: conlleval.pl's column options (``-d``, ``-r``, ``-o``) for a CoNLL file scored without gold.
     delimiter: str | None = None
     raw: bool = False
     o_tag: str = "O"
-    labels: tuple[str, ...] | None = None
-    min_overlap: float | None = None
+    options: ScoringOptions = field(default_factory=ScoringOptions)
+    intervals: BootstrapOptions = field(default_factory=BootstrapOptions)
 
 
 def _usage(message: str, fix: str = "") -> InputError:
@@ -126,11 +131,8 @@ def _evaluate_conll(request: EvalRequest) -> EvalResult:
                                                  delimiter=request.delimiter, raw=request.raw, o_tag=request.o_tag)
     except ConllevalInputError as exc:
         raise _usage(str(exc)) from None  # already located as path:line, with its fix
-    return evaluate_tags(y_true, y_pred, scheme=request.scheme, decoder=request.decoder, modes=request.modes,
-                         label_map=request.label_map, ignore_labels=request.ignore_labels,
-                         bootstrap=request.bootstrap, seed=request.seed,
-                         source={"source": str(path), "hash": source_hash(path)}, labels=request.labels,
-                         min_overlap=request.min_overlap)
+    return evaluate_tags(y_true, y_pred, scheme=request.scheme, decoder=request.decoder, options=request.options,
+                         intervals=request.intervals, source={"source": str(path), "hash": source_hash(path)})
 
 
 def _evaluate_against_gold(request: EvalRequest, gold: str) -> EvalResult:
@@ -145,10 +147,7 @@ def _evaluate_against_gold(request: EvalRequest, gold: str) -> EvalResult:
         raise _usage(f"{request.pred}: CoNLL predictions are in token positions and carry their own gold column; "
                      "they cannot be scored against character-offset gold documents.",
                      "Omit --gold to score the CoNLL file on its own.")
-    return evaluate(gold_set, predictions, modes=request.modes, layers=request.layers, label_map=request.label_map,
-                    ignore_labels=request.ignore_labels, clitic_tolerance=request.clitic_tolerance,
-                    bootstrap=request.bootstrap, seed=request.seed, unaligned=request.unaligned,
-                    labels=request.labels, min_overlap=request.min_overlap)
+    return evaluate(gold_set, predictions, options=request.options, intervals=request.intervals)
 
 
 __all__ = ["EvalRequest", "input_errors", "looks_like_conll", "run_evaluation"]

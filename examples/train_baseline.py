@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from eval.evaluate import evaluate
     from eval.gold import DatasetRef, GoldSet, content_fingerprint, documents_from_dataset
     from eval.model import run_model
+    from eval.options import BootstrapOptions, ScoringOptions
     from eval.report import render
 
     def split_of(config: str, split: str) -> Any:
@@ -100,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     ref = DatasetRef(identity.get("name"), identity.get("version"),
                      identity.get("fingerprint") or content_fingerprint(test_documents), "documents",
                      args.test_split, args.dataset)
-    result = evaluate(GoldSet(test_documents, ref), list(run), layers=(args.layer,), bootstrap=args.bootstrap,
-                      seed=args.seed)
+    result = evaluate(GoldSet(test_documents, ref), list(run), options=ScoringOptions(layers=(args.layer,)),
+                      intervals=BootstrapOptions(resamples=args.bootstrap, seed=args.seed))
 
     args.out.mkdir(parents=True, exist_ok=True)
     write_predictions(args.out / "predictions.jsonl", test_documents, run)

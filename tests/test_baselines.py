@@ -17,6 +17,7 @@ from eval.baselines.linear import LinearTokenClassifier, load_tagged_sentences, 
 from eval.evaluate import evaluate
 from eval.gold import load_gold
 from eval.model import run_model
+from eval.options import NO_INTERVALS, ScoringOptions
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -103,7 +104,8 @@ def test_gazetteer_reproduces_its_training_gold_and_cuts_proclitics_like_the_gol
     predicted = {(s.start, s.end) for s in spans}
     putin = sana.text.index("وبوتين")
     assert (putin + 1, putin + len("وبوتين")) in predicted  # the conjunction stays outside
-    result = evaluate([sana], model, modes=("strict",), layers=("entities",), bootstrap=0)
+    result = evaluate([sana], model, options=ScoringOptions(layers=("entities",), modes=("strict",)),
+                      intervals=NO_INTERVALS)
     micro = result.score().micro
     # Flat longest match cannot return nested gold spans, so recall < 1; what it returns is right.
     assert micro.precision > 0.95 and 0.5 < micro.recall < 1.0
@@ -256,7 +258,8 @@ def test_baselines_on_newsfane_gold(tmp_path: Path) -> None:
     linear = LinearTokenClassifier().fit(tagged.words, tagged.tags, documents=train.documents)
     scores = {}
     for model in (gazetteer, linear):
-        scores[model.name] = evaluate(test, model, modes=("strict",), bootstrap=0).score().micro
+        scores[model.name] = evaluate(test, model, options=ScoringOptions(modes=("strict",)),
+                                      intervals=NO_INTERVALS).score().micro
     # A dictionary is precise and misses what it never saw; the classifier generalizes to unseen names.
     assert scores["gazetteer"].precision > scores["gazetteer"].recall
     assert scores["linear"].recall > scores["gazetteer"].recall

@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 from dataset_builder.config import BuildConfig
 from dataset_builder.model import Document, Metadata, Span
 from dataset_builder.problems import InputError
-from eval.benchmark import overlapping_documents, register, run_benchmark
+from eval.benchmark import BenchmarkOptions, overlapping_documents, register, run_benchmark
 from eval.evaluate import evaluate
 from eval.gold import load_gold
+from eval.options import NO_INTERVALS, BootstrapOptions, ScoringOptions
 from eval.predictions import load_predictions
 from tests.test_baselines import SHARED, SLICE, build_recipe
 
@@ -31,7 +32,8 @@ def slice_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def board_dir(slice_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("leaderboard")
-    run_benchmark(slice_dataset, ["gazetteer", "linear"], bootstrap=200, seed=3, out=out)
+    run_benchmark(slice_dataset, ["gazetteer", "linear"],
+                  options=BenchmarkOptions(intervals=BootstrapOptions(resamples=200, seed=3)), out=out)
     return out
 
 
@@ -61,7 +63,8 @@ def test_saved_predictions_rescore_to_the_leaderboard_figures(slice_dataset: Pat
     for name, row in rows.items():
         predictions = load_predictions(board_dir / f"{name}.predictions.jsonl", documents=gold.by_id())
         assert predictions.problems == [] and len(predictions.mentions) == row["n_pred"]
-        micro = evaluate(gold, predictions, modes=("strict",), bootstrap=0).score().micro
+        micro = evaluate(gold, predictions, options=ScoringOptions(modes=("strict",)),
+                         intervals=NO_INTERVALS).score().micro
         assert (micro.precision, micro.recall, micro.f1) == (row["precision"], row["recall"], row["f1"])
         result = json.loads((board_dir / f"{name}.result.json").read_text())
         assert result["provenance"]["predictions"]["model"] == name
@@ -75,6 +78,17 @@ def test_cli_is_registered_on_the_akhbar_app(slice_dataset: Path, tmp_path: Path
     assert result.exit_code == 0, result.output
     assert "| gazetteer | newsfane-slice | 0.1.0 |" in result.stdout
     assert (tmp_path / "leaderboard.md").is_file() and (tmp_path / "gazetteer.predictions.jsonl").is_file()
+    as_json = runner.invoke(app, ["benchmark", "--dataset", str(slice_dataset), "--model", "gazetteer",
+                                  "--bootstrap", "0", "--json", "--no-progress"])
+    assert as_json.exit_code == 0, as_json.output
+    board = json.loads(as_json.stdout)
+    written = json.loads((tmp_path / "leaderboard.json").read_text(encoding="utf-8"))
+    timing = ("fit_seconds", "predict_seconds")  # two runs, two clocks; everything else is the same
+    assert board["settings"] == written["settings"] and [
+        {k: v for k, v in r.items() if k not in timing} for r in board["rows"]] == [
+        {k: v for k, v in r.items() if k not in timing} for r in written["rows"]]
+    (row,) = board["rows"]
+    assert row["model"] == "gazetteer" and row["dataset"] == "newsfane-slice" and 0 < row["f1"] < 1
 
 
 def test_cli_usage_errors_name_the_problem(slice_dataset: Path, tmp_path: Path) -> None:
@@ -114,7 +128,8 @@ def test_cli_prints_every_problem_of_every_model_and_says_when_there_are_no_inte
 
 def test_training_on_the_scored_split_with_exclusion_leaves_nothing(slice_dataset: Path) -> None:
     with pytest.raises(InputError, match="nothing is left to train on"):
-        run_benchmark(slice_dataset, ["gazetteer"], train_split="test", exclude_overlap=True, bootstrap=0)
+        run_benchmark(slice_dataset, ["gazetteer"], options=BenchmarkOptions(
+            train_split="test", exclude_overlap=True, intervals=NO_INTERVALS))
 
 
 def test_overlap_is_found_across_tokenization_and_spelling() -> None:
@@ -145,8 +160,10 @@ def test_cross_corpus_exclusion_removes_the_shared_articles(tmp_path: Path) -> N
                                 "--no-progress"])
     assert built.exit_code == 0, built.output
     scored = tmp_path / "out" / "anercorp-camel" / "1.0.0"
-    fair = run_benchmark(scored, ["gazetteer"], train_dataset=newsfane, exclude_overlap=True, bootstrap=0)
-    leaky = run_benchmark(scored, ["gazetteer"], train_dataset=newsfane, bootstrap=0)
+    fair = run_benchmark(scored, ["gazetteer"], options=BenchmarkOptions(
+        train_dataset=newsfane, exclude_overlap=True, intervals=NO_INTERVALS))
+    leaky = run_benchmark(scored, ["gazetteer"], options=BenchmarkOptions(train_dataset=newsfane,
+                                                                          intervals=NO_INTERVALS))
     excluded = fair.settings["excluded_training_documents"]
     numbers = sorted(int(doc_id.rsplit("-", 1)[1]) for doc_id in excluded)
     # ANERcorp's test articles sit in one stretch of NewsFANE (SOURCE.md: from about 46% of the file).

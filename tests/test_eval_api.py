@@ -12,9 +12,10 @@ import pytest
 
 from dataset_builder.model import Document
 from dataset_builder.problems import InputError
-from eval.compare import Comparison, check_comparable, compare_runs
+from eval.compare import Comparison, ComparisonOptions, check_comparable, compare_runs
 from eval.evaluate import EvalResult, evaluate
 from eval.gold import load_gold
+from eval.options import NO_INTERVALS, BootstrapOptions, ScoringOptions
 from eval.predictions import OffsetFreePredictions, SpanPredictions, TagPredictions, load_predictions
 from eval.run import EvalRequest, run_evaluation
 from eval.types import ErrorClass, Mention, UnplacedPrediction
@@ -58,14 +59,14 @@ def test_each_format_reads_into_its_own_kind(built: Path, tmp_path: Path) -> Non
 def test_tag_predictions_are_refused_against_documents(built: Path) -> None:
     gold = load_gold(built, split="test")
     with pytest.raises(ValueError, match="token positions"):
-        evaluate(gold, load_predictions(CONLL), bootstrap=0)
+        evaluate(gold, load_predictions(CONLL), intervals=NO_INTERVALS)
 
 
 def test_mentions_in_memory_score_as_span_predictions(built: Path) -> None:
     gold = load_gold(built, split="test")
     mentions = gold.mentions("entities")[::2]
-    as_list = evaluate(gold, mentions, bootstrap=0)
-    typed = evaluate(gold, SpanPredictions(mentions=mentions), bootstrap=0)
+    as_list = evaluate(gold, mentions, intervals=NO_INTERVALS)
+    typed = evaluate(gold, SpanPredictions(mentions=mentions), intervals=NO_INTERVALS)
     assert _without_time(typed) == _without_time(as_list)
     assert typed.provenance.predictions["format"] == "mentions"
     assert typed.score("entities").micro.tp == len(mentions)
@@ -92,7 +93,7 @@ def test_an_unplaced_speaker_is_typed_and_never_a_spurious_mention(tmp_path: Pat
 
 
 def test_unplaced_predictions_are_pairs_with_no_gold_side_and_round_trip(built: Path) -> None:
-    result = run_evaluation(EvalRequest(pred=LLM, gold=str(built), bootstrap=0))
+    result = run_evaluation(EvalRequest(pred=LLM, gold=str(built), intervals=NO_INTERVALS))
     layer = result.layers["entities"]
     unplaced_pairs = [pair for pair in layer.pairs if not pair.placed]
     assert [(p.gold, p.pred.text, p.outcome) for p in unplaced_pairs] == [  # type: ignore[union-attr]
@@ -104,7 +105,8 @@ def test_unplaced_predictions_are_pairs_with_no_gold_side_and_round_trip(built: 
     assert data["unplaced"] == [unplaced_pairs[0].pred.to_dict()]  # type: ignore[union-attr]
     again = EvalResult.from_json(result.to_json())
     assert again.layers["entities"].pairs == layer.pairs
-    ignored = run_evaluation(EvalRequest(pred=LLM, gold=str(built), bootstrap=0, unaligned="ignore"))
+    ignored = run_evaluation(EvalRequest(pred=LLM, gold=str(built), options=ScoringOptions(unaligned="ignore"),
+                                         intervals=NO_INTERVALS))
     assert all(pair.placed for pair in ignored.layers["entities"].pairs)
     assert ignored.score().micro.fp == result.score().micro.fp - 1
 
@@ -113,16 +115,16 @@ def test_unplaced_predictions_are_pairs_with_no_gold_side_and_round_trip(built: 
 
 
 def test_run_evaluation_is_load_then_evaluate(built: Path) -> None:
-    request = EvalRequest(pred=LLM, gold=str(built), modes=("strict", "partial"), bootstrap=50, seed=3,
-                          ignore_labels=("MISC",))
+    options = ScoringOptions(modes=("strict", "partial"), ignore_labels=("MISC",))
+    intervals = BootstrapOptions(resamples=50, seed=3)
+    request = EvalRequest(pred=LLM, gold=str(built), options=options, intervals=intervals)
     gold = load_gold(built, split="test")
-    direct = evaluate(gold, load_predictions(LLM, documents=gold.by_id()), modes=("strict", "partial"),
-                      bootstrap=50, seed=3, ignore_labels=("MISC",))
+    direct = evaluate(gold, load_predictions(LLM, documents=gold.by_id()), options=options, intervals=intervals)
     assert _without_time(run_evaluation(request)) == _without_time(direct)
 
 
 def test_run_evaluation_scores_a_conll_file_on_its_own_gold() -> None:
-    result = run_evaluation(EvalRequest(pred=CONLL, bootstrap=0))
+    result = run_evaluation(EvalRequest(pred=CONLL, intervals=NO_INTERVALS))
     assert result.unit_kind == "sentence" and result.tokens and result.tokens["tokens"] > 0
     assert result.provenance.predictions["format"] == "tags"
     tags = load_predictions(CONLL)
@@ -136,7 +138,7 @@ def test_run_evaluation_scores_a_conll_file_on_its_own_gold() -> None:
 ])
 def test_run_evaluation_refuses_what_it_cannot_score(built: Path, gold: str | None, pred: Path,
                                                      message: str) -> None:
-    request = EvalRequest(pred=pred, gold=str(built) if gold else None, bootstrap=0)
+    request = EvalRequest(pred=pred, gold=str(built) if gold else None, intervals=NO_INTERVALS)
     with pytest.raises(InputError, match=message):
         run_evaluation(request)
 
@@ -145,7 +147,8 @@ def test_a_label_outside_the_label_map_is_an_input_error(built: Path, tmp_path: 
     label_map = tmp_path / "map.yaml"
     label_map.write_text("name: tiny\nmap:\n  PERS: PER\n", encoding="utf-8")
     with pytest.raises(InputError, match="not in label map 'tiny'"):
-        run_evaluation(EvalRequest(pred=LLM, gold=str(built), bootstrap=0, label_map=label_map))
+        run_evaluation(EvalRequest(pred=LLM, gold=str(built), options=ScoringOptions(label_map=label_map),
+                                   intervals=NO_INTERVALS))
 
 
 # ------------------------------------------------------------------------------------------- compare_runs
@@ -154,9 +157,10 @@ def test_a_label_outside_the_label_map_is_an_input_error(built: Path, tmp_path: 
 def test_compare_runs_in_memory_and_from_files(built: Path, tmp_path: Path) -> None:
     gold = load_gold(built, split="test")
     mentions = gold.mentions("entities")
-    a = evaluate(gold, mentions[::2], bootstrap=0, modes=("strict",))
-    b = evaluate(gold, mentions, bootstrap=0, modes=("strict",))
-    comparison = compare_runs(a, b, test="approximate-randomization", n=100, layers=["entities"])
+    a = evaluate(gold, mentions[::2], options=ScoringOptions(modes=("strict",)), intervals=NO_INTERVALS)
+    b = evaluate(gold, mentions, options=ScoringOptions(modes=("strict",)), intervals=NO_INTERVALS)
+    options = ComparisonOptions(test="approximate-randomization", n=100, layers=["entities"])
+    comparison = compare_runs(a, b, options)
     assert isinstance(comparison, Comparison) and comparison.n == 100
     (row,) = comparison.rows
     assert (row.layer, row.mode) == ("entities", "strict")
@@ -166,12 +170,12 @@ def test_compare_runs_in_memory_and_from_files(built: Path, tmp_path: Path) -> N
     path_a, path_b = tmp_path / "a.json", tmp_path / "b.json"
     path_a.write_text(a.to_json(), encoding="utf-8")
     path_b.write_text(b.to_json(), encoding="utf-8")
-    from_files = compare_runs(path_a, path_b, test="approximate-randomization", n=100, layers=["entities"])
+    from_files = compare_runs(path_a, path_b, options)
     assert from_files.rows[0].to_dict() == row.to_dict() and from_files.name_a == str(path_a)
     with pytest.raises(InputError, match="at least 1"):
-        compare_runs(a, b, n=0)
+        compare_runs(a, b, ComparisonOptions(n=0))
     with pytest.raises(InputError, match="not in both runs"):
-        compare_runs(a, b, layers=["events"])
+        compare_runs(a, b, ComparisonOptions(layers=["events"]))
     with pytest.raises(InputError, match="the run file does not exist"):
         compare_runs(tmp_path / "none.json", path_b)
 
@@ -179,8 +183,9 @@ def test_compare_runs_in_memory_and_from_files(built: Path, tmp_path: Path) -> N
 def test_runs_on_other_gold_mentions_are_not_comparable(built: Path) -> None:
     gold = load_gold(built, split="test")
     mentions = gold.mentions("entities")
-    a = evaluate(gold, mentions, bootstrap=0, modes=("strict",))
-    other = evaluate(gold, mentions, bootstrap=0, modes=("strict",), ignore_labels=(mentions[0].label,))
+    a = evaluate(gold, mentions, options=ScoringOptions(modes=("strict",)), intervals=NO_INTERVALS)
+    other = evaluate(gold, mentions, options=ScoringOptions(modes=("strict",), ignore_labels=(mentions[0].label,)),
+                     intervals=NO_INTERVALS)
     with pytest.raises(InputError, match="different gold mentions") as refused:
         check_comparable(a, other, "a.json", "b.json")
     assert "ignore_labels" in refused.value.problem.message and "--ignore" in refused.value.problem.fix
@@ -190,8 +195,9 @@ def test_runs_on_other_gold_mentions_are_not_comparable(built: Path) -> None:
 
 
 def test_an_offset_free_run_is_not_compared_with_one_that_ignored_unplaced_mentions(built: Path) -> None:
-    spurious = run_evaluation(EvalRequest(pred=LLM, gold=str(built), bootstrap=0))
-    ignored = run_evaluation(EvalRequest(pred=LLM, gold=str(built), bootstrap=0, unaligned="ignore"))
+    spurious = run_evaluation(EvalRequest(pred=LLM, gold=str(built), intervals=NO_INTERVALS))
+    ignored = run_evaluation(EvalRequest(pred=LLM, gold=str(built), options=ScoringOptions(unaligned="ignore"),
+                                         intervals=NO_INTERVALS))
     with pytest.raises(InputError, match="unplaced offset-free mentions differently"):
         compare_runs(spurious, ignored)
 
@@ -208,6 +214,6 @@ def test_html_renders_without_importing_the_report_module() -> None:
 def test_mention_lists_and_models_are_still_accepted_and_anything_else_is_refused(built: Path) -> None:
     gold = load_gold(built, split="test")
     with pytest.raises(TypeError, match="SpanPredictions"):
-        evaluate(gold, ["not a mention"], bootstrap=0)  # type: ignore[list-item]
+        evaluate(gold, ["not a mention"], intervals=NO_INTERVALS)  # type: ignore[list-item]
     one = Mention(gold.documents[0].id, 0, 1, "PERS")
-    assert evaluate(gold, [one], bootstrap=0).score().n_pred == 1
+    assert evaluate(gold, [one], intervals=NO_INTERVALS).score().n_pred == 1

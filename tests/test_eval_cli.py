@@ -90,6 +90,20 @@ def test_conll_without_gold_gets_the_full_evaluation(tmp_path: Path) -> None:
     assert table.exit_code == 0 and "== entities — strict" in table.stdout and "== entities — exact" not in table.stdout
 
 
+def test_eval_json_is_the_json_report_on_stdout(tmp_path: Path) -> None:
+    path = tmp_path / "small.conll"
+    path.write_text(SMALL_CONLL, encoding="utf-8")
+    as_json = invoke("eval", "--pred", path, "--json", "--bootstrap", "0")
+    assert as_json.exit_code == 0, as_json.output
+    run = EvalResult.from_json(as_json.stdout)
+    strict = run.score("entities", "strict").micro
+    assert (strict.tp, strict.fp, strict.fn) == (2, 2, 2) and run.tokens == {"tokens": 10, "correct": 8}
+    same = invoke("eval", "--pred", path, "--format", "json", "--bootstrap", "0")
+    assert json.loads(same.stdout)["layers"] == json.loads(as_json.stdout)["layers"]
+    clash = invoke("eval", "--pred", path, "--json", "--format", "markdown")
+    assert clash.exit_code == EXIT_USAGE and "--json asks for JSON but --format asks for markdown" in clash.stderr
+
+
 def test_conll_fast_path_imports_nothing_heavy(tmp_path: Path) -> None:
     path = tmp_path / "small.conll"
     path.write_text(SMALL_CONLL * 50, encoding="utf-8")
@@ -254,6 +268,11 @@ def test_eval_against_a_built_dataset_then_compare(built: Path, tmp_path: Path) 
     assert comparison["method"] == "approximate-randomization" and comparison["n_resamples"] == 500
     # one document: the only shuffles are "swap it" and "keep it", so the test cannot be significant
     assert comparison["p_value"] > 0.05
+    alias = invoke("compare", tmp_path / "run-a.json", tmp_path / "run-b.json", "--test",
+                   "approximate-randomization", "--n", "500", "--json", "--mode", "strict", "--layer", "entities")
+    assert alias.exit_code == 0 and json.loads(alias.stdout) == json.loads(as_json.stdout)
+    assert json.loads(alias.stdout)["comparisons"][0]["delta"] == pytest.approx(
+        b.score("entities").micro.f1 - a.score("entities").micro.f1)
 
     html_out = tmp_path / "report.html"
     assert invoke("eval", "--gold", built, "--pred", strong, "--format", "html", "--output", html_out).exit_code == 0

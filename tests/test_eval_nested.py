@@ -15,9 +15,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from dataset_builder.problems import InputError
 from eval.align import align
 from eval.evaluate import EvalResult, evaluate, evaluate_tags
 from eval.nested import nested_scores, nesting_roles, score_tag_levels
+from eval.options import NO_INTERVALS, ScoringOptions
 from eval.report import render
 from eval.score import score_modes
 from eval.types import Mention
@@ -55,7 +57,7 @@ def test_bundled_corpus_nested_breakdown_of_a_perfect_flat_system() -> None:
     inner, outer = nesting_roles(gold)
     assert inner.tolist() == _inside_brute_force(gold)
     assert int(inner.sum()) == 14 and not (inner & outer).any()  # 14 nested mentions, depth 2
-    result = evaluate(documents, _outermost(gold), layers=["entities"], bootstrap=0)
+    result = evaluate(documents, _outermost(gold), options=ScoringOptions(layers=["entities"]), intervals=NO_INTERVALS)
     nested = result.layers["entities"].nested["strict"]
     assert (nested["inner"].gold, nested["inner"].pred, nested["inner"].recall) == (14, 0, 0.0)
     assert nested["outer"].recall == 1.0 and nested["outer"].precision == 0.0  # predicted, they nest nothing
@@ -88,7 +90,7 @@ def test_a_pair_is_found_only_with_both_members() -> None:
 def test_flat_data_has_no_nested_section_and_keeps_its_output() -> None:
     y_true = [["B-ORG", "I-ORG", "O", "B-PER"], ["B-LOC", "O"]]
     y_pred = [["B-ORG", "O", "O", "B-PER"], ["B-LOC", "O"]]
-    result = evaluate_tags(y_true, y_pred, bootstrap=0)
+    result = evaluate_tags(y_true, y_pred, intervals=NO_INTERVALS)
     assert result.layers["entities"].nested == {}
     assert "nested" not in json.loads(result.to_json())["layers"]["entities"]
     assert "min_overlap" not in result.provenance.settings and "labels" not in result.provenance.settings
@@ -97,7 +99,7 @@ def test_flat_data_has_no_nested_section_and_keeps_its_output() -> None:
 def test_document_macro_is_mean_and_std_of_per_document_scores() -> None:
     y_true = [["B-ORG", "I-ORG", "O", "B-PER"], ["B-LOC", "O"], ["B-PER", "O"]]
     y_pred = [["B-ORG", "O", "O", "B-PER"], ["B-LOC", "O"], ["O", "O"]]
-    result = evaluate_tags(y_true, y_pred, bootstrap=0)
+    result = evaluate_tags(y_true, y_pred, intervals=NO_INTERVALS)
     layer = result.layers["entities"]
     per_doc = np.array(list(layer.per_document("strict", "f1").values()))
     assert per_doc.tolist() == [0.5, 1.0, 0.0]
@@ -113,14 +115,15 @@ def test_min_overlap_counts_share_of_the_gold_span() -> None:
     pred = [Mention("d", 0, 4, "ORG")]  # covers 40% of the gold mention
     loose = score_modes(gold, pred)
     assert loose["partial"].micro.tp == 0.5
-    half = evaluate_tags([["B-ORG"] + ["I-ORG"] * 9], [["B-ORG"] + ["I-ORG"] * 3 + ["O"] * 6], bootstrap=0,
-                         min_overlap=0.5)
+    half = evaluate_tags([["B-ORG"] + ["I-ORG"] * 9], [["B-ORG"] + ["I-ORG"] * 3 + ["O"] * 6],
+                         options=ScoringOptions(min_overlap=0.5), intervals=NO_INTERVALS)
     assert half.score("entities", "partial").micro.tp == 0.0 and half.layers["entities"].error_counts["missed"] == 1
-    forty = evaluate_tags([["B-ORG"] + ["I-ORG"] * 9], [["B-ORG"] + ["I-ORG"] * 3 + ["O"] * 6], bootstrap=0,
-                          min_overlap=0.4)
+    forty = evaluate_tags([["B-ORG"] + ["I-ORG"] * 9], [["B-ORG"] + ["I-ORG"] * 3 + ["O"] * 6],
+                          options=ScoringOptions(min_overlap=0.4), intervals=NO_INTERVALS)
     assert forty.score("entities", "partial").micro.tp == 0.5 and forty.provenance.settings["min_overlap"] == 0.4
-    with pytest.raises(ValueError, match="0 < min_overlap <= 1"):
-        evaluate_tags([["B-ORG"]], [["B-ORG"]], bootstrap=0, min_overlap=1.5)
+    for ratio in (0.0, 1.5):
+        with pytest.raises(InputError, match=f"min_overlap={ratio} is outside.*0 < min_overlap <= 1"):
+            ScoringOptions(min_overlap=ratio)
 
 
 def _nested_spans(max_len: int = 12):
@@ -178,7 +181,8 @@ def evaluate_tags_free(gold: list[Mention], pred: list[Mention], labels: list[st
     text = "x" * 20
     document = Document("d", text, spans=tuple(Span(f"T{i}", "entities", m.start, m.end, m.label)
                                                for i, m in enumerate(gold)))
-    return evaluate([document], pred, layers=["entities"], labels=labels, min_overlap=min_overlap, bootstrap=0)
+    options = ScoringOptions(layers=["entities"], labels=labels, min_overlap=min_overlap)
+    return evaluate([document], pred, options=options, intervals=NO_INTERVALS)
 
 
 def test_score_tag_levels_scores_each_tag_column() -> None:
@@ -205,7 +209,8 @@ def test_wojood_sample_nested_breakdown_and_levels() -> None:
     gold = _entities(documents)
     inner, outer = nesting_roles(gold)
     assert inner.tolist() == _inside_brute_force(gold) and inner.any()
-    result = evaluate(documents, _outermost(gold), layers=["entities"], bootstrap=0, modes=("strict",))
+    result = evaluate(documents, _outermost(gold), options=ScoringOptions(layers=["entities"], modes=("strict",)),
+                      intervals=NO_INTERVALS)
     nested = result.layers["entities"].nested["strict"]
     assert nested["inner"].gold == int(inner.sum()) and nested["inner"].recall == 0.0
     # middle mentions of three-level nests are inner and outer: the outermost-only system misses them

@@ -30,6 +30,7 @@ from dataset_builder.problems import InputError
 from dataset_builder.readers.jsonl import read_jsonl
 from dataset_builder.schema import load_schema
 from eval.evaluate import evaluate
+from eval.options import NO_INTERVALS
 from eval.predictions import load_predictions
 
 REPO = Path(__file__).resolve().parents[1]
@@ -244,7 +245,7 @@ def test_every_predictions_format_loads_cleanly_or_reports_problems(tmp_path: Pa
             predictions = load_predictions(path, fmt=kind, documents=None if kind == "conll" else GOLD_BY_ID)
             _check_problems(predictions.problems, path)
             if scored and kind != "conll":  # and the scorer takes whatever the loader let through
-                evaluate(GOLD, predictions, bootstrap=0)
+                evaluate(GOLD, predictions, intervals=NO_INTERVALS)
 
         try:
             outcomes[kind, _outcome(load)] += 1

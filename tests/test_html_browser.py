@@ -21,6 +21,7 @@ from dataset_builder.model import Document
 from dataset_builder.readers.jsonl import read_jsonl
 from eval.evaluate import EvalResult, evaluate
 from eval.html import label_colours, render_document_text, render_html
+from eval.options import BootstrapOptions
 from eval.types import AlignedPair, ErrorClass, Mention
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,7 +84,7 @@ def _predictions(doc: Document) -> list[Mention]:
 @pytest.fixture(scope="module")
 def result() -> EvalResult:
     docs = _documents()
-    return evaluate(docs, _predictions(docs[0]), bootstrap=100, seed=0)
+    return evaluate(docs, _predictions(docs[0]), intervals=BootstrapOptions(resamples=100, seed=0))
 
 
 # ----------------------------------------------------------------------------------- document text
@@ -260,8 +261,8 @@ def newsfane_runs() -> tuple[EvalResult, EvalResult]:
     from eval.evaluate import evaluate_tags
 
     gold = _newsfane_tags()
-    return (evaluate_tags(gold, _system(gold, 3), bootstrap=200, seed=0),
-            evaluate_tags(gold, _system(gold, 1), bootstrap=200, seed=0))
+    return (evaluate_tags(gold, _system(gold, 3), intervals=BootstrapOptions(resamples=200, seed=0)),
+            evaluate_tags(gold, _system(gold, 1), intervals=BootstrapOptions(resamples=200, seed=0)))
 
 
 class _Charts(HTMLParser):
@@ -359,9 +360,10 @@ def test_report_charts_render_with_the_numbers_of_the_json_report(newsfane_runs:
 @pytest.mark.browser
 def test_compare_page_marks_the_significant_differences(newsfane_runs: tuple[EvalResult, EvalResult],
                                                         tmp_path: Path) -> None:
-    from eval.compare import compare_runs
+    from eval.compare import ComparisonOptions, compare_runs
 
-    comparison = compare_runs(*newsfane_runs, modes=["strict", "partial"], per_label=True, confidence=0.95)
+    comparison = compare_runs(*newsfane_runs, ComparisonOptions(modes=["strict", "partial"], per_label=True,
+                                                                confidence=0.95))
     page = tmp_path / "compare.html"
     page.write_text(comparison.to_html(), encoding="utf-8")
     dom, _ = _in_chromium(page, tmp_path, size="1000,1400")

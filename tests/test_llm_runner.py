@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from dataset_builder.cli import app
 from eval.evaluate import evaluate
 from eval.gold import load_gold
+from eval.options import NO_INTERVALS, ScoringOptions
 from eval.predictions import load_predictions
 from eval.runners import RunSettings, predict
 from eval.runners.cache import ResponseCache
@@ -77,7 +78,7 @@ def test_scores_of_a_run_equal_those_of_the_same_answers_as_a_predictions_file(
     scores = []
     for path in (run.out, handwritten):
         predictions = load_predictions(path, fmt="mentions", documents=gold.by_id())
-        result = evaluate(gold, predictions, modes=("strict",), bootstrap=0)
+        result = evaluate(gold, predictions, options=ScoringOptions(modes=("strict",)), intervals=NO_INTERVALS)
         scores.append(result.score("entities", "strict").micro)
     assert scores[0] == scores[1]
     assert 0 < scores[0].precision < 1 and 0 < scores[0].recall < 1  # the invented and dropped mentions count
@@ -139,6 +140,13 @@ def test_a_document_that_keeps_failing_is_recorded_and_the_run_finishes(slice_da
                                      "--max-retries", "2"])
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
         assert "1 failed" in result.output and victim.id in result.output and "Traceback" not in result.output
+        as_json = runner.invoke(app, ["predict", str(slice_dataset), "--model", "openai:test-model", "--base-url",
+                                      server.base_url, "--out", str(tmp_path / "again.jsonl"), "--cache",
+                                      str(tmp_path / "c.sqlite"), "--max-retries", "0", "--json"])
+        assert as_json.exit_code == 1, as_json.output
+        printed = json.loads(as_json.stdout)
+        assert printed["out"] == str(tmp_path / "again.jsonl") and printed["summary"]["failed_ids"] == [victim.id]
+        assert printed["summary"]["cached"] == len(gold.documents) - 1 and printed["summary"]["failed"] == 1
         summary = json.loads((tmp_path / "pred.run" / "summary.json").read_text(encoding="utf-8"))
         assert summary["failed"] == 1 and summary["failed_ids"] == [victim.id] and summary["retried"] == 2
         ids = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()]
@@ -272,18 +280,20 @@ def test_prompts_carry_the_schema_definitions_and_quotes(sana_version: Path, tmp
 
 
 def test_benchmark_adds_an_llm_row(slice_dataset: Path, tmp_path: Path) -> None:
-    from eval.benchmark import run_benchmark
+    from eval.benchmark import BenchmarkOptions, run_benchmark
     from eval.runners.run import HOSTED_BASE_URL  # noqa: F401 - the runner module must import
 
     with _server(slice_dataset) as server:
-        board = run_benchmark(slice_dataset, ["gazetteer", "openai:test-model"], bootstrap=0, out=tmp_path / "board",
-                              runner_settings=_settings(server, tmp_path))
+        options = BenchmarkOptions(intervals=NO_INTERVALS, runner=_settings(server, tmp_path))
+        board = run_benchmark(slice_dataset, ["gazetteer", "openai:test-model"], options=options,
+                              out=tmp_path / "board")
     rows = {row.model: row for row in board.rows}
     assert set(rows) == {"gazetteer", "openai:test-model"}
     llm = rows["openai:test-model"]
     gold = load_gold(slice_dataset)
     expected = evaluate(gold, load_predictions(tmp_path / "board" / "openai_test-model.mentions.jsonl",
-                                               fmt="mentions", documents=gold.by_id()), modes=("strict",), bootstrap=0)
+                                               fmt="mentions", documents=gold.by_id()),
+                        options=ScoringOptions(modes=("strict",)), intervals=NO_INTERVALS)
     assert llm.f1 == expected.score("entities", "strict").micro.f1 and 0 < llm.f1 < 1
     assert llm.model_settings["summary"]["requests"] == len(gold.documents)
     with _server(slice_dataset) as server:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from dataset_builder.text.normalize import normalize_text
 from eval.mentions import PROCLITIC_CHAINS, DocumentMatcher, align_mentions
+from eval.options import NO_INTERVALS, ScoringOptions
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SEED = SHARED / "seed" / "sana-2021-09-14-assad-putin-moscow.txt"
@@ -204,7 +205,8 @@ def test_an_unplaced_mention_is_reported_and_scored_as_its_problem_says(tmp_path
     path.write_text('{"id": "d", "mentions": [{"text": "بوتين", "label": "PERS"}, '
                     '{"text": "دونالد ترامب", "label": "PERS"}, {"text": "", "label": "PERS"}]}\n', encoding="utf-8")
     predictions = load_predictions(path, documents={"d": doc})
-    by_policy = {policy: evaluate([doc], predictions, modes=("strict",), bootstrap=0, unaligned=policy)
+    by_policy = {policy: evaluate([doc], predictions, options=ScoringOptions(modes=("strict",), unaligned=policy),
+                                  intervals=NO_INTERVALS)
                  for policy in ("spurious", "ignore")}
     scored, ignored = (by_policy[p].score("entities", "strict") for p in ("spurious", "ignore"))
     # the hallucinated name is one false positive; the empty mention asserts nothing and is never scored

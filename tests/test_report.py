@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from dataset_builder.model import Document
+from dataset_builder.problems import InputError
 from dataset_builder.readers.jsonl import read_jsonl
 from eval.evaluate import EvalResult, evaluate, evaluate_tags
+from eval.options import NO_INTERVALS, BootstrapOptions, ScoringOptions
 from eval.report import FORMATS, render
 from eval.types import Mention
 
@@ -96,7 +98,7 @@ def docs() -> list[Document]:
 @pytest.fixture(scope="module")
 def run(docs: list[Document]) -> tuple[EvalResult, dict[str, int]]:
     predicted, changes = corrupt(docs)
-    return evaluate(docs, predicted, bootstrap=200, seed=1), changes
+    return evaluate(docs, predicted, intervals=BootstrapOptions(resamples=200, seed=1)), changes
 
 
 # ------------------------------------------------------------------------------------- evaluate
@@ -147,7 +149,8 @@ def test_every_disagreement_is_classified_and_located(run: tuple[EvalResult, dic
 def test_clitic_tolerance_moves_proclitic_boundaries_to_their_own_class(docs: list[Document]) -> None:
     predicted, changes = corrupt(docs)
     assert changes["clitic"] > 0
-    result = evaluate(docs, predicted, modes=("strict",), bootstrap=0, clitic_tolerance=True)
+    result = evaluate(docs, predicted, options=ScoringOptions(modes=("strict",), clitic_tolerance=True),
+                      intervals=NO_INTERVALS)
     counts = result.layers["entities"].error_counts
     assert counts["clitic_boundary"] == changes["clitic"]
     assert counts["wrong_boundary"] == changes["wrong_boundary"]
@@ -171,7 +174,8 @@ def test_intervals_and_per_document_counts(run: tuple[EvalResult, dict[str, int]
     per_document = layer.per_document("strict")
     predicted, _ = corrupt(paragraph_documents())
     for doc in paragraph_documents()[:4]:  # each document scored on its own agrees
-        alone = evaluate([doc], [m for m in predicted if m.doc_id == doc.id], modes=("strict",), bootstrap=0)
+        alone = evaluate([doc], [m for m in predicted if m.doc_id == doc.id],
+                         options=ScoringOptions(modes=("strict",)), intervals=NO_INTERVALS)
         assert per_document[doc.id] == pytest.approx(alone.score("entities", "strict").micro.f1)
 
 
@@ -187,7 +191,7 @@ def test_provenance_records_data_predictions_settings_and_version(run: tuple[Eva
     assert provenance.settings["bootstrap"] == 200 and provenance.settings["seed"] == 1
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", provenance.akhbar_version)
     assert provenance.gold_fingerprint.startswith("sha256:")
-    again = evaluate(docs, corrupt(docs)[0], modes=("strict",), bootstrap=0)
+    again = evaluate(docs, corrupt(docs)[0], options=ScoringOptions(modes=("strict",)), intervals=NO_INTERVALS)
     assert again.provenance.gold_fingerprint == provenance.gold_fingerprint
     assert again.provenance.predictions["hash"] == provenance.predictions["hash"]
 
@@ -198,21 +202,23 @@ def test_label_map_and_ignored_labels_apply_to_both_sides(docs: list[Document]) 
     predicted, _ = corrupt(docs)
     coarse = {"PERS": "PER", "GPE": "LOC", "ORG": "ORG", "NORP": None}
     with pytest.raises(ValueError, match="label 'EVENT' is not in label map"):  # a plain dict must be complete
-        evaluate(docs, predicted, modes=("strict",), bootstrap=0, label_map=coarse)
-    mapped = evaluate(docs, predicted, modes=("strict",), bootstrap=0, layers=["entities"],
-                      label_map=LabelMap.from_dict(coarse, unknown="keep"), ignore_labels=["DATE"])
+        evaluate(docs, predicted, options=ScoringOptions(modes=("strict",), label_map=coarse), intervals=NO_INTERVALS)
+    mapped = evaluate(docs, predicted, options=ScoringOptions(
+        layers=["entities"], modes=("strict",), ignore_labels=["DATE"],
+        label_map=LabelMap.from_dict(coarse, unknown="keep")), intervals=NO_INTERVALS)
     labels = set(mapped.score("entities", "strict").per_label)
     assert {"PER", "LOC", "EVENT"} <= labels  # EVENT kept as it is
     assert not labels & {"PERS", "GPE", "NORP", "DATE"}
     assert mapped.provenance.settings["label_map"]["mapping"]["NORP"] is None
     assert mapped.provenance.settings["ignore_labels"] == ["DATE"]
-    assert mapped.provenance.gold_fingerprint != evaluate(docs, predicted, modes=("strict",), bootstrap=0,
-                                                          layers=["entities"]).provenance.gold_fingerprint
+    unmapped = evaluate(docs, predicted, options=ScoringOptions(layers=["entities"], modes=("strict",)),
+                        intervals=NO_INTERVALS)
+    assert mapped.provenance.gold_fingerprint != unmapped.provenance.gold_fingerprint
 
 
 def test_predictions_for_unknown_documents_are_reported_not_scored(docs: list[Document]) -> None:
     predicted = [*corrupt(docs)[0], Mention("no-such-doc", 0, 3, "PERS")]
-    result = evaluate(docs, predicted, modes=("strict",), bootstrap=0)
+    result = evaluate(docs, predicted, options=ScoringOptions(modes=("strict",)), intervals=NO_INTERVALS)
     codes = [p.code for p in result.problems]
     assert "prediction-unknown-document" in codes
     assert "no-such-doc" in str(result.problems[codes.index("prediction-unknown-document")])
@@ -224,7 +230,8 @@ def test_evaluate_takes_a_model_and_scores_links(docs: list[Document]) -> None:
     from eval.baselines.gazetteer import GazetteerBaseline
 
     names = {d.text[s.start:s.end]: s.label for d in docs for s in d.layer("entities") if s.label in ("PERS", "GPE")}
-    result = evaluate(docs, GazetteerBaseline.from_entries(names), modes=("strict", "type"), bootstrap=0)
+    result = evaluate(docs, GazetteerBaseline.from_entries(names), options=ScoringOptions(modes=("strict", "type")),
+                      intervals=NO_INTERVALS)
     assert result.provenance.predictions["model"] == "gazetteer"
     strict = result.score("entities", "strict")
     assert strict.per_label["PERS"].recall > 0.5 and strict.per_label["GPE"].recall > 0.5
@@ -234,14 +241,23 @@ def test_evaluate_takes_a_model_and_scores_links(docs: list[Document]) -> None:
 
 
 def test_bad_settings_are_refused(docs: list[Document]) -> None:
-    with pytest.raises(ValueError, match="unknown matching mode"):
-        evaluate(docs, [], modes=("lenient",))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="bootstrap"):
-        evaluate(docs, [], bootstrap=-1)
+    # The options objects refuse a bad value when they are made, with the fix, before anything is scored.
+    with pytest.raises(InputError, match=r"unknown matching mode.*Fix: Choose from \['strict'"):
+        ScoringOptions(modes=("lenient",))  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="unknown matching mode"):
+        ScoringOptions(modes=())
+    with pytest.raises(InputError, match="bootstrap resamples=-1"):
+        BootstrapOptions(resamples=-1)
+    for level in (0.0, 1.0, 95):
+        with pytest.raises(InputError, match=f"confidence={level} is outside"):
+            BootstrapOptions(confidence=level)
+    with pytest.raises(InputError, match="unaligned='drop'"):
+        ScoringOptions(unaligned="drop")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="'PERS' is a string"):
+        ScoringOptions(labels="PERS")
     with pytest.raises(TypeError, match="Mention"):
         evaluate(docs, ["بوتين"])  # type: ignore[list-item]
-    with pytest.raises(ValueError, match="unaligned='drop'"):
-        evaluate(docs, [], unaligned="drop")  # type: ignore[arg-type]
+    assert ScoringOptions(modes=["strict"], layers=["entities"]).layers == ("entities",)
 
 
 # ------------------------------------------------------------------- offset-free mentions not placed
@@ -269,8 +285,9 @@ def test_unplaced_mentions_are_false_positives_per_document_and_in_every_format(
                                                                                tmp_path: Path) -> None:
     target = 1
     predictions = llm_predictions(docs, tmp_path, hallucinate_in=target)
-    spurious = evaluate(docs, predictions, bootstrap=50, seed=3)
-    ignored = evaluate(docs, predictions, bootstrap=50, seed=3, unaligned="ignore")
+    spurious = evaluate(docs, predictions, intervals=BootstrapOptions(resamples=50, seed=3))
+    ignored = evaluate(docs, predictions, options=ScoringOptions(unaligned="ignore"),
+                       intervals=BootstrapOptions(resamples=50, seed=3))
     layer, before = spurious.layers["entities"], ignored.layers["entities"]
     assert [(u.doc_id, u.text) for u in layer.unplaced] == [(docs[target].id, HALLUCINATED["text"])]
     assert before.unplaced == []
@@ -298,10 +315,12 @@ def test_unplaced_mentions_are_false_positives_per_document_and_in_every_format(
     assert "not placed" not in render(ignored, "markdown").split("## Problems with the input")[0]
 
     # a label map or ignored label applies to unplaced mentions as to placed ones
-    dropped = evaluate(docs, predictions, bootstrap=0, ignore_labels=["PERS"])
+    dropped = evaluate(docs, predictions, options=ScoringOptions(ignore_labels=["PERS"]), intervals=NO_INTERVALS)
     assert dropped.layers["entities"].unplaced == [] and "PERS" not in dropped.score().per_label
     labels = {s.label for doc in docs for s in doc.spans}
-    renamed = evaluate(docs, predictions, bootstrap=0, label_map={**{lab: lab for lab in labels}, "PERS": "PERSON"})
+    renamed = evaluate(docs, predictions, options=ScoringOptions(label_map={**{lab: lab for lab in labels},
+                                                                             "PERS": "PERSON"}),
+                       intervals=NO_INTERVALS)
     assert [u.label for u in renamed.layers["entities"].unplaced] == ["PERSON"]
     assert renamed.score().per_label["PERSON"].fp == spurious.score().per_label["PERS"].fp
 
@@ -343,7 +362,8 @@ def test_from_json_refuses_other_files(tmp_path: Path) -> None:
 
 
 def test_nan_zero_division_survives_json(docs: list[Document]) -> None:
-    result = evaluate(docs, [], modes=("strict",), bootstrap=20, zero_division=math.nan, layers=["quotes"])
+    result = evaluate(docs, [], options=ScoringOptions(layers=["quotes"], modes=("strict",), zero_division=math.nan),
+                      intervals=BootstrapOptions(resamples=20))
     assert math.isnan(result.score("quotes").micro.precision)
     again = EvalResult.from_json(result.to_json())
     assert math.isnan(again.score("quotes").micro.precision)
@@ -435,7 +455,7 @@ def test_evaluate_tags_on_anercorp_matches_score_tags_and_renders_conlleval() ->
                 tag = "O"
             predicted.append(tag)
         y_pred.append(predicted)
-    result = evaluate_tags(y_true, y_pred, bootstrap=100)
+    result = evaluate_tags(y_true, y_pred, intervals=BootstrapOptions(resamples=100))
     assert result.unit_kind == "sentence" and len(result.units) == 925
     n_tokens = sum(map(len, y_true))
     assert result.tokens == {"tokens": n_tokens, "correct": sum(
@@ -461,7 +481,8 @@ def test_evaluate_tags_refuses_misaligned_sentences() -> None:
 
 def test_a_single_document_gets_no_interval_and_says_why() -> None:
     whole = gold_documents()
-    result = evaluate(whole, corrupt(whole)[0], modes=("strict",), bootstrap=100)
+    result = evaluate(whole, corrupt(whole)[0], options=ScoringOptions(modes=("strict",)),
+                      intervals=BootstrapOptions(resamples=100))
     assert result.layers["entities"].intervals == {}
     assert "bootstrap-too-few-units" in [p.code for p in result.problems]
     table = render(result, "table")
@@ -473,8 +494,9 @@ def test_text_reports_do_not_import_the_chart_writers() -> None:
     import subprocess
     import sys
 
-    code = ("import sys\nfrom eval.evaluate import evaluate_tags\nfrom eval.report import render\n"
-            "r = evaluate_tags([['B-PER', 'O']], [['B-PER', 'O']], bootstrap=0)\n"
+    code = ("import sys\nfrom eval.evaluate import evaluate_tags\nfrom eval.options import NO_INTERVALS\n"
+            "from eval.report import render\n"
+            "r = evaluate_tags([['B-PER', 'O']], [['B-PER', 'O']], intervals=NO_INTERVALS)\n"
             "for fmt in ('table', 'markdown', 'json'): render(r, fmt)\n"
             "import dataset_builder.cli\n"
             "assert 'dataset_builder.charts' not in sys.modules, 'charts imported by a text report'\n"

@@ -13,6 +13,7 @@ import pytest
 
 from eval.evaluate import EvalResult, evaluate
 from eval.gold import load_gold
+from eval.options import NO_INTERVALS, ScoringOptions
 from eval.predictions import load_predictions
 from tests.test_baselines import REPO, SLICE, build_recipe
 
@@ -60,7 +61,7 @@ def test_trains_evaluates_and_saves_from_a_version_directory(
     predictions = load_predictions(out / "predictions.jsonl", documents=gold.by_id())
     assert predictions.problems == []
     assert len(out.joinpath("predictions.jsonl").read_text(encoding="utf-8").splitlines()) == len(gold.documents)
-    rescored = evaluate(gold, predictions, modes=("strict",), bootstrap=0).score()
+    rescored = evaluate(gold, predictions, options=ScoringOptions(modes=("strict",)), intervals=NO_INTERVALS).score()
     assert rescored.micro.f1 == saved.score("entities", "strict").micro.f1
     model = json.loads((out / "model.json").read_text(encoding="utf-8"))
     assert model["model"] == "linear" and model["train_words"] == manifest["splits"]["train"]["tokens"]

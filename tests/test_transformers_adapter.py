@@ -24,6 +24,7 @@ from eval.baselines._words import repair_bio, sentence_words  # noqa: E402
 from eval.baselines.transformers_adapter import TransformersTokenClassifier  # noqa: E402
 from eval.evaluate import evaluate  # noqa: E402
 from eval.model import run_model  # noqa: E402
+from eval.options import NO_INTERVALS, ScoringOptions  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpora" / "sana-sample" / "sana-sample.jsonl"
@@ -127,7 +128,8 @@ def test_runs_through_run_model_and_evaluate(tiny_bert: Path, sana: Document) ->
     model = TransformersTokenClassifier(tiny_bert)
     run = run_model(model, [sana], progress=False)
     assert run.problems == [] and run.model_name == f"transformers:{tiny_bert.name}"
-    result = evaluate([sana], model, modes=("strict",), bootstrap=0, layers=("entities",))
+    result = evaluate([sana], model, options=ScoringOptions(layers=("entities",), modes=("strict",)),
+                      intervals=NO_INTERVALS)
     assert result.score().n_pred == len(run.mentions)
 
 
