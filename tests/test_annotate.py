@@ -273,6 +273,9 @@ def test_cli_export_agree_adjudicate(tmp_path: Path) -> None:
     assert agree.exit_code == 0, agree.output
     figures = json.loads(agree.stdout)
     assert figures["pairs"][0]["scores"]["entities"]["strict"]["micro"]["f1"] == pytest.approx(208 / 222)
+    alias = runner.invoke(app, ["agree", f"A={tmp_path / 'brat'}", f"B={ANNOTATOR_B}", "--schema", str(SCHEMA_PATH),
+                                "--json", "--n-resamples", "50"])
+    assert alias.exit_code == 0 and json.loads(alias.stdout) == figures
     adjudicated = runner.invoke(app, ["adjudicate", str(SANA), str(ANNOTATOR_B), "--schema", str(SCHEMA_PATH),
                                       "--out", str(tmp_path / "gold.jsonl")])
     assert adjudicated.exit_code == 0, adjudicated.output

@@ -106,6 +106,8 @@ def agree_command(
     clitic_tolerance: Annotated[bool, typer.Option(help="Spans differing by a proclitic agree.")] = False,
     n_resamples: Annotated[int, typer.Option(help="Bootstrap resamples over documents.")] = 1000,
     input_format: Annotated[str | None, typer.Option(help="Input format (default: detected).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON (same as --format json).")]
+    = False,
 ) -> None:
     """Agreement of annotators: span F1, Cohen's kappa, Krippendorff's alpha, speakers, with intervals."""
     from eval.agreement import AGREEMENT_FORMATS, agreement_of_files, render_agreement
@@ -113,6 +115,10 @@ def agree_command(
     if format not in AGREEMENT_FORMATS:
         raise _fail(Problem("agree-format", f"--format {format!r} is not a report format.",
                             f"Use one of: {', '.join(AGREEMENT_FORMATS)}."))
+    if json_output and format not in ("table", "json"):
+        raise _fail(Problem("agree-format", f"--json asks for JSON but --format asks for {format}.",
+                            "Drop one of them."))
+    format = "json" if json_output else format
     modes = tuple(mode or ("strict", "partial"))
     if bad := [m for m in modes if m not in ("strict", "exact", "partial", "type")]:
         raise _fail(Problem("agree-mode", f"--mode {bad[0]!r} is not a matching mode.",

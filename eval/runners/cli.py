@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from eval.runners.run import PredictRun
 
 PREDICT_EPILOG = (
     "\b\nExamples:\n"
@@ -46,6 +50,8 @@ def predict_command(
     cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default "
                                                "~/.cache/akhbar/llm-responses.sqlite).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the run's summary as one JSON object (files "
+                                              "written, requests, tokens, failures) instead of text.")] = False,
 ) -> None:
     """Run an LLM (or a local model) over a split; write predictions, a per-document log and a summary."""
     from dataset_builder.problems import ExitCode, InputError
@@ -62,14 +68,23 @@ def predict_command(
         typer.echo(f"error: {exc.problem}", err=True)
         raise typer.Exit(ExitCode.USAGE) from None
     s = run.summary
-    typer.echo(f"{s.documents} documents: {s.requests} requests, {s.cached} cached, {s.retried} retried, "
-               f"{s.failed} failed, {s.documents_with_problems} with answer problems; "
-               f"{s.prompt_tokens} prompt + {s.completion_tokens} completion tokens; {s.wall_seconds:.1f} s")
-    typer.echo(f"wrote {run.out} and {run.run_dir}/ (log.jsonl, summary.json, settings.json)")
+    if json_output:
+        typer.echo(json.dumps({"out": str(run.out), "run_dir": str(run.run_dir), "summary": s.to_dict()},
+                              ensure_ascii=False, indent=1))
+    else:
+        _print_summary(run)
     if s.failed:
         typer.echo(f"{s.failed} document(s) failed (no prediction line; see {run.run_dir}/log.jsonl): "
                    + ", ".join(s.failed_ids[:10]) + (" ..." if s.failed > 10 else ""), err=True)
         raise typer.Exit(ExitCode.PROBLEMS)
+
+
+def _print_summary(run: PredictRun) -> None:
+    s = run.summary
+    typer.echo(f"{s.documents} documents: {s.requests} requests, {s.cached} cached, {s.retried} retried, "
+               f"{s.failed} failed, {s.documents_with_problems} with answer problems; "
+               f"{s.prompt_tokens} prompt + {s.completion_tokens} completion tokens; {s.wall_seconds:.1f} s")
+    typer.echo(f"wrote {run.out} and {run.run_dir}/ (log.jsonl, summary.json, settings.json)")
 
 
 def register(app: typer.Typer) -> None:
