@@ -122,3 +122,21 @@ def require_path(path: str | Path, kind: Literal["file", "folder"], *, what: str
     else:
         return path
     raise InputError(Problem(code, message, fix, path=str(path)))
+
+
+def environment_problem(exc: OSError) -> Problem:
+    """An operating-system failure (full disk, permissions, a file vanishing) as a :class:`Problem`."""
+    import errno
+
+    where = exc.filename if exc.filename is not None else None
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return Problem("disk-full", f"no space left on the device ({exc.strerror}); nothing was published.",
+                       "Free some space or write elsewhere (--out), then run the command again.",
+                       path=None if where is None else str(where))
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return Problem("permission-denied", f"the operating system refused access ({exc.strerror}).",
+                       "Check the permissions of the path, or choose another one.",
+                       path=None if where is None else str(where))
+    return Problem("os-error", f"the operating system reported: {exc.strerror or exc}.",
+                   "Check the path and the disk, then run the command again.",
+                   path=None if where is None else str(where))

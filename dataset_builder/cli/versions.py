@@ -1,0 +1,175 @@
+"""``akhbar inspect``, ``akhbar card`` and ``akhbar diff``: read a built version back, describe it, compare two."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dataset_builder.cli.root import EXIT_PROBLEMS, fail
+from dataset_builder.problems import InputError, Problem
+
+INSPECT_EPILOG = (
+    "\b\nExamples:\n"
+    "  akhbar inspect out/sana-sample/1.0.0\n"
+    "  akhbar inspect out/sana-sample/1.0.0 --json | jq .splits\n"
+    "  # the summary and the card's figures (labels, tokens per document, nesting, defects) as one page\n"
+    "  akhbar inspect out/sana-sample/1.0.0 --format html > sana-sample.html"
+)
+
+
+CARD_EPILOG = (
+    "\b\nExamples:\n"
+    "  akhbar card out/sana-sample/1.0.0 --out cards/sana-sample\n"
+    "  akhbar card out/my-news/0.1.0 --recipe corpora/recipes/my-news.yaml --guideline docs/guide.md\n"
+    "  # gold merged by `akhbar adjudicate`: the card states the policy and the agreement figures\n"
+    "  akhbar card out/my-news/0.1.0 --recipe corpora/recipes/my-news.yaml --adjudication gold.adjudication.json\n"
+    "  # after `akhbar export`: list the Parquet files with their sha256 in croissant.json\n"
+    "  akhbar card out/sana-sample/1.0.0 --export-dir out/hub/sana-sample"
+)
+
+
+DIFF_EPILOG = (
+    "\b\nExamples:\n"
+    "  # what changed, as Markdown (exit 1 when 1.1.0 is too small a bump for the changes)\n"
+    "  akhbar diff out/sana-sample/1.0.0 out/sana-sample/1.1.0\n"
+    "  # the same as JSON, and the CHANGELOG.md entry for 1.1.0 (re-running replaces it)\n"
+    "  akhbar diff out/sana-sample/1.0.0 out/sana-sample/1.1.0 --format json --changelog CHANGELOG.md\n"
+    "  # the entry of a first version (everything in it is added)\n"
+    "  akhbar diff out/sana-sample/1.0.0 --changelog CHANGELOG.md"
+)
+
+
+def inspect(
+    version_dir: Annotated[Path, typer.Argument(help="A built version directory: OUT/NAME/VERSION.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json (same as --json) or html (a "
+                                     "self-contained page with the figures of the card).")] = "text",
+) -> None:
+    """Show what a built version holds: counts and label distribution per split, defects, rejects."""
+    from dataset_builder.version_dir import VersionDir
+
+    if fmt not in ("text", "json", "html"):
+        raise fail(Problem("usage", f"--format {fmt!r} is not one of: text, json, html.",
+                            "Pass --format text, json or html."))
+    try:
+        if fmt == "html":
+            from dataset_builder.inspect_html import render_version_html
+
+            typer.echo(render_version_html(version_dir), nl=False)
+            return
+        summary = VersionDir.open(version_dir).summary()
+    except InputError as exc:
+        raise fail(exc.problem) from None
+    typer.echo(summary.to_json() if json_output or fmt == "json" else summary.to_text())
+
+
+def card(
+    version_dir: Annotated[Path, typer.Argument(help="A built version directory: OUT/NAME/VERSION.")],
+    out: Annotated[Path | None, typer.Option(help="Where to write README.md and croissant.json "
+                                                  "(default: the version directory).")] = None,
+    recipe: Annotated[Path | None, typer.Option(help="The recipe the version was built from (for its schema).")]
+    = None,
+    schema: Annotated[Path | None, typer.Option(help="The schema YAML the version was built with.")] = None,
+    guideline: Annotated[Path | None, typer.Option(help="The annotation guideline to pin in the card.")] = None,
+    repo_id: Annotated[str | None, typer.Option(help="Hub repository id for the quick-start code.")] = None,
+    licence_id: Annotated[str | None, typer.Option(help="Hub licence id (default: from the licence statement).")]
+    = None,
+    export_dir: Annotated[Path | None, typer.Option(help="An `akhbar export` folder: croissant.json lists its "
+                                                         "Parquet files with sha256 and is written there.")] = None,
+    adjudication: Annotated[Path | None, typer.Option(help="The .adjudication.json of `akhbar adjudicate`: the "
+                                                           "card states its policy and agreement figures.")] = None,
+) -> None:
+    """(Re)write the dataset card (README.md) and Croissant metadata (croissant.json) of a built version.
+
+    The schema comes from --schema, --recipe, or the bundled corpus' recipe when the version is the bundled corpus.
+    """
+    import dataclasses
+
+    from dataset_builder.card import CardOptions, bundled_card_options, write_card_files
+    from dataset_builder.recipe import load_recipe, recipe_schema
+    from dataset_builder.resources import default_recipe, is_bundled_recipe
+    from dataset_builder.schema import load_schema
+    from dataset_builder.version_dir import VersionDir
+
+    try:
+        options = CardOptions()
+        if schema is not None:
+            loaded_schema = load_schema(schema)
+        elif recipe is not None:
+            loaded_schema = recipe_schema(recipe)
+            options = bundled_card_options() if is_bundled_recipe(recipe) else options
+        else:
+            name = VersionDir.open(version_dir).name
+            bundled = load_recipe(default_recipe())
+            if bundled.name != name:
+                raise InputError(Problem(
+                    "usage", f"{name!r} is not the bundled corpus: the card needs its schema.",
+                    "Pass --recipe RECIPE.yaml or --schema SCHEMA.yaml (the ones the version was built with).",
+                ))
+            loaded_schema, options = bundled.schema, bundled_card_options()
+        changes: dict[str, Any] = {"guideline_path": guideline, "guideline_link": guideline and guideline.as_posix(),
+                                   "repo_id": repo_id, "licence_id": licence_id, "adjudication": adjudication}
+        options = dataclasses.replace(options, **{k: v for k, v in changes.items() if v is not None})
+        readme, croissant = write_card_files(version_dir, schema=loaded_schema, options=options, out_dir=out,
+                                             export_dir=export_dir)
+    except InputError as exc:
+        raise fail(exc.problem) from None
+    typer.echo(f"{readme}\n{croissant}")
+
+
+def diff_command(
+    versions: Annotated[list[Path], typer.Argument(
+        metavar="[OLD] NEW", help="Two built version directories (OUT/NAME/VERSION), older first; or NEW alone "
+        "for a first version.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="markdown or json.")] = "markdown",
+    changelog: Annotated[Path | None, typer.Option(
+        metavar="PATH", help="Prepend NEW's Keep a Changelog entry to this file (created if missing; an existing "
+        "entry for NEW is replaced, keeping its date).")] = None,
+    date: Annotated[str | None, typer.Option(help="The entry's date, YYYY-MM-DD (default: today, or the "
+                                                  "existing entry's).")] = None,
+    examples: Annotated[int, typer.Option(min=0, help="Examples shown per kind of change.")] = 5,
+) -> None:
+    """What changed between two versions: documents, spans (per layer and label), links, splits, schema,
+    settings; and the semantic-version bump the changes require (docs/versioning.md).
+
+    Exit 1 when NEW's version number is too small a bump for the changes (nothing is written to the
+    changelog then).
+    """
+    import re
+
+    from dataset_builder.diff import changelog_entry, diff, prepend_changelog
+    from dataset_builder.versioning import VersionBumpError, check_bump
+
+    if format not in ("markdown", "json"):
+        raise fail(Problem("usage", f"--format {format!r} is not markdown or json.", "Use --format markdown "
+                            "or --format json."))
+    if len(versions) not in (1, 2):
+        raise fail(Problem("usage", f"expected OLD NEW (or NEW alone), got {len(versions)} paths.",
+                            "Pass two version directories, e.g. out/sana-sample/1.0.0 out/sana-sample/1.1.0."))
+    if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise fail(Problem("usage", f"--date {date!r} is not YYYY-MM-DD.", "Write e.g. --date 2026-01-31."))
+    old_dir, new_dir = (None, versions[0]) if len(versions) == 1 else (versions[0], versions[1])
+    try:
+        result = diff(old_dir, new_dir, max_examples=examples)
+    except InputError as exc:
+        raise fail(exc.problem) from None
+    typer.echo(result.to_json() if format == "json" else result.to_markdown(), nl=format == "json")
+    if result.old is not None:
+        try:
+            check_bump(result)
+        except VersionBumpError as exc:
+            typer.echo(f"error: {exc.problem}", err=True)
+            raise typer.Exit(EXIT_PROBLEMS) from None
+    if changelog is not None:
+        changed = prepend_changelog(changelog, changelog_entry(result, date=date), name=result.new.name,
+                                    keep_date=date is None)
+        typer.echo(f"{'wrote' if changed else 'unchanged:'} {changelog} [{result.new.version}]", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``akhbar`` app."""
+    app.command("inspect", epilog=INSPECT_EPILOG)(inspect)
+    app.command("card", epilog=CARD_EPILOG)(card)
+    app.command("diff", epilog=DIFF_EPILOG)(diff_command)
