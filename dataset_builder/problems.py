@@ -102,10 +102,11 @@ class InputError(Exception):
 
 
 def require_path(path: str | Path, kind: Literal["file", "folder"], *, what: str, fix: str,
-                 code: str = "usage") -> Path:
+                 code: str = "usage", missing_ok: bool = False) -> Path:
     """``path`` as a :class:`~pathlib.Path` if it is an existing ``kind``; else an :class:`InputError`
     that says which it is (missing, a folder where a file is expected, or a file where a folder is)
-    and how to fix it. Every command checks its path arguments with this one helper.
+    and how to fix it. Every command checks its path arguments with this one helper. With
+    ``missing_ok`` (an output the command creates), a path that does not exist yet is accepted too.
 
     >>> require_path(".", "file", what="recipe", fix="Pass a recipe.yaml.")
     Traceback (most recent call last):
@@ -113,6 +114,8 @@ def require_path(path: str | Path, kind: Literal["file", "folder"], *, what: str
     dataset_builder.problems.InputError: .: error[usage] the recipe is a folder, not a file. Fix: Pass a recipe.yaml.
     """
     path = Path(path)
+    if not path.exists() and missing_ok:
+        return path
     if not path.exists():
         message = f"the {what} does not exist."
     elif kind == "file" and path.is_dir():

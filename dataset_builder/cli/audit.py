@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dataset_builder.cli.root import EXIT_OK, EXIT_PROBLEMS, fail
+from dataset_builder.cli.root import EXIT_OK, EXIT_PROBLEMS, fail, print_result
 from dataset_builder.problems import InputError, Problem
+
+if TYPE_CHECKING:
+    from dataset_builder.decontaminate import ContaminationRequest
 
 AUDIT_EPILOG = (
     "\b\nExamples:\n"
@@ -40,7 +43,12 @@ def audit(
     max_leakage: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Exit 1 when a split's leakage "
                                                       "into another split of its dataset is above this share.")]
     = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the full report as one JSON object on stdout: "
+                                              "settings, datasets, units, short_units_left_out, leakage (dataset -> "
+                                              "split -> share), matches, lsh_candidates, pairs_found, pairs, seconds. "
+                                              "With --against: version, settings, external (files, documents, "
+                                              "sentences, bytes, tasks), splits (per split: sentences checked, "
+                                              "contaminated, ...), sentences, seconds.")] = False,
     against: Annotated[list[Path] | None, typer.Option(help="External corpus files or folders (JSONL, Parquet, "
                                                        "text): check the version's sentences against them.")]
     = None,
@@ -67,21 +75,22 @@ def audit(
     """
     from dataset_builder.audit import AuditPolicy
     from dataset_builder.audit import audit as run_audit
+    from dataset_builder.decontaminate import ContaminationRequest
 
     if against:
-        raise _audit_against(datasets, against, splits=split or ["test"], threshold=threshold,
-                             shingle_size=shingle_size, min_tokens=min_tokens, text_field=text_field, engine=engine,
-                             jobs=jobs, ray_address=ray_address, work_dir=work_dir, resume=resume,
-                             json_output=json_output)
+        raise _audit_against(ContaminationRequest(
+            versions=tuple(datasets), against=tuple(against), splits=tuple(split or ("test",)), threshold=threshold,
+            shingle_size=shingle_size, min_tokens=min_tokens, text_field=text_field, engine=engine, jobs=jobs,
+            ray_address=ray_address, work_dir=work_dir, resume=resume), json_output=json_output)
     if level not in ("sentence", "document"):
         raise fail(Problem("usage", f"--level {level!r} is not sentence or document.", "Use --level sentence "
-                            "or --level document."))
+                           "or --level document."))
     try:
         report = run_audit(datasets, level=level, threshold=threshold,  # type: ignore[arg-type]
                            shingle_size=shingle_size, min_tokens=min_tokens, max_pairs=max_pairs)
     except InputError as exc:
         raise fail(exc.problem) from None
-    typer.echo(report.to_json() if json_output else report.to_text())
+    print_result(report, as_json=json_output)
     if max_leakage is not None:
         problem = report.check(AuditPolicy(max_leakage=max_leakage, threshold=threshold, level=level))
         if problem is not None:
@@ -90,34 +99,19 @@ def audit(
     raise typer.Exit(EXIT_OK)
 
 
-def _audit_against(datasets: list[Path], against: list[Path], *, splits: list[str], threshold: float,
-                   shingle_size: int, min_tokens: int, text_field: str, engine: str, jobs: int | None,
-                   ray_address: str | None, work_dir: Path | None, resume: bool, json_output: bool) -> typer.Exit:
-    """`audit --against`: one call to :func:`dataset_builder.decontaminate.audit_against`, printed."""
-    from dataset_builder.decontaminate import ContaminationSettings, audit_against
-    from dataset_builder.engine import ENGINES, EngineSettings, TaskFailed
+def _audit_against(request: ContaminationRequest, *, json_output: bool) -> typer.Exit:
+    """``audit --against``: one call to :func:`dataset_builder.decontaminate.audit_against_request`, printed."""
+    from dataset_builder.decontaminate import audit_against_request
+    from dataset_builder.engine import TaskFailed
 
-    if len(datasets) != 1:
-        return fail(Problem("usage", f"--against checks one version, not {len(datasets)}.",
-                             "Pass one built version directory."))
-    if engine not in ENGINES:
-        return fail(Problem("usage", f"--engine {engine!r} is not one of {', '.join(ENGINES)}.",
-                             "Use --engine local or --engine ray."))
-    if resume and work_dir is None:
-        return fail(Problem("usage", "--resume needs --work-dir (where the completion markers are).",
-                             "Pass the --work-dir of the run to resume."))
-    settings = ContaminationSettings(threshold=threshold, shingle_size=shingle_size, min_tokens=min_tokens,
-                                     text_field=text_field)
-    run = EngineSettings(engine=engine, jobs=jobs, ray_address=ray_address, work_dir=work_dir,  # type: ignore[arg-type]
-                         resume=resume, progress=True)
     try:
-        report = audit_against(datasets[0], against, splits=splits, settings=settings, engine=run)
+        report = audit_against_request(request)
     except InputError as exc:
         return fail(exc.problem)
     except TaskFailed as exc:
         return fail(Problem("audit-task-failed", str(exc), "Fix the shard named (or remove it) and run again "
-                             "with --resume."), EXIT_PROBLEMS)
-    typer.echo(report.to_json() if json_output else report.to_text())
+                            "with --resume."), EXIT_PROBLEMS)
+    print_result(report, as_json=json_output)
     return typer.Exit(EXIT_OK)
 
 

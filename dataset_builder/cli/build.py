@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dataset_builder.cli.root import EXIT_PROBLEMS, EXIT_REFUSED, fail
+from dataset_builder.cli.root import EXIT_PROBLEMS, EXIT_REFUSED, fail, print_json
 from dataset_builder.problems import InputError, Problem
 
 BUILD_EPILOG = (
@@ -75,8 +74,10 @@ def build(
     resume: Annotated[bool, typer.Option("--resume", help="Keep the finished tasks of a killed build of this "
                                          "version (started with --resume too) and run only the rest.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the summary (with the version check and "
-                                                              "leakage, when asked for) as one JSON object.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object on stdout: the "
+                                              "keys of `akhbar inspect --json` (name, version, fingerprint, splits, "
+                                              "labels, documents, spans, links, problems, rejects, ...), previous "
+                                              "(the version check) and leakage (split -> split -> share).")] = False,
     max_leakage: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="Refuse to publish when more than this share of a split's sentences have a "
         "(near-)duplicate in another split (overrides the recipe's `audit`; see `akhbar audit`).",
@@ -91,47 +92,20 @@ def build(
 
     With no arguments, builds the bundled gold corpus into ./out and prints a summary.
     """
-    from dataset_builder.audit import AuditPolicy, LeakageError
-    from dataset_builder.card import bundled_card_options
-    from dataset_builder.config import BuildConfig
+    from dataset_builder.audit import LeakageError
+    from dataset_builder.config import BuildConfig, BuildOptions
     from dataset_builder.engine import TaskFailed
     from dataset_builder.pipeline import VersionExistsError
     from dataset_builder.pipeline import build as run_build
-    from dataset_builder.resources import default_recipe, is_bundled_recipe
-    from dataset_builder.schema import load_schema
-    from dataset_builder.split import load_split_file, parse_split_spec
     from dataset_builder.versioning import VersionBumpError
 
+    options = BuildOptions(
+        recipes=tuple(path for path in (recipe, recipe_option) if path is not None), inputs=tuple(input or ()),
+        schema=schema, name=name, version=version, format=format, out_dir=out, split=split, split_file=split_file,
+        policy=policy, data_dir=data_dir, strict=strict, force=force, jobs=jobs, engine=engine,
+        ray_address=ray_address, resume=resume, progress=progress, max_leakage=max_leakage, previous=previous)
     try:
-        if recipe is not None and recipe_option is not None:
-            raise InputError(Problem("usage", "give the recipe once: as an argument or with --recipe.",
-                                     "Drop one of them."))
-        recipe = recipe or recipe_option
-        if split and split_file:
-            raise InputError(Problem("usage", "--split and --split-file are exclusive.", "Pass only one of them."))
-        given = {"version": version, "format": format, "name": name, "policy": policy, "previous": previous,
-                 "jobs": jobs, "engine": engine, "ray_address": ray_address,
-                 "split": parse_split_spec(split) if split else load_split_file(split_file) if split_file else None,
-                 "audit": None if max_leakage is None else AuditPolicy(max_leakage=max_leakage, action="refuse")}
-        overrides = {key: value for key, value in given.items() if value is not None}
-        overrides |= {"out_dir": out, "strict": strict, "force": force, "progress": progress, "jobs": jobs,
-                      "resume": resume}
-        if input:
-            if recipe is not None:
-                raise InputError(Problem("usage", "give either a recipe or --input, not both.",
-                                         "Drop the recipe argument, or the --input options."))
-            missing = [flag for flag, value in (("--schema", schema), ("--name", name), ("--version", version))
-                       if not value]
-            if missing:
-                raise InputError(Problem("usage", f"building from --input needs {', '.join(missing)}.",
-                                         "Add them, e.g. --schema schema.yaml --name my-news --version 0.1.0."))
-            assert schema is not None
-            config = BuildConfig(inputs=tuple(input), schema=load_schema(schema), **overrides)
-        else:
-            recipe = recipe or default_recipe()
-            if is_bundled_recipe(recipe):
-                overrides["card"] = bundled_card_options()
-            config = BuildConfig.from_recipe(recipe, overrides, data_dir=data_dir)
+        config = BuildConfig.from_options(options)
         report = run_build(config)
     except (VersionExistsError, LeakageError, VersionBumpError) as exc:
         raise fail(exc.problem, EXIT_REFUSED) from None
@@ -139,25 +113,14 @@ def build(
         raise fail(exc.problem) from None
     except TaskFailed as exc:
         raise fail(Problem("task-failed", str(exc), "Nothing was published. Fix the cause and build again "
-                            "(with --resume, finished tasks are kept)."), EXIT_PROBLEMS) from None
+                           "(with --resume, finished tasks are kept)."), EXIT_PROBLEMS) from None
     if json_output:
-        leakage = None if report.audit is None else report.audit.leakage()
-        data = {**report.summary().to_dict(), "previous": report.previous, "leakage": leakage}
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        print_json(report.result_dict())
         raise typer.Exit(report.exit_code)
-    typer.echo(report.summary().to_text())
-    if report.previous is not None:
-        check = report.previous
-        typer.echo(f"  previous     {check['version']}: {check['required_bump']} bump required, "
-                   f"{report.version} is {check['bump']}")
-    if report.audit is not None:
-        assert config.audit is not None
-        leakage = ", ".join(f"{split} {100 * v:.2f}%" for splits in report.audit.leakage().values()
-                            for split, v in splits.items())
-        typer.echo(f"  leakage      {leakage or 'one split only'} (audit.json)")
-        warning = report.audit.check(config.audit)
-        if warning is not None:
-            typer.echo(f"warning: {warning}", err=True)
+    typer.echo(report.result_text())
+    warning = None if report.audit is None or config.audit is None else report.audit.check(config.audit)
+    if warning is not None:
+        typer.echo(f"warning: {warning}", err=True)
     raise typer.Exit(report.exit_code)
 
 
@@ -165,8 +128,9 @@ def validate(
     inputs: Annotated[list[Path], typer.Argument(help="Input files or folders.")],
     schema: Annotated[Path, typer.Option(help="Schema YAML to validate against.")],
     format: Annotated[str | None, typer.Option("--format", "-f", help="Input format (default: detected).")] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="One JSON problem per line instead of text.")]
-    = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object on stdout: records, "
+                                              "rejected, errors, by_severity, by_code, problems (each: code, "
+                                              "message, fix, severity, path, line, doc_id, ...).")] = False,
 ) -> None:
     """List ALL problems of the input (file:line, what, fix) and a summary; exit 1 if any error."""
     from dataset_builder.pipeline import validate_inputs
@@ -176,9 +140,12 @@ def validate(
         result = validate_inputs(inputs, load_schema(schema), format=format)
     except InputError as exc:
         raise fail(exc.problem) from None
+    if json_output:
+        print_json(result.to_dict())
+        raise typer.Exit(result.exit_code)
     for problem in result.problems:
-        typer.echo(problem.to_json() if json_output else str(problem))
-    typer.echo(result.summary(), err=json_output)
+        typer.echo(str(problem))
+    typer.echo(result.summary())
     raise typer.Exit(result.exit_code)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
+
+from dataset_builder.cli.root import print_result
 
 ENV_EPILOG = (
     "\b\nExamples:\n"
@@ -16,13 +17,15 @@ ENV_EPILOG = (
 
 
 def env_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout: akhbar, bundled_corpus, "
+                                          "python, platform, core (library -> version), extras (extra -> library "
+                                          "-> version or null).")] = False,
 ) -> None:
     """Versions of akhbar, Python, the core libraries and the optional extras, and the platform."""
     from dataset_builder.environment import describe_environment
 
     environment = describe_environment()
-    typer.echo(json.dumps(environment.to_dict(), indent=2) if as_json else environment.to_text())
+    print_result(environment, as_json=as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dataset_builder.cli.root import EXIT_REFUSED, fail
+from dataset_builder.cli.root import EXIT_REFUSED, fail, print_result
 from dataset_builder.problems import InputError
 
 EXPORT_EPILOG = (
@@ -38,6 +37,10 @@ def export_command(
     max_shard_size: Annotated[str, typer.Option(help="Largest Parquet shard, as Arrow bytes: 500MB, 2GiB, ...")]
     = "500MB",
     force: Annotated[bool, typer.Option("--force", help="Replace the export folder if it holds files.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object on stdout: out_dir, "
+                                              "name, version, fingerprint, rows (config -> split -> rows), "
+                                              "total_bytes, files (path, size, sha256, config, split, num_rows).")]
+    = False,
 ) -> None:
     """Write a built version in the Hugging Face Hub layout: data/<config>/<split>-NNNNN-of-NNNNN.parquet,
     the dataset card (README.md) and manifest.json."""
@@ -50,7 +53,7 @@ def export_command(
         raise fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
         raise fail(exc.problem) from None
-    typer.echo(result.to_text())
+    print_result(result, as_json=json_output)
 
 
 def push_command(
@@ -61,7 +64,10 @@ def push_command(
                                                             "nothing.")] = False,
     endpoint: Annotated[str | None, typer.Option(help="Hub URL (default: HF_ENDPOINT or huggingface.co).")]
     = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object on stdout: repo_id, "
+                                              "name, version, fingerprint, status, operations (action, path, size, "
+                                              "sha256, commit), commits, planned_commits, tag, tag_commit, "
+                                              "message.")] = False,
 ) -> None:
     """Commit an export to a Hub dataset repository in one commit and tag it with the dataset version.
 
@@ -76,10 +82,7 @@ def push_command(
         raise fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:
         raise fail(exc.problem) from None
-    if json_output:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        typer.echo(result.to_text())
+    print_result(result, as_json=json_output)
 
 
 def register(app: typer.Typer) -> None:

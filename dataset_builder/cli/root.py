@@ -7,15 +7,16 @@ The commands live in the sibling modules and add themselves to :data:`app` when
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 import typer
 
 from dataset_builder.problems import ExitCode, Problem, environment_problem
 
 __all__ = ["EXIT_BUG", "EXIT_CODES_HELP", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_REFUSED", "EXIT_USAGE", "app", "fail",
-           "main"]
+           "main", "print_json", "print_result"]
 
 EXIT_OK = ExitCode.OK
 EXIT_PROBLEMS = ExitCode.PROBLEMS
@@ -70,6 +71,27 @@ def fail(problem: Problem, code: int = EXIT_USAGE) -> typer.Exit:
     """Print ``problem`` as one ``error:`` line on stderr; the exit to raise (usage, unless ``code`` says)."""
     typer.echo(f"error: {problem}", err=True)
     return typer.Exit(code)
+
+
+def print_json(data: object) -> None:
+    """What every ``--json`` prints: one JSON object on stdout (indented, Arabic as is), nothing else there."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+class Printable(Protocol):
+    """A command's result: its JSON form and its text form."""
+
+    def to_dict(self) -> Any: ...
+
+    def to_text(self) -> str: ...
+
+
+def print_result(result: Printable, *, as_json: bool) -> None:
+    """A command's result on stdout: :func:`print_json` of ``to_dict()`` with ``--json``, else ``to_text()``."""
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        typer.echo(result.to_text())
 
 
 def _debug_requested(argv: list[str]) -> tuple[bool, list[str]]:

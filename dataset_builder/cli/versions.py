@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from dataset_builder.cli.root import EXIT_PROBLEMS, fail
-from dataset_builder.problems import InputError, Problem
+from dataset_builder.cli.root import EXIT_PROBLEMS, fail, print_json, print_result
+from dataset_builder.problems import InputError, Problem, require_path
 
 INSPECT_EPILOG = (
     "\b\nExamples:\n"
@@ -43,7 +43,11 @@ DIFF_EPILOG = (
 
 def inspect(
     version_dir: Annotated[Path, typer.Argument(help="A built version directory: OUT/NAME/VERSION.")],
-    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object on stdout: name, "
+                                              "version, fingerprint, schema, split_rule, projection_policy, splits "
+                                              "(per split: documents, tokens, mentions per layer, ...), labels, "
+                                              "defects, documents/spans/links (read, written, rejected), problems, "
+                                              "rejects. The same as --format json.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, json (same as --json) or html (a "
                                      "self-contained page with the figures of the card).")] = "text",
 ) -> None:
@@ -54,7 +58,7 @@ def inspect(
         raise fail(Problem("usage", f"--format {fmt!r} is not one of: text, json, html.",
                             "Pass --format text, json or html."))
     try:
-        if fmt == "html":
+        if fmt == "html" and not json_output:
             from dataset_builder.inspect_html import render_version_html
 
             typer.echo(render_version_html(version_dir), nl=False)
@@ -62,7 +66,7 @@ def inspect(
         summary = VersionDir.open(version_dir).summary()
     except InputError as exc:
         raise fail(exc.problem) from None
-    typer.echo(summary.to_json() if json_output or fmt == "json" else summary.to_text())
+    print_result(summary, as_json=json_output or fmt == "json")
 
 
 def card(
@@ -80,43 +84,26 @@ def card(
                                                          "Parquet files with sha256 and is written there.")] = None,
     adjudication: Annotated[Path | None, typer.Option(help="The .adjudication.json of `akhbar adjudicate`: the "
                                                            "card states its policy and agreement figures.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object on stdout: name, "
+                                              "version, fingerprint, readme and croissant (the paths written).")]
+    = False,
 ) -> None:
     """(Re)write the dataset card (README.md) and Croissant metadata (croissant.json) of a built version.
 
     The schema comes from --schema, --recipe, or the bundled corpus' recipe when the version is the bundled corpus.
     """
-    import dataclasses
+    from dataset_builder.card import CardRequest, write_card_request
 
-    from dataset_builder.card import CardOptions, bundled_card_options, write_card_files
-    from dataset_builder.recipe import load_recipe, recipe_schema
-    from dataset_builder.resources import default_recipe, is_bundled_recipe
-    from dataset_builder.schema import load_schema
-    from dataset_builder.version_dir import VersionDir
-
+    request = CardRequest(version_dir=version_dir, out_dir=out, recipe=recipe, schema=schema, guideline=guideline,
+                          repo_id=repo_id, licence_id=licence_id, export_dir=export_dir, adjudication=adjudication)
     try:
-        options = CardOptions()
-        if schema is not None:
-            loaded_schema = load_schema(schema)
-        elif recipe is not None:
-            loaded_schema = recipe_schema(recipe)
-            options = bundled_card_options() if is_bundled_recipe(recipe) else options
-        else:
-            name = VersionDir.open(version_dir).name
-            bundled = load_recipe(default_recipe())
-            if bundled.name != name:
-                raise InputError(Problem(
-                    "usage", f"{name!r} is not the bundled corpus: the card needs its schema.",
-                    "Pass --recipe RECIPE.yaml or --schema SCHEMA.yaml (the ones the version was built with).",
-                ))
-            loaded_schema, options = bundled.schema, bundled_card_options()
-        changes: dict[str, Any] = {"guideline_path": guideline, "guideline_link": guideline and guideline.as_posix(),
-                                   "repo_id": repo_id, "licence_id": licence_id, "adjudication": adjudication}
-        options = dataclasses.replace(options, **{k: v for k, v in changes.items() if v is not None})
-        readme, croissant = write_card_files(version_dir, schema=loaded_schema, options=options, out_dir=out,
-                                             export_dir=export_dir)
+        files = write_card_request(request)
     except InputError as exc:
         raise fail(exc.problem) from None
-    typer.echo(f"{readme}\n{croissant}")
+    if json_output:
+        print_json(files.to_dict())
+    else:
+        typer.echo(f"{files.readme}\n{files.croissant}")
 
 
 def diff_command(
@@ -130,6 +117,10 @@ def diff_command(
     date: Annotated[str | None, typer.Option(help="The entry's date, YYYY-MM-DD (default: today, or the "
                                                   "existing entry's).")] = None,
     examples: Annotated[int, typer.Option(min=0, help="Examples shown per kind of change.")] = 5,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the diff as one JSON object on stdout (the same "
+                                              "as --format json): old and new (name, version, fingerprint, ...), "
+                                              "fingerprint_equal, required_bump, schema, settings, documents "
+                                              "(compared, unchanged, added, removed, ...), spans, links.")] = False,
 ) -> None:
     """What changed between two versions: documents, spans (per layer and label), links, splits, schema,
     settings; and the semantic-version bump the changes require (docs/versioning.md).
@@ -152,10 +143,16 @@ def diff_command(
         raise fail(Problem("usage", f"--date {date!r} is not YYYY-MM-DD.", "Write e.g. --date 2026-01-31."))
     old_dir, new_dir = (None, versions[0]) if len(versions) == 1 else (versions[0], versions[1])
     try:
+        if changelog is not None:
+            require_path(changelog, "file", what="changelog (--changelog)", missing_ok=True,
+                         fix="Pass the changelog's file, e.g. --changelog CHANGELOG.md (created if missing).")
         result = diff(old_dir, new_dir, max_examples=examples)
     except InputError as exc:
         raise fail(exc.problem) from None
-    typer.echo(result.to_json() if format == "json" else result.to_markdown(), nl=format == "json")
+    if json_output or format == "json":
+        print_json(result.to_dict())
+    else:
+        typer.echo(result.to_markdown(), nl=False)
     if result.old is not None:
         try:
             check_bump(result)
