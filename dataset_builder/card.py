@@ -1183,6 +1183,9 @@ def write_card_request(request: CardRequest) -> CardFiles:
     if request.guideline is not None:
         require_path(request.guideline, "file", what="annotation guideline (--guideline)",
                      fix="Pass the guideline's Markdown or PDF file.")
+    if request.export_dir is not None:
+        require_path(request.export_dir, "folder", what="export folder (--export-dir)",
+                     fix="Pass the folder `akhbar export` wrote (it holds data/ and manifest.json).")
     options = CardOptions()
     if request.schema is not None:
         schema = load_schema(request.schema)
