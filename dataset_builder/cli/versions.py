@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dataset_builder.cli.root import EXIT_PROBLEMS, fail, print_json, print_result
-from dataset_builder.problems import InputError, Problem, require_path
+from dataset_builder.problems import InputError, Problem
 
 INSPECT_EPILOG = (
     "\b\nExamples:\n"
@@ -128,41 +128,25 @@ def diff_command(
     Exit 1 when NEW's version number is too small a bump for the changes (nothing is written to the
     changelog then).
     """
-    import re
-
-    from dataset_builder.diff import changelog_entry, diff, prepend_changelog
-    from dataset_builder.versioning import VersionBumpError, check_bump
+    from dataset_builder.versioning import DiffRequest, diff_release
 
     if format not in ("markdown", "json"):
         raise fail(Problem("usage", f"--format {format!r} is not markdown or json.", "Use --format markdown "
-                            "or --format json."))
-    if len(versions) not in (1, 2):
-        raise fail(Problem("usage", f"expected OLD NEW (or NEW alone), got {len(versions)} paths.",
-                            "Pass two version directories, e.g. out/sana-sample/1.0.0 out/sana-sample/1.1.0."))
-    if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        raise fail(Problem("usage", f"--date {date!r} is not YYYY-MM-DD.", "Write e.g. --date 2026-01-31."))
-    old_dir, new_dir = (None, versions[0]) if len(versions) == 1 else (versions[0], versions[1])
+                           "or --format json."))
     try:
-        if changelog is not None:
-            require_path(changelog, "file", what="changelog (--changelog)", missing_ok=True,
-                         fix="Pass the changelog's file, e.g. --changelog CHANGELOG.md (created if missing).")
-        result = diff(old_dir, new_dir, max_examples=examples)
+        release = diff_release(DiffRequest(versions=tuple(versions), examples=examples, changelog=changelog,
+                                           date=date))
     except InputError as exc:
         raise fail(exc.problem) from None
     if json_output or format == "json":
-        print_json(result.to_dict())
+        print_json(release.diff.to_dict())
     else:
-        typer.echo(result.to_markdown(), nl=False)
-    if result.old is not None:
-        try:
-            check_bump(result)
-        except VersionBumpError as exc:
-            typer.echo(f"error: {exc.problem}", err=True)
-            raise typer.Exit(EXIT_PROBLEMS) from None
-    if changelog is not None:
-        changed = prepend_changelog(changelog, changelog_entry(result, date=date), name=result.new.name,
-                                    keep_date=date is None)
-        typer.echo(f"{'wrote' if changed else 'unchanged:'} {changelog} [{result.new.version}]", err=True)
+        typer.echo(release.diff.to_markdown(), nl=False)
+    if release.refusal is not None:
+        raise fail(release.refusal, EXIT_PROBLEMS)
+    if release.changelog_changed is not None:
+        typer.echo(f"{'wrote' if release.changelog_changed else 'unchanged:'} {changelog} "
+                   f"[{release.diff.new.version}]", err=True)
 
 
 def register(app: typer.Typer) -> None:
