@@ -34,7 +34,9 @@ BUILD_EPILOG = (
 VALIDATE_EPILOG = (
     "\b\nExamples:\n"
     "  akhbar validate corpora/sana-sample/sana-sample.jsonl --schema corpora/sana-sample/schema.yaml\n"
-    "  akhbar validate annotations/ --format brat --schema schema.yaml\n\n"
+    "  akhbar validate annotations/ --format brat --schema schema.yaml\n"
+    "  # the counts per problem code, for a script\n"
+    "  akhbar validate news.jsonl --schema schema.yaml --json | jq .by_code\n\n"
     "Each problem is printed as: FILE:LINE, doc ID: SEVERITY[CODE] what is wrong. Fix: how to fix it."
 )
 

@@ -13,7 +13,9 @@ from dataset_builder.problems import InputError
 EXPORT_EPILOG = (
     "\b\nExamples:\n"
     "  akhbar export out/sana-sample/1.0.0 --out out/hub/sana-sample\n"
-    "  akhbar export out/my-news/2.0.0 --out /data/hub/my-news --max-shard-size 200MB --force\n\n"
+    "  akhbar export out/my-news/2.0.0 --out /data/hub/my-news --max-shard-size 200MB --force\n"
+    "  # every file with its size and sha256, as JSON\n"
+    "  akhbar export out/sana-sample/1.0.0 --out out/hub/sana-sample --json | jq '.files[].sha256'\n\n"
     "The folder loads offline with datasets.load_dataset(FOLDER, 'documents', split='test')."
 )
 
