@@ -198,3 +198,11 @@ def test_exporting_without_pre_annotation_imports_nothing_of_eval(tmp_path: Path
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "none"
+
+
+def test_the_help_names_the_baselines_and_the_runners_output() -> None:
+    result = CliRunner().invoke(app, ["annotate", "export", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for words in ("FILE|gazetteer|linear", "--train VERSION_DIR", "--train-split", "akhbar predict --out",
+                  "--pre-annotate gazetteer --train out/newsfane-gold/1.0.0"):
+        assert words in result.output, words

@@ -82,10 +82,10 @@ def export_command(
     out: Annotated[Path, typer.Option(help="Folder to write the tasks or the BRAT collection to.")],
     to: Annotated[str, typer.Option(help="labelstudio or brat.")] = "labelstudio",
     pre_annotate: Annotated[str | None, typer.Option(
-        help="Pre-annotate: a predictions file (akhbar benchmark/predict output), or gazetteer or linear "
-        "(with --train).")] = None,
-    train: Annotated[Path | None, typer.Option(help="--pre-annotate gazetteer|linear: the built version to train "
-                                               "on.")] = None,
+        metavar="FILE|gazetteer|linear", help="Pre-annotate: a predictions file (akhbar benchmark/predict output), "
+        "or a baseline trained on --train.")] = None,
+    train: Annotated[Path | None, typer.Option(
+        metavar="VERSION_DIR", help="--pre-annotate gazetteer|linear: the built version to train on.")] = None,
     train_split: Annotated[str, typer.Option(help="--pre-annotate gazetteer|linear: the split to train on.")]
     = "train",
     model_version: Annotated[str | None, typer.Option(help="Name of the pre-annotating model.")] = None,

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from dataset_builder.model import Document, Span
-from dataset_builder.problems import InputError, Problem
+from dataset_builder.problems import InputError, Problem, require_path
 
 if TYPE_CHECKING:
     from eval.types import Mention
@@ -65,11 +65,14 @@ class PreAnnotator:
     model_version: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind == "baseline" and self.train is None:
-            raise InputError(Problem(
-                "pre-annotate-needs-train", f"the baseline {self.source!r} is trained here and needs training data.",
-                "Pass --train out/NAME/VERSION (a built version; its train split, or another with --train-split), "
-                "or pre-annotate from a predictions file."))
+        if self.kind == "baseline":
+            if self.train is None:
+                raise InputError(Problem(
+                    "pre-annotate-needs-train", f"the baseline {self.source!r} is trained here and needs training "
+                    "data.", "Pass --train out/NAME/VERSION (a built version; its train split, or another with "
+                    "--train-split), or pre-annotate from a predictions file."))
+            require_path(self.train, "folder", what="training version (--train)",
+                         fix="Pass a built version directory, out/NAME/VERSION as akhbar build writes it.")
         if self.kind == "file" and self.train is not None:
             raise InputError(Problem(
                 "pre-annotate-train-unused", f"--train is for a built-in baseline, but {self.source!r} is a "
