@@ -15,6 +15,7 @@ from dataset_builder.problems import ExitCode
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = str(REPO / "corpora" / "sana-sample" / "schema.yaml")
 RECIPE = str(REPO / "corpora" / "sana-sample" / "recipe.yaml")
+GOLD = str(REPO / "corpora" / "sana-sample" / "sana-sample.jsonl")
 INPUT = ["--input", "{file}", "--schema", SCHEMA, "--name", "x", "--version", "1.0.0"]
 
 # {folder}: an existing empty folder; {file}: an existing text file; {missing}: a path that does not exist.
@@ -42,6 +43,10 @@ CASES = {
     "predict: file for the dataset": ["predict", "{file}", "--model", "openai:m", "--out", "{missing}"],
     "annotate export: missing input": ["annotate", "export", "{missing}", "--to", "brat", "--schema", SCHEMA,
                                        "--out", "{folder}"],
+    "annotate export: file for --train": ["annotate", "export", GOLD, "--schema", SCHEMA, "--out", "{missing}",
+                                          "--pre-annotate", "gazetteer", "--train", "{file}"],
+    "annotate export: missing --train": ["annotate", "export", GOLD, "--schema", SCHEMA, "--out", "{missing}",
+                                         "--pre-annotate", "linear", "--train", "{missing}"],
     "agree: missing annotation": ["agree", "A={missing}", "B={missing}", "--schema", SCHEMA],
     "adjudicate: folder for --schema": ["adjudicate", "A={file}", "B={file}", "--schema", "{folder}",
                                         "--out", "{missing}"],
