@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from dataset_builder.features import DOCUMENTS, TOKENS
 from dataset_builder.figures import FIGURES_DIR, Figure, figures_markdown, version_figures
 from dataset_builder.manifest import Manifest
-from dataset_builder.problems import InputError, Problem
+from dataset_builder.problems import InputError, Problem, require_path
 from dataset_builder.resources import CHECKOUT, shipped
 from dataset_builder.schema import Schema
 from dataset_builder.version_dir import CARD_FILE, CROISSANT_FILE, VersionDir
@@ -55,7 +55,9 @@ __all__ = [
     "CARD_FILE",
     "CARD_FILES",
     "DEFAULT_TEMPLATE",
+    "CardFiles",
     "CardOptions",
+    "CardRequest",
     "CardStatistics",
     "bundled_card_options",
     "card_statistics",
@@ -66,6 +68,7 @@ __all__ = [
     "size_category",
     "write_card",
     "write_card_files",
+    "write_card_request",
     "write_figures",
 ]
 
@@ -1123,3 +1126,85 @@ def write_card_files(
     croissant = write_croissant(version.path, schema=schema, export_dir=export_dir, url=url,
                                 out_path=Path(out_dir) / CROISSANT_FILE if out_dir is not None else None)
     return readme, croissant
+
+
+@dataclass(frozen=True, slots=True)
+class CardRequest:
+    """What ``akhbar card`` was asked: the version, where the schema comes from (``schema``, else
+    ``recipe``'s, else the bundled corpus' when the version is the bundled corpus) and what to change
+    in the card options (None: keep). The other fields are :func:`write_card_files`' parameters."""
+
+    version_dir: Path
+    out_dir: Path | None = None
+    recipe: Path | None = None
+    schema: Path | None = None
+    guideline: Path | None = None
+    repo_id: str | None = None
+    licence_id: str | None = None
+    export_dir: Path | None = None
+    adjudication: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardFiles:
+    """The card files written for a version: ``akhbar card``'s result."""
+
+    name: str
+    version: str
+    fingerprint: str
+    readme: Path
+    croissant: Path
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "fingerprint": self.fingerprint,
+                "readme": str(self.readme), "croissant": str(self.croissant)}
+
+
+def write_card_request(request: CardRequest) -> CardFiles:
+    """(Re)write a version's card and ``croissant.json`` as ``akhbar card`` does: find the schema and the
+    card options the request names, then :func:`write_card_files`.
+
+    Raises
+    ------
+    InputError
+        Not a built version; no schema to be found (a version that is not the bundled corpus, without
+        ``schema`` or ``recipe``); a bad schema, recipe, guideline or adjudication file.
+    """
+    import dataclasses
+
+    from dataset_builder.recipe import load_recipe, recipe_schema
+    from dataset_builder.resources import default_recipe, is_bundled_recipe
+    from dataset_builder.schema import load_schema
+
+    version = VersionDir.open(request.version_dir)
+    if request.out_dir is not None:
+        require_path(request.out_dir, "folder", what="card folder (--out)", missing_ok=True,
+                     fix="Pass a folder for README.md and croissant.json, not a file.")
+    if request.guideline is not None:
+        require_path(request.guideline, "file", what="annotation guideline (--guideline)",
+                     fix="Pass the guideline's Markdown or PDF file.")
+    if request.export_dir is not None:
+        require_path(request.export_dir, "folder", what="export folder (--export-dir)",
+                     fix="Pass the folder `akhbar export` wrote (it holds data/ and manifest.json).")
+    options = CardOptions()
+    if request.schema is not None:
+        schema = load_schema(request.schema)
+    elif request.recipe is not None:
+        schema = recipe_schema(request.recipe)
+        options = bundled_card_options() if is_bundled_recipe(request.recipe) else options
+    else:
+        bundled = load_recipe(default_recipe())
+        if bundled.name != version.name:
+            raise InputError(Problem(
+                "usage", f"{version.name!r} is not the bundled corpus: the card needs its schema.",
+                "Pass --recipe RECIPE.yaml or --schema SCHEMA.yaml (the ones the version was built with).",
+            ))
+        schema, options = bundled.schema, bundled_card_options()
+    guideline = request.guideline
+    changes: dict[str, Any] = {"guideline_path": guideline, "guideline_link": guideline and guideline.as_posix(),
+                               "repo_id": request.repo_id, "licence_id": request.licence_id,
+                               "adjudication": request.adjudication}
+    options = dataclasses.replace(options, **{key: value for key, value in changes.items() if value is not None})
+    readme, croissant = write_card_files(version.path, schema=schema, options=options, out_dir=request.out_dir,
+                                         export_dir=request.export_dir)
+    return CardFiles(version.name, version.version, version.fingerprint, readme, croissant)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dataset_builder.input_limits import DEFAULT_LIMITS, InputLimits
-from dataset_builder.problems import InputError, Problem
+from dataset_builder.problems import InputError, Problem, require_path
 from dataset_builder.version_names import check_name, check_version
 from dataset_builder.writer import DEFAULT_MAX_SHARD_BYTES
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from dataset_builder.schema import Schema
     from dataset_builder.split import SplitRule
 
-__all__ = ["DEFAULT_SHARD_BYTES", "ENGINES", "POLICIES", "BuildConfig"]
+__all__ = ["DEFAULT_SHARD_BYTES", "ENGINES", "POLICIES", "BuildConfig", "BuildOptions"]
 
 POLICIES = ("expand", "split", "strict")
 #: Where the tasks of a build run: a process pool on this machine, or Ray (``docs/scaling.md``).
@@ -187,3 +187,82 @@ class BuildConfig:
                                      f"Use BuildConfig's fields: {known}."))
         values.update(overrides or {})
         return cls(**values)
+
+    @classmethod
+    def from_options(cls, options: BuildOptions) -> BuildConfig:
+        """The configuration ``akhbar build``'s options describe: a recipe (the bundled corpus' when neither
+        a recipe nor ``--input`` is given, with its card options) with the options on top, or inputs with
+        their schema, name and version. Raises :class:`InputError` for options that contradict each other
+        or miss what they need, and for everything :meth:`from_recipe` refuses."""
+        from dataset_builder.audit import AuditPolicy
+        from dataset_builder.card import bundled_card_options
+        from dataset_builder.resources import default_recipe, is_bundled_recipe
+        from dataset_builder.schema import load_schema
+        from dataset_builder.split import load_split_file, parse_split_spec
+
+        if len(options.recipes) > 1:
+            raise InputError(Problem("usage", "give the recipe once: as an argument or with --recipe.",
+                                     "Drop one of them."))
+        require_path(options.out_dir, "folder", what="output root (--out)", missing_ok=True,
+                     fix="Pass a folder for --out (the version goes to OUT/NAME/VERSION), not a file.")
+        if options.data_dir is not None:
+            require_path(options.data_dir, "folder", what="data folder (--data-dir)",
+                         fix="Pass the folder that holds the recipe's ${data_dir}/ inputs.")
+        if options.split and options.split_file:
+            raise InputError(Problem("usage", "--split and --split-file are exclusive.", "Pass only one of them."))
+        split = (parse_split_spec(options.split) if options.split
+                 else load_split_file(options.split_file) if options.split_file else None)
+        audit = None if options.max_leakage is None else AuditPolicy(max_leakage=options.max_leakage, action="refuse")
+        given = {"version": options.version, "format": options.format, "name": options.name,
+                 "policy": options.policy, "previous": options.previous, "engine": options.engine,
+                 "ray_address": options.ray_address, "split": split, "audit": audit}
+        overrides = {key: value for key, value in given.items() if value is not None}
+        overrides |= {"out_dir": options.out_dir, "strict": options.strict, "force": options.force,
+                      "progress": options.progress, "jobs": options.jobs, "resume": options.resume}
+        if options.inputs:
+            if options.recipes:
+                raise InputError(Problem("usage", "give either a recipe or --input, not both.",
+                                         "Drop the recipe argument, or the --input options."))
+            missing = [flag for flag, value in (("--schema", options.schema), ("--name", options.name),
+                                                ("--version", options.version)) if not value]
+            if missing:
+                raise InputError(Problem("usage", f"building from --input needs {', '.join(missing)}.",
+                                         "Add them, e.g. --schema schema.yaml --name my-news --version 0.1.0."))
+            assert options.schema is not None
+            return cls(inputs=options.inputs, schema=load_schema(options.schema), **overrides)
+        recipe = options.recipes[0] if options.recipes else default_recipe()
+        if is_bundled_recipe(recipe):
+            overrides["card"] = bundled_card_options()
+        return cls.from_recipe(recipe, overrides, data_dir=options.data_dir)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """What ``akhbar build`` was asked, as given on its command line (None: not given); turned into a
+    :class:`BuildConfig` by :meth:`BuildConfig.from_options`.
+
+    ``recipes`` holds every recipe given (the argument and ``--recipe``: more than one is refused);
+    ``split`` is the ``--split`` text (``train=0.8,test=0.2``); ``max_leakage`` builds an audit policy
+    that refuses to publish. The other fields are the :class:`BuildConfig` fields of the same names.
+    """
+
+    recipes: tuple[Path, ...] = ()
+    inputs: tuple[Path, ...] = ()
+    schema: Path | None = None
+    name: str | None = None
+    version: str | None = None
+    format: str | None = None
+    out_dir: Path = Path("out")
+    split: str | None = None
+    split_file: Path | None = None
+    policy: str | None = None
+    data_dir: Path | None = None
+    strict: bool = False
+    force: bool = False
+    jobs: int | None = None
+    engine: str | None = None
+    ray_address: str | None = None
+    resume: bool = False
+    progress: bool = True
+    max_leakage: float | None = None
+    previous: str | None = None

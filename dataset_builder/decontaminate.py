@@ -47,16 +47,18 @@ from dataset_builder.audit import (
     shingles,
 )
 from dataset_builder.engine import ByteRange, EngineSettings, TaskFailed, iter_lines, ranges_for, run_tasks
-from dataset_builder.problems import InputError, Problem
+from dataset_builder.problems import InputError, Problem, require_path
 
 __all__ = [
     "ContaminationReport",
+    "ContaminationRequest",
     "ContaminationSettings",
     "ExternalMatch",
     "ParquetShard",
     "SentenceContamination",
     "SentenceIndex",
     "audit_against",
+    "audit_against_request",
     "build_index",
     "external_shards",
 ]
@@ -472,3 +474,60 @@ def audit_against(version_dir: str | Path, against: Sequence[str | Path], *, spl
                 "bytes": sum(r.bytes for r in results)}
     return ContaminationReport(identity, report_settings, external, per_split, sentences,
                                time.perf_counter() - started)
+
+
+@dataclass(frozen=True, slots=True)
+class ContaminationRequest:
+    """What ``akhbar audit --against`` was asked: ``versions`` as given (exactly one is checked), the
+    external files or folders, the splits, how sentences are compared (the
+    :class:`ContaminationSettings` fields of the same names) and where the shards run (the
+    :class:`~dataset_builder.engine.EngineSettings` fields of the same names)."""
+
+    versions: tuple[Path, ...]
+    against: tuple[Path, ...]
+    splits: tuple[str, ...] = ("test",)
+    threshold: float = 0.8
+    shingle_size: int = 3
+    min_tokens: int = 3
+    text_field: str = "text"
+    engine: str = "local"
+    jobs: int | None = None
+    ray_address: str | None = None
+    work_dir: Path | None = None
+    resume: bool = False
+    progress: bool = True
+
+
+def audit_against_request(request: ContaminationRequest) -> ContaminationReport:
+    """:func:`audit_against` as ``akhbar audit --against`` asks for it.
+
+    Raises
+    ------
+    InputError
+        ``usage``: not exactly one version, an unknown engine, ``resume`` without a ``work_dir``, a
+        threshold outside (0, 1]; and everything :func:`audit_against` raises.
+    """
+    from dataset_builder.engine import ENGINES
+
+    if len(request.versions) != 1:
+        raise InputError(Problem("usage", f"--against checks one version, not {len(request.versions)}.",
+                                 "Pass one built version directory."))
+    if request.engine not in ENGINES:
+        raise InputError(Problem("usage", f"--engine {request.engine!r} is not one of {', '.join(ENGINES)}.",
+                                 "Use --engine local or --engine ray."))
+    if request.work_dir is not None:
+        require_path(request.work_dir, "folder", what="work folder (--work-dir)", missing_ok=True,
+                     fix="Pass a folder for the completion markers (one every node can reach), not a file.")
+    if request.resume and request.work_dir is None:
+        raise InputError(Problem("usage", "--resume needs --work-dir (where the completion markers are).",
+                                 "Pass the --work-dir of the run to resume."))
+    if not 0.0 < request.threshold <= 1.0:
+        raise InputError(Problem("usage", f"--threshold {request.threshold} is not above 0 (and at most 1).",
+                                 "Pass a similarity in (0, 1], e.g. --threshold 0.8."))
+    settings = ContaminationSettings(threshold=request.threshold, shingle_size=request.shingle_size,
+                                     min_tokens=request.min_tokens, text_field=request.text_field)
+    engine = EngineSettings(engine=request.engine, jobs=request.jobs,  # type: ignore[arg-type]
+                            ray_address=request.ray_address, work_dir=request.work_dir, resume=request.resume,
+                            progress=request.progress)
+    return audit_against(request.versions[0], request.against, splits=request.splits, settings=settings,
+                         engine=engine)

@@ -47,7 +47,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 from dataset_builder.atomic_dir import recover_interrupted, replace_dir
 from dataset_builder.figures import FIGURES_DIR
 from dataset_builder.manifest import sha256_file
-from dataset_builder.problems import InputError, Problem
+from dataset_builder.problems import InputError, Problem, require_path
 from dataset_builder.version_dir import CARD_FILE, CROISSANT_FILE, MANIFEST_FILE, VersionDir
 
 if TYPE_CHECKING:
@@ -150,6 +150,13 @@ class ExportResult:
 
     def shards(self, config: str, split: str) -> list[ExportedFile]:
         return [f for f in self.files if f.config == config and f.split == split]
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``akhbar export --json`` prints: out_dir, name, version, fingerprint, rows (config -> split ->
+        rows), total_bytes and files (path, size, sha256, and config, split, num_rows for data shards)."""
+        return {"out_dir": str(self.out_dir), "name": self.name, "version": self.version,
+                "fingerprint": self.fingerprint, "rows": self.rows, "total_bytes": self.total_bytes,
+                "files": [asdict(file) for file in self.files]}
 
     def to_text(self) -> str:
         """What ``akhbar export`` prints: one line a file (size, path, rows) and the totals."""
@@ -337,6 +344,8 @@ def export(
     """
     version_dir, out_dir = Path(version_dir), Path(out_dir)
     version = VersionDir.open(version_dir)
+    require_path(out_dir, "folder", what="export folder (--out)", missing_ok=True,
+                 fix="Pass a folder for the export (Hub repository layout), not a file.")
     manifest = version.manifest_data
     card = check_card(version.card_path, manifest)
     recover_interrupted(out_dir.parent)  # first: a killed --force export's old copy counts as existing

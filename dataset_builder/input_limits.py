@@ -14,8 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dataset_builder.problems import InputError, Problem
+
 __all__ = ["DEFAULT_LIMITS", "SURROGATE_ESCAPE", "InputLimits", "JsonLimitError", "check_decoded", "json_problem",
-           "loads_checked"]
+           "loads_checked", "parse_size"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +140,20 @@ def json_problem(error: JsonLimitError) -> tuple[str, str]:
                 "Flatten the nested values (or raise InputLimits.max_json_depth if they are genuine).")
     return (f"the record is refused: {error.reason}.",
             "Escape characters outside the BMP as a surrogate pair (\\ud83d\\ude00) or write them as UTF-8.")
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def parse_size(text: str) -> int:
+    """A size as people write it, in bytes: KB/MB/GB are decimal, KiB/MiB/GiB binary, a bare number is bytes.
+
+    >>> parse_size("500MB"), parse_size("2GiB"), parse_size("1000")
+    (500000000, 2147483648, 1000)
+
+    Raises :class:`~dataset_builder.problems.InputError` (``usage``) for anything else.
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*", text, re.IGNORECASE)
+    if not match:
+        raise InputError(Problem("usage", f"{text!r} is not a size.", "Write e.g. 500MB, 2GiB or 1000000."))
+    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower()])

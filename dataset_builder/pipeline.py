@@ -321,6 +321,26 @@ class BuildReport:
             **({"previous": self.previous} if self.previous is not None else {}),
         }
 
+    def result_dict(self) -> dict[str, Any]:
+        """What ``akhbar build --json`` prints: the summary of :meth:`summary` (the keys of ``akhbar inspect
+        --json``), with ``previous`` (the version check, or None) and ``leakage`` (split -> other split ->
+        share of sentences, or None without an audit)."""
+        leakage = None if self.audit is None else self.audit.leakage()
+        return {**self.summary().to_dict(), "previous": self.previous, "leakage": leakage}
+
+    def result_text(self) -> str:
+        """What ``akhbar build`` prints: the summary, and the version check and the leakage when asked for."""
+        lines = [self.summary().to_text()]
+        if self.previous is not None:
+            check = self.previous
+            lines.append(f"  previous     {check['version']}: {check['required_bump']} bump required, "
+                         f"{self.version} is {check['bump']}")
+        if self.audit is not None:
+            leakage = ", ".join(f"{split} {100 * v:.2f}%" for splits in self.audit.leakage().values()
+                                for split, v in splits.items())
+            lines.append(f"  leakage      {leakage or 'one split only'} (audit.json)")
+        return "\n".join(lines)
+
     def summary(self) -> VersionSummary:
         """The version at a glance, from what the build just did (what ``akhbar inspect`` reads back
         from a published version; nothing is read from disk here)."""
@@ -958,6 +978,15 @@ class ValidationResult:
         from dataset_builder.problems import ExitCode
 
         return ExitCode.PROBLEMS if self.errors else ExitCode.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``akhbar validate --json`` prints: ``records`` checked, ``rejected`` (records with errors),
+        ``errors``, ``by_severity`` and ``by_code`` (counts), and ``problems`` (every problem, in read order,
+        as :meth:`Problem.to_dict`: code, message, fix, severity, path, line, doc_id, ...)."""
+        return {"records": self.documents, "rejected": self.rejected, "errors": self.errors,
+                "by_severity": {severity.value: self.by_severity.get(severity.value, 0) for severity in Severity},
+                "by_code": dict(sorted(self.by_code.items())),
+                "problems": [problem.to_dict() for problem in self.problems]}
 
     def summary(self) -> str:
         """One line: records checked, with errors, counts by severity and by code."""

@@ -102,10 +102,11 @@ class InputError(Exception):
 
 
 def require_path(path: str | Path, kind: Literal["file", "folder"], *, what: str, fix: str,
-                 code: str = "usage") -> Path:
+                 code: str = "usage", missing_ok: bool = False) -> Path:
     """``path`` as a :class:`~pathlib.Path` if it is an existing ``kind``; else an :class:`InputError`
     that says which it is (missing, a folder where a file is expected, or a file where a folder is)
-    and how to fix it. Every command checks its path arguments with this one helper.
+    and how to fix it. Every command checks its path arguments with this one helper. With
+    ``missing_ok`` (an output the command creates), a path that does not exist yet is accepted too.
 
     >>> require_path(".", "file", what="recipe", fix="Pass a recipe.yaml.")
     Traceback (most recent call last):
@@ -113,6 +114,8 @@ def require_path(path: str | Path, kind: Literal["file", "folder"], *, what: str
     dataset_builder.problems.InputError: .: error[usage] the recipe is a folder, not a file. Fix: Pass a recipe.yaml.
     """
     path = Path(path)
+    if not path.exists() and missing_ok:
+        return path
     if not path.exists():
         message = f"the {what} does not exist."
     elif kind == "file" and path.is_dir():
@@ -122,3 +125,21 @@ def require_path(path: str | Path, kind: Literal["file", "folder"], *, what: str
     else:
         return path
     raise InputError(Problem(code, message, fix, path=str(path)))
+
+
+def environment_problem(exc: OSError) -> Problem:
+    """An operating-system failure (full disk, permissions, a file vanishing) as a :class:`Problem`."""
+    import errno
+
+    where = exc.filename if exc.filename is not None else None
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return Problem("disk-full", f"no space left on the device ({exc.strerror}); nothing was published.",
+                       "Free some space or write elsewhere (--out), then run the command again.",
+                       path=None if where is None else str(where))
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return Problem("permission-denied", f"the operating system refused access ({exc.strerror}).",
+                       "Check the permissions of the path, or choose another one.",
+                       path=None if where is None else str(where))
+    return Problem("os-error", f"the operating system reported: {exc.strerror or exc}.",
+                   "Check the path and the disk, then run the command again.",
+                   path=None if where is None else str(where))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dataset_builder.problems import InputError, Problem
 
-__all__ = ["BUNDLED_RECIPE", "CHECKOUT", "SHIPPED", "shipped"]
+__all__ = ["BUNDLED_RECIPE", "CHECKOUT", "SHIPPED", "default_recipe", "is_bundled_recipe", "shipped"]
 
 #: Where an installed wheel keeps the shipped files.
 SHIPPED = Path(__file__).resolve().parent / "_shipped"
@@ -48,3 +48,17 @@ def shipped(relative: str) -> Path:
         "Reinstall akhbar from a wheel built with `python -m build` (it carries the bundled corpus), "
         "or run from a checkout of the repository.",
     ))
+
+
+def default_recipe() -> Path:
+    """The bundled corpus' recipe (what ``akhbar build`` builds without arguments): the installed
+    package's copy, or the checkout's."""
+    return shipped(BUNDLED_RECIPE)
+
+
+def is_bundled_recipe(path: Path) -> bool:
+    """Whether ``path`` is the bundled corpus' recipe (whose card options are known)."""
+    try:
+        return path.resolve() == default_recipe().resolve()
+    except InputError:
+        return False

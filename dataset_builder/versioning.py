@@ -48,7 +48,9 @@ __all__ = [
     "RULES",
     "Bump",
     "BumpRequirement",
+    "DiffRequest",
     "Reason",
+    "ReleaseDiff",
     "Rule",
     "Version",
     "VersionBumpError",
@@ -56,6 +58,7 @@ __all__ = [
     "check_against_previous",
     "check_bump",
     "check_previous",
+    "diff_release",
     "required_bump",
     "resolve_previous",
 ]
@@ -200,3 +203,66 @@ def check_against_previous(previous_dir: str | Path, version_dir: str | Path, *,
     from dataset_builder.diff import diff
 
     return check_bump(diff(previous_dir, version_dir), path=path)
+
+
+@dataclass(frozen=True, slots=True)
+class DiffRequest:
+    """What ``akhbar diff`` was asked: ``versions`` as given (OLD NEW, or NEW alone for a first version),
+    examples kept per kind of change, and the changelog to prepend NEW's entry to (with its
+    ``YYYY-MM-DD`` date; None: today, or the date of an existing entry for NEW)."""
+
+    versions: tuple[Path, ...]
+    examples: int = 5
+    changelog: Path | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseDiff:
+    """:func:`diff_release`'s result: the diff, the refusal of NEW's version number (None when it fits
+    or there is no OLD), and whether the changelog changed (None: no changelog was asked for, or the
+    number was refused, so nothing was written)."""
+
+    diff: DatasetDiff
+    refusal: Problem | None
+    changelog_changed: bool | None
+
+
+def diff_release(request: DiffRequest) -> ReleaseDiff:
+    """Diff two versions (or a first version against nothing), check NEW's version number against the
+    changes (:func:`check_bump`), and prepend NEW's Keep a Changelog entry to ``request.changelog``
+    when the number fits: what ``akhbar diff`` does.
+
+    Raises
+    ------
+    InputError
+        ``usage``: not one or two versions, a date that is not ``YYYY-MM-DD``, a folder for the
+        changelog; and what :func:`dataset_builder.diff.diff` raises for a version it cannot read.
+    """
+    import re
+
+    from dataset_builder.diff import changelog_entry, diff, prepend_changelog
+    from dataset_builder.problems import require_path
+
+    if len(request.versions) not in (1, 2):
+        raise InputError(Problem("usage", f"expected OLD NEW (or NEW alone), got {len(request.versions)} paths.",
+                                 "Pass two version directories, e.g. out/sana-sample/1.0.0 out/sana-sample/1.1.0."))
+    if request.date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", request.date):
+        raise InputError(Problem("usage", f"--date {request.date!r} is not YYYY-MM-DD.",
+                                 "Write e.g. --date 2026-01-31."))
+    if request.changelog is not None:
+        require_path(request.changelog, "file", what="changelog (--changelog)", missing_ok=True,
+                     fix="Pass the changelog's file, e.g. --changelog CHANGELOG.md (created if missing).")
+    versions = request.versions
+    old_dir, new_dir = (None, versions[0]) if len(versions) == 1 else (versions[0], versions[1])
+    result = diff(old_dir, new_dir, max_examples=request.examples)
+    try:
+        if result.old is not None:
+            check_bump(result)
+    except VersionBumpError as exc:
+        return ReleaseDiff(result, exc.problem, None)
+    if request.changelog is None:
+        return ReleaseDiff(result, None, None)
+    changed = prepend_changelog(request.changelog, changelog_entry(result, date=request.date),
+                                name=result.new.name, keep_date=request.date is None)
+    return ReleaseDiff(result, None, changed)

@@ -132,9 +132,12 @@ def test_validate_lists_every_problem_with_location_and_fix(news_jsonl: Path) ->
     assert lines[-1].startswith("4 record(s) checked, 2 with errors")
 
     as_json = runner.invoke(app, ["validate", str(news_jsonl), "--schema", str(SCHEMA), "--json"])
-    records = [json.loads(line) for line in as_json.stdout.strip().splitlines()]
+    assert as_json.exit_code == EXIT_PROBLEMS
+    result = json.loads(as_json.stdout)  # one object, nothing else on stdout
+    records = result["problems"]
     assert {r["code"] for r in records} >= {"span-text-mismatch", "unknown-label"}
     assert all("fix" in r and "line" in r for r in records)
+    assert (result["records"], result["rejected"]) == (4, 2)
 
 
 def test_validate_clean_input_exits_0(tmp_path: Path) -> None:

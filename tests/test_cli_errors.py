@@ -170,3 +170,10 @@ def test_split_file_missing_ids_says_how_to_add_them_in_its_own_syntax(tmp_path:
                                  "--no-progress"])
     _assert_clean_usage_error(result, f"{split_file}: error[split-file-missing-ids]", "n1, n2.", f"Fix: Add {fix}")
     assert not (tmp_path / "out" / "news" / "0.1.0").exists()
+
+
+def test_audit_against_with_threshold_0_is_a_usage_error_not_a_bug(built: Path) -> None:
+    # --threshold accepts 0 for the split audit (every pair counts); the contamination index needs a
+    # similarity above 0, which used to end as an internal error (exit 70).
+    result = runner.invoke(app, ["audit", str(built), "--against", str(built / "manifest.json"), "--threshold", "0"])
+    _assert_clean_usage_error(result, "--threshold 0.0", "(0, 1]")

@@ -239,3 +239,28 @@ def test_no_import_circle_in_the_builder() -> None:
     assert "dataset_builder.diff" in graph["dataset_builder.versioning"]
     assert not graph["dataset_builder.diff"] & {"dataset_builder.versioning", "dataset_builder.pipeline"}
     assert not graph["dataset_builder.versioning"] & {"dataset_builder.pipeline"}
+
+
+def test_from_options_is_the_command_lines_one_way_to_a_config(tmp_path: Path) -> None:
+    from dataset_builder.config import BuildOptions
+    from dataset_builder.problems import InputError
+    from dataset_builder.resources import default_recipe
+
+    bundled = BuildConfig.from_options(BuildOptions(out_dir=tmp_path, split="train=0.5,test=0.5", max_leakage=0.1))
+    assert bundled.name == "sana-sample" and bundled.out_dir == tmp_path
+    assert bundled.card is not None and bundled.card.guideline_link == "docs/annotation-guideline.md"
+    assert dict(bundled.split.ratios) == {"train": 0.5, "test": 0.5}  # type: ignore[union-attr]
+    assert bundled.audit == AuditPolicy(max_leakage=0.1, action="refuse")
+    schema = SANA / "schema.yaml"
+    inputs = BuildConfig.from_options(BuildOptions(inputs=(tmp_path / "a.jsonl",), schema=schema, name="n",
+                                                   version="0.1.0"))
+    assert (inputs.inputs, inputs.name, inputs.card) == ((tmp_path / "a.jsonl",), "n", None)
+    for options, says in [
+        (BuildOptions(recipes=(default_recipe(), default_recipe())), "give the recipe once"),
+        (BuildOptions(recipes=(default_recipe(),), inputs=(schema,)), "either a recipe or --input"),
+        (BuildOptions(inputs=(schema,), name="n"), "needs --schema, --version"),
+        (BuildOptions(split="test=1.0", split_file=schema), "exclusive"),
+        (BuildOptions(out_dir=schema), "is a file, not a folder"),
+    ]:
+        with pytest.raises(InputError, match=says):
+            BuildConfig.from_options(options)

@@ -201,12 +201,12 @@ def test_push_where_nothing_listens_is_a_problem(exported: Path, capsys: pytest.
 def test_a_bug_is_one_line_and_exit_70_and_debug_shows_the_traceback(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dataset_builder.cli as cli
+    import dataset_builder.resources as resources
 
     def broken() -> Path:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(cli, "default_recipe", broken)
+    monkeypatch.setattr(resources, "default_recipe", broken)
     code, _, err = _cli(capsys, "build", "--no-progress")
     assert code == EXIT_BUG == ExitCode.BUG == 70
     assert "ZeroDivisionError: division by zero" in err and "--debug" in err and "Traceback" not in err

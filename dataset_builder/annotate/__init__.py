@@ -14,7 +14,8 @@ _EXPORTS = {
     "POLICIES": "adjudicate", "Adjudication": "adjudicate", "Conflict": "adjudicate", "adjudicate": "adjudicate",
     "adjudicate_files": "adjudicate", "read_adjudication_record": "card", "write_adjudication": "adjudicate",
     "AnnotationExport": "export", "brat_annotation_conf": "export", "export_files": "export",
-    "export_for_annotation": "export", "labelstudio_config": "export", "pre_annotations_from_file": "export",
+    "export_for_annotation": "export", "labelstudio_config": "export", "pre_annotations_from_file": "pre_annotate",
+    "PreAnnotations": "pre_annotate", "PreAnnotator": "pre_annotate", "pre_annotations": "pre_annotate",
     "schema_layer_of": "inputs", "AnnotatorInput": "inputs", "read_annotations": "inputs",
 }
 

@@ -24,13 +24,18 @@ EXPORT_EPILOG = (
     "  # the bundled article as Label Studio tasks + labeling config (tasks.json, config.xml)\n"
     "  akhbar annotate export corpora/sana-sample/sana-sample.jsonl --to labelstudio \\\n"
     "         --schema corpora/sana-sample/schema.yaml --out ls/\n"
-    "  # a BRAT collection (.txt/.ann per document + annotation.conf), pre-annotated by a model\n"
+    "  # a BRAT collection (.txt/.ann per document + annotation.conf), pre-annotated from a predictions file\n"
     "  akhbar annotate export articles/ --to brat --schema schema.yaml --out brat/ --pre-annotate pred.jsonl\n"
+    "  # pre-annotated by the gazetteer baseline, trained on the train split of a built version\n"
+    "  akhbar annotate export articles/ --to labelstudio --schema schema.yaml --out ls/ \\\n"
+    "         --pre-annotate gazetteer --train out/newsfane-gold/1.0.0\n"
     "  # the conflicts akhbar adjudicate left, back to Label Studio for a human adjudicator\n"
     "  akhbar annotate export gold.conflicts.jsonl --to labelstudio --schema schema.yaml --out adjudicate/\n"
-    "\n--pre-annotate takes any predictions file akhbar eval reads: standoff JSONL (akhbar benchmark\n"
-    "writes it), an LLM runner's offset-free mentions, a BRAT folder. Its spans go in as Label Studio\n"
-    "predictions (model_version = the file name or --model-version), or BRAT spans with a note."
+    "\n--pre-annotate MODEL: an existing path is a predictions file akhbar eval reads (standoff JSONL as\n"
+    "akhbar benchmark --out writes it, the offset-free mentions akhbar predict --out writes for an LLM, a\n"
+    "BRAT folder); gazetteer or linear is that baseline, trained on --train VERSION_DIR (its --train-split)\n"
+    "as akhbar benchmark trains it. Its spans go in as Label Studio predictions (model_version = the file\n"
+    "name, or e.g. gazetteer@newsfane-gold/1.0.0; --model-version renames), or BRAT spans with a note."
 )
 AGREE_EPILOG = (
     "\b\nExamples:\n"
@@ -76,19 +81,31 @@ def export_command(
     schema: Annotated[Path, typer.Option(help="Schema YAML: labels, definitions, link types.")],
     out: Annotated[Path, typer.Option(help="Folder to write the tasks or the BRAT collection to.")],
     to: Annotated[str, typer.Option(help="labelstudio or brat.")] = "labelstudio",
-    pre_annotate: Annotated[Path | None, typer.Option(help="Predictions file to pre-annotate with.")] = None,
+    pre_annotate: Annotated[str | None, typer.Option(
+        metavar="FILE|gazetteer|linear", help="Pre-annotate: a predictions file (akhbar benchmark/predict output), "
+        "or a baseline trained on --train.")] = None,
+    train: Annotated[Path | None, typer.Option(
+        metavar="VERSION_DIR", help="--pre-annotate gazetteer|linear: the built version to train on.")] = None,
+    train_split: Annotated[str, typer.Option(help="--pre-annotate gazetteer|linear: the split to train on.")]
+    = "train",
     model_version: Annotated[str | None, typer.Option(help="Name of the pre-annotating model.")] = None,
     format: Annotated[str | None, typer.Option("--format", "-f", help="Input format (default: detected).")] = None,
     split: Annotated[str, typer.Option(help="Split to export from a built version.")] = "test",
 ) -> None:
     """Write documents for annotation: Label Studio tasks + config, or a BRAT collection."""
     from dataset_builder.annotate.export import export_files
+    from dataset_builder.annotate.pre_annotate import PreAnnotator
 
     if to not in ("labelstudio", "brat"):
         raise _fail(Problem("annotate-target", f"--to {to!r} is not a target.", "Use --to labelstudio or --to brat."))
     try:
-        result, problems = export_files(inputs, schema, out, to=to, pre_annotate=pre_annotate,  # type: ignore[arg-type]
-                                        fmt=format, split=split, model_version=model_version)
+        if pre_annotate is None and train is not None:
+            raise InputError(Problem("pre-annotate-train-unused", "--train is given without --pre-annotate.",
+                                     "Add --pre-annotate gazetteer (or linear), or drop --train."))
+        pre_annotator = None if pre_annotate is None else PreAnnotator.resolve(
+            pre_annotate, train=train, train_split=train_split, model_version=model_version)
+        result, problems = export_files(inputs, schema, out, to=to, pre_annotate=pre_annotator,  # type: ignore[arg-type]
+                                        fmt=format, split=split)
     except InputError as exc:
         raise _fail(exc.problem) from None
     typer.echo(f"wrote {result.n_documents} document(s), {result.n_spans} span(s), {result.n_links} link(s)"

@@ -20,21 +20,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import quoteattr
 
 from dataset_builder.annotate.inputs import schema_layer_of
+from dataset_builder.annotate.pre_annotate import PreAnnotator, pre_annotations, pre_annotations_from_file
 from dataset_builder.model import Document, Link, Span
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.readers.labelstudio import Utf16Offsets
 from dataset_builder.schema import Schema
 
 __all__ = [
-    "AnnotationExport", "ExportTarget", "brat_annotation_conf", "export_files", "export_for_annotation",
-    "labelstudio_config",
-    "pre_annotations_from_file", "schema_layer_of",
+    "AnnotationExport", "ExportTarget", "PreAnnotator", "brat_annotation_conf", "export_files",
+    "export_for_annotation", "labelstudio_config", "pre_annotations_from_file", "schema_layer_of",
 ]
 
 ExportTarget = Literal["labelstudio", "brat"]
@@ -111,38 +111,6 @@ def _arg_types(schema: Schema, layer: str, labels: Sequence[str]) -> str:
 def _label_colours(schema: Schema) -> dict[str, str]:
     names = list(schema_layer_of(schema))
     return {name: _PALETTE[i % len(_PALETTE)] for i, name in enumerate(names)}
-
-
-def pre_annotations_from_file(path: str | Path, documents: Sequence[Document]) -> dict[str, tuple[Span, ...]]:
-    """Model spans by document id, from a predictions file in any format :func:`eval.predictions.load_predictions`
-    reads (standoff JSONL as ``akhbar benchmark`` writes it, an LLM runner's offset-free mentions, BRAT).
-
-    Raises
-    ------
-    InputError
-        When the file holds error-level problems (unknown documents, spans outside their text,
-        mentions that could not be placed): pre-annotations are not sent half-read.
-    """
-    from eval.predictions import OffsetFreePredictions, TagPredictions, load_predictions
-
-    predictions = load_predictions(path, documents={doc.id: doc for doc in documents})
-    if isinstance(predictions, TagPredictions):
-        raise InputError(Problem(
-            "pre-annotations-invalid", "CoNLL predictions are token tags without character offsets.",
-            "Pre-annotate from standoff JSONL, offset-free mentions or BRAT.", path=str(path)))
-    unaligned = predictions.unaligned if isinstance(predictions, OffsetFreePredictions) else []
-    problems = [*predictions.errors, *(u.to_problem() for u in unaligned)]
-    if problems:
-        first = problems[0]
-        raise InputError(Problem(
-            "pre-annotations-invalid", f"{len(problems)} error(s) in the predictions, first: {first.message}",
-            "Fix the predictions file (akhbar eval lists every problem) or pre-annotate from another file.",
-            path=first.path or str(path), line=first.line, doc_id=first.doc_id))
-    spans: dict[str, list[Span]] = {}
-    for index, mention in enumerate(predictions.mentions, start=1):
-        spans.setdefault(mention.doc_id, []).append(
-            Span(mention.id or f"P{index}", mention.layer, mention.start, mention.end, mention.label, mention.text))
-    return {doc_id: tuple(items) for doc_id, items in spans.items()}
 
 
 def export_for_annotation(
@@ -280,18 +248,27 @@ def _one_line(text: str, span: Span) -> str:
 
 
 def export_files(inputs: Sequence[str | Path], schema: Schema | str | Path, out_dir: str | Path, *,
-                 to: ExportTarget = "labelstudio", pre_annotate: str | Path | None = None, fmt: str | None = None,
-                 split: str = "test", model_version: str | None = None) -> tuple[AnnotationExport, list[Problem]]:
+                 to: ExportTarget = "labelstudio", pre_annotate: PreAnnotator | str | Path | None = None,
+                 fmt: str | None = None, split: str = "test",
+                 model_version: str | None = None) -> tuple[AnnotationExport, list[Problem]]:
     """Read inputs (files, folders or one split of a built version) and :func:`export_for_annotation` them,
-    pre-annotated from a predictions file when ``pre_annotate`` is given. Also returns every reader problem.
+    pre-annotated when ``pre_annotate`` is given: a :class:`~dataset_builder.annotate.pre_annotate.PreAnnotator`
+    (a predictions file or a built-in baseline with its training data), or a path or name that
+    :meth:`PreAnnotator.resolve` resolves. ``model_version`` renames the pre-annotating model. Also returns
+    every reader problem.
     """
     from dataset_builder.annotate.inputs import read_annotations
     from dataset_builder.schema import load_schema
 
     loaded = schema if isinstance(schema, Schema) else load_schema(schema)
+    pre_annotator = pre_annotate if isinstance(pre_annotate, PreAnnotator) or pre_annotate is None else \
+        PreAnnotator.resolve(pre_annotate)
+    if pre_annotator is not None and model_version is not None:
+        pre_annotator = replace(pre_annotator, model_version=model_version)
     read = [read_annotations(path, loaded, fmt=fmt, split=split) for path in inputs]
     documents = [doc for annotator in read for doc in annotator.documents]
-    pre = pre_annotations_from_file(pre_annotate, documents) if pre_annotate is not None else None
-    model = model_version or (Path(pre_annotate).name if pre_annotate is not None else None)
-    result = export_for_annotation(documents, loaded, out_dir, to=to, pre_annotations=pre, model_version=model)
+    pre = None if pre_annotator is None else pre_annotations(documents, pre_annotator)
+    result = export_for_annotation(documents, loaded, out_dir, to=to,
+                                   pre_annotations=None if pre is None else pre.spans,
+                                   model_version=None if pre is None else pre.model_version)
     return result, [problem for annotator in read for problem in annotator.problems]
