@@ -55,7 +55,7 @@ class LeaderboardRow:
     """One model scored on one dataset split (strict matching, micro average).
 
     ``precision_ci``, ``recall_ci`` and ``f1_ci`` are ``(low, high)`` bootstrap intervals over
-    documents, or ``None`` when intervals were not computed (``bootstrap=0`` or one document).
+    documents, or ``None`` when intervals were not computed (0 resamples, or one document).
     """
 
     model: str

@@ -117,7 +117,7 @@ class Comparison:
     metric: str
     average: str
     rows: tuple[ComparisonRow, ...]
-    #: One row per layer, mode and label (``compare_runs(per_label=True)``), labels in sorted order.
+    #: One row per layer, mode and label (``ComparisonOptions(per_label=True)``), labels in sorted order.
     label_rows: tuple[ComparisonRow, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

@@ -468,7 +468,7 @@ def render_comparison_html(comparison: Comparison, *, alpha: float = 0.05, title
     difference B - A as a dot on its paired bootstrap interval (filled and ``*`` when p < ``alpha``) and
     the same numbers in a table under it.
 
-    The comparison should carry per-label rows (``compare_runs(per_label=True, confidence=...)``);
+    The comparison should carry per-label rows (``ComparisonOptions(per_label=True, confidence=...)``);
     without them the page shows the averaged rows only.
     """
     a, b = comparison.run_a, comparison.run_b
