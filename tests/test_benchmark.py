@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from dataset_builder.config import BuildConfig
 from dataset_builder.model import Document, Metadata, Span
 from dataset_builder.problems import InputError
-from eval.benchmark import BenchmarkOptions, overlapping_documents, register, run_benchmark
+from eval.benchmark import BenchmarkOptions, overlapping_documents, run_benchmark
+from eval.benchmark_cli import register
 from eval.evaluate import evaluate
 from eval.gold import load_gold
 from eval.options import NO_INTERVALS, BootstrapOptions, ScoringOptions

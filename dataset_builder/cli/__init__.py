@@ -23,7 +23,7 @@ __all__ = ["EXIT_BUG", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_REFUSED", "EXIT_USAGE",
 def _register_command_groups() -> None:
     # Command groups that live with their own package; each module imports only typer at load time.
     from dataset_builder.annotate.cli import register as register_annotate
-    from eval.benchmark import register as register_benchmark
+    from eval.benchmark_cli import register as register_benchmark
     from eval.cli import register as register_eval
     from eval.runners.cli import register as register_predict
 
