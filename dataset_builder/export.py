@@ -388,8 +388,9 @@ def export(
 def _write_export_croissant(version: VersionDir, export_dir: Path) -> Path:
     from dataset_builder.croissant import write_croissant
 
+    # validated: this copy is what the Hub and Croissant tools read
     return write_croissant(version.path, schema=version.schema(), export_dir=export_dir,
-                           out_path=export_dir / CROISSANT_FILE)
+                           out_path=export_dir / CROISSANT_FILE, validate=True)
 
 
 def _split_table(version: VersionDir, config: str, split: str) -> tuple[pa.Table, pa.Schema]:
