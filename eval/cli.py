@@ -245,6 +245,8 @@ def _conlleval_report(path: Path, scheme: str, output: Path | None, *, compat: b
 def run_fast_conlleval(argv: list[str]) -> bool:
     """Serve a plain ``akhbar eval --format conlleval`` command line without typer (see
     :func:`eval.conlleval.conlleval_main`); False, doing nothing, for any other command line."""
+    if not argv or argv[0] != "eval" or not any("conlleval" in arg for arg in argv[1:]):
+        return False  # without importing eval.conlleval (numpy): `akhbar --help` and every other command
     from eval.conlleval import conlleval_main
 
     code = conlleval_main(argv)
