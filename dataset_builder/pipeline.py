@@ -835,7 +835,7 @@ class AuditStage(FinishingStage):
         policy = context.config.audit
         assert policy is not None
         report = audit([context.tmp_dir], level=policy.level, threshold=policy.threshold,  # type: ignore[arg-type]
-                       min_tokens=policy.min_tokens, max_pairs=200)
+                       min_tokens=policy.min_tokens, max_pairs=200, progress=context.config.progress)
         report.datasets[0]["path"] = None  # the temporary directory means nothing once published
         (context.tmp_dir / "audit.json").write_text(report.to_json(timing=False) + "\n", encoding="utf-8")
         context.report.audit = report

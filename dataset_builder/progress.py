@@ -136,14 +136,18 @@ def progress_bar(iterable: Iterable[Any] | None = None, *, total: int | None = N
 
 
 @contextlib.contextmanager
-def progress_step(desc: str, *, enabled: bool = True, stream: TextIO | None = None) -> Iterator[None]:
+def progress_step(desc: str, *, enabled: bool = True, stream: TextIO | None = None,
+                  min_seconds: float = 0.0) -> Iterator[None]:
     """Time one step that has no parts to count: ``desc: done in 0.4s`` on stderr when it ends (not when
-    it fails: the error says what happened). One plain line on a terminal too: there is no amount to draw."""
+    it fails: the error says what happened). One plain line on a terminal too: there is no amount to draw.
+    ``min_seconds``: say nothing about a step that took less (an evaluation of a small file stays quiet)."""
     if not progress_enabled(enabled):
         yield
         return
     started = time.monotonic()
     yield
+    if time.monotonic() - started < min_seconds:
+        return
     target = stream if stream is not None else sys.stderr
     target.write(f"{desc}: done in {time.monotonic() - started:.1f}s\n")
     target.flush()

@@ -167,6 +167,9 @@ def eval_command(
                                                   "spaces (default: runs of spaces and tabs).")] = None,
     other: Annotated[str, typer.Option("-o", metavar="OTHER", help="The outside tag of -r input (conlleval.pl -o).")]
     = "O",
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="A line on stderr for each step of a "
+                                           "large evaluation that takes a second or more (load gold, load "
+                                           "predictions, score).")] = True,
 ) -> None:
     """Score predictions against gold annotations and print a report.
 
@@ -201,7 +204,8 @@ def eval_command(
         layers=tuple(layer) if layer else None, label_map=label_map, ignore_labels=tuple(ignore or ()),
         clitic_tolerance=clitic_tolerance, bootstrap=bootstrap, seed=seed, pred_format=pred_format,  # type: ignore[arg-type]
         scheme=scheme, decoder=decoder, unaligned=unaligned,  # type: ignore[arg-type]
-        delimiter=delimiter, raw=raw, o_tag=other, labels=tuple(label) if label else None, min_overlap=min_overlap)
+        delimiter=delimiter, raw=raw, o_tag=other, labels=tuple(label) if label else None, min_overlap=min_overlap,
+        progress=progress)
     try:
         result = run_evaluation(request)
     except InputError as exc:

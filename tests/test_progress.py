@@ -162,3 +162,79 @@ def test_the_engine_draws_a_tqdm_bar_with_total_and_eta_on_a_terminal(monkeypatc
 
 def _upper(task: Any) -> str:
     return task.path.upper()
+
+
+@pytest.fixture(scope="module")
+def sana_version(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dataset_builder.config import BuildConfig
+    from dataset_builder.pipeline import build
+
+    recipe = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "recipe.yaml"
+    out = tmp_path_factory.mktemp("progress-build")
+    return build(BuildConfig.from_recipe(recipe, {"out_dir": out, "progress": False})).version_dir
+
+
+@pytest.fixture()
+def progress_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_DISABLE_PROGRESS_BARS", raising=False)
+
+
+def test_export_counts_splits_and_times_the_croissant(sana_version: Path, tmp_path: Path, progress_on: None,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from dataset_builder.export import export
+
+    export(sana_version, tmp_path / "hub")
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert lines[0] == "exporting sana-sample 1.0.0: 2 split to do"  # documents/test and tokens/test
+    assert lines[1].startswith("exporting sana-sample 1.0.0: 2 of 2 split in ")
+    assert re.fullmatch(r"croissant: done in \d+\.\ds", lines[2]) and len(lines) == 3
+    assert captured.out == "" and "\r" not in captured.err
+    export(sana_version, tmp_path / "quiet", progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_audit_reports_loading_and_matching(sana_version: Path, progress_on: None,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from dataset_builder.audit import audit
+
+    audit([sana_version])
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "audit: loading sentences: 1 version to do"
+    assert lines[1].startswith("audit: loading sentences: 1 of 1 version in ")
+    assert re.fullmatch(r"audit: duplicates among 31 sentences: done in \d+\.\ds", lines[2]) and len(lines) == 3
+    audit([sana_version], progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_eval_steps_are_reported_only_when_they_take_a_while(sana_version: Path, progress_on: None,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import eval.run
+    from eval.run import EvalRequest, run_evaluation
+
+    predictions = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "predictions" / "llm-sana.jsonl"
+    request = EvalRequest(pred=predictions, gold=str(sana_version), bootstrap=0)
+    monkeypatch.setattr(eval.run, "STEP_SECONDS", 3600.0)  # as if every step were short (timing-free)
+    run_evaluation(request)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(eval.run, "STEP_SECONDS", 0.0)  # as if every step were long
+    run_evaluation(request)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": done in ")[0] for line in lines] == [
+        f"eval: load gold {sana_version}", "eval: load predictions llm-sana.jsonl", "eval: score"]
+    run_evaluation(EvalRequest(pred=predictions, gold=str(sana_version), bootstrap=0, progress=False))
+    assert capsys.readouterr().err == ""
+
+
+def test_the_linear_fit_reports_its_steps(progress_on: None, capsys: pytest.CaptureFixture[str]) -> None:
+    from eval.baselines.linear import LinearTokenClassifier
+
+    words, tags = [["قال", "بوتين", "في", "موسكو"]] * 4, [["O", "B-PERS", "O", "B-LOC"]] * 4
+    LinearTokenClassifier(epochs=5, progress=True).fit(words, tags)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": done in ")[0] for line in lines] == [
+        "linear: features of 16 words", "linear: fit, 5 epochs over 3 tags"]
+    LinearTokenClassifier(epochs=5).fit(words, tags)  # off by default, as for any estimator
+    assert capsys.readouterr().err == ""
