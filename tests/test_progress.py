@@ -238,3 +238,17 @@ def test_the_linear_fit_reports_its_steps(progress_on: None, capsys: pytest.Capt
         "linear: features of 16 words", "linear: fit, 5 epochs over 3 tags"]
     LinearTokenClassifier(epochs=5).fit(words, tags)  # off by default, as for any estimator
     assert capsys.readouterr().err == ""
+
+
+def test_the_audit_against_an_external_corpus_reports_its_index_and_tasks(
+        sana_version: Path, progress_on: None, capsys: pytest.CaptureFixture[str]) -> None:
+    from dataset_builder.decontaminate import audit_against
+    from dataset_builder.engine import EngineSettings
+
+    external = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "sana-sample.jsonl"
+    audit_against(sana_version, [external], engine=EngineSettings(jobs=1, progress=True))
+    lines = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(r"audit: index of the test sentences: done in \d+\.\ds", lines[0])
+    assert lines[1] == "audit: 1 task to do" and lines[-1].startswith("audit: 1 of 1 task in ")
+    audit_against(sana_version, [external], engine=EngineSettings(jobs=1))
+    assert capsys.readouterr().err == ""
