@@ -725,7 +725,7 @@ def load_units(version_dir: str | Path, level: Level = "sentence", *, name: str 
 
 def audit(version_dirs: Sequence[str | Path], *, level: Level = "sentence", threshold: float = 0.8,
           shingle_size: int = 3, num_perm: int = 128, seed: int = 1, min_tokens: int = 3,
-          max_pairs: int = 1000) -> AuditReport:
+          max_pairs: int = 1000, progress: bool = True) -> AuditReport:
     """Exact and near-duplicate units across the splits of one or more built datasets.
 
     Parameters
@@ -741,18 +741,24 @@ def audit(version_dirs: Sequence[str | Path], *, level: Level = "sentence", thre
         See :func:`find_duplicates`.
     max_pairs : int, default=1000
         Pairs kept in the report (all are counted).
+    progress : bool, default=True
+        Progress on stderr (:mod:`dataset_builder.progress`): the versions loaded, then one line for
+        finding the duplicates.
 
     Returns
     -------
     AuditReport
     """
+    from dataset_builder.progress import progress_bar, progress_step
+
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
     started = time.perf_counter()
     units: list[AuditUnit] = []
     identities: list[dict[str, Any]] = []
     seen: Counter[str] = Counter()
-    for version_dir in version_dirs:
+    for version_dir in progress_bar(list(version_dirs), desc=f"audit: loading {level}s", unit="version",
+                                    enabled=progress):
         name = VersionDir.open(version_dir).name
         label = name
         if name is not None and seen[name]:
@@ -762,8 +768,9 @@ def audit(version_dirs: Sequence[str | Path], *, level: Level = "sentence", thre
             seen[name] += 1
         units.extend(loaded)
         identities.append(identity)
-    report = audit_units(units, threshold=threshold, level=level, shingle_size=shingle_size, num_perm=num_perm,
-                         seed=seed, min_tokens=min_tokens, max_pairs=max_pairs, datasets=identities)
+    with progress_step(f"audit: duplicates among {len(units)} {level}s", enabled=progress):
+        report = audit_units(units, threshold=threshold, level=level, shingle_size=shingle_size, num_perm=num_perm,
+                             seed=seed, min_tokens=min_tokens, max_pairs=max_pairs, datasets=identities)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -1123,8 +1123,10 @@ def write_card_files(
     options = options or CardOptions()
     readme = write_card(version.path, schema=schema, manifest=version.manifest_data, options=options, out_dir=out_dir)
     url = f"https://huggingface.co/datasets/{options.repo_id}" if options.repo_id else None
+    # With an export folder the file is headed for the Hub: validated, as `akhbar export` does.
     croissant = write_croissant(version.path, schema=schema, export_dir=export_dir, url=url,
-                                out_path=Path(out_dir) / CROISSANT_FILE if out_dir is not None else None)
+                                out_path=Path(out_dir) / CROISSANT_FILE if out_dir is not None else None,
+                                validate=export_dir is not None)
     return readme, croissant
 
 

@@ -424,8 +424,12 @@ def audit_against(version_dir: str | Path, against: Sequence[str | Path], *, spl
     """
     started = time.perf_counter()
     settings = settings or ContaminationSettings()
-    units, identity = _read_version_sentences(Path(version_dir), splits)
-    index = build_index([unit.text for unit in units], settings)
+    from dataset_builder.progress import progress_step
+
+    shown = engine is not None and engine.progress  # the engine's switch: its task bar follows
+    with progress_step(f"audit: index of the {', '.join(splits)} sentences", enabled=shown):
+        units, identity = _read_version_sentences(Path(version_dir), splits)
+        index = build_index([unit.text for unit in units], settings)
     shards = external_shards(against, settings.shard_bytes)
     total = sum((s.stop or 0) - s.start for s in shards if isinstance(s, ByteRange))
     smaller = max(1 << 20, total // 64)

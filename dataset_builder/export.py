@@ -314,6 +314,7 @@ def export(
     *,
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
     force: bool = False,
+    progress: bool = True,
 ) -> ExportResult:
     """Write a built version in the Hugging Face Hub layout (see the module docstring).
 
@@ -328,6 +329,9 @@ def export(
         Upper bound on the Arrow size of the rows in one Parquet shard.
     force : bool, default=False
         Replace ``out_dir`` when it already holds files.
+    progress : bool, default=True
+        Progress on stderr (:mod:`dataset_builder.progress`): splits written, then one line for the
+        Croissant metadata (hashes every Parquet file and validates with ``mlcroissant``).
 
     Returns
     -------
@@ -342,6 +346,8 @@ def export(
     ExportExistsError
         ``out_dir`` is not empty and ``force`` is False.
     """
+    from dataset_builder.progress import progress_bar, progress_step
+
     version_dir, out_dir = Path(version_dir), Path(out_dir)
     version = VersionDir.open(version_dir)
     require_path(out_dir, "folder", what="export folder (--out)", missing_ok=True,
@@ -365,13 +371,13 @@ def export(
     tmp_dir.mkdir()
     try:
         files: list[ExportedFile] = []
-        rows: dict[str, dict[str, int]] = {}
-        for config, splits in configs.items():
-            rows[config] = {}
-            for split in splits:
-                shards = _export_split(version, tmp_dir, config, split, max_shard_bytes)
-                files += shards
-                rows[config][split] = sum(s.num_rows or 0 for s in shards)
+        rows: dict[str, dict[str, int]] = {config: {} for config in configs}
+        pairs = [(config, split) for config, splits in configs.items() for split in splits]
+        for config, split in progress_bar(pairs, desc=f"exporting {manifest['name']} {manifest['version']}",
+                                          unit="split", enabled=progress):
+            shards = _export_split(version, tmp_dir, config, split, max_shard_bytes)
+            files += shards
+            rows[config][split] = sum(s.num_rows or 0 for s in shards)
         _check_card_covers(card, files, version_dir / CARD_FILE)
         figures = sorted(path.relative_to(version_dir).as_posix() for path in (version_dir / FIGURES_DIR).glob("*.svg"))
         for name in (CARD_FILE, MANIFEST_FILE, *figures):
@@ -383,7 +389,8 @@ def export(
         if (version_dir / CROISSANT_FILE).is_file():
             # The build's croissant.json cannot list the Parquet files (they do not exist yet);
             # the export's own copy names every shard with its sha256.
-            written = _write_export_croissant(version, tmp_dir)
+            with progress_step("croissant", enabled=progress):
+                written = _write_export_croissant(version, tmp_dir)
             files.append(ExportedFile(CROISSANT_FILE, written.stat().st_size, sha256_file(written)))
         _write_export_list(tmp_dir, manifest, files)
         replace_dir(tmp_dir, out_dir)
@@ -397,8 +404,9 @@ def export(
 def _write_export_croissant(version: VersionDir, export_dir: Path) -> Path:
     from dataset_builder.croissant import write_croissant
 
+    # validated: this copy is what the Hub and Croissant tools read
     return write_croissant(version.path, schema=version.schema(), export_dir=export_dir,
-                           out_path=export_dir / CROISSANT_FILE)
+                           out_path=export_dir / CROISSANT_FILE, validate=True)
 
 
 def _split_table(version: VersionDir, config: str, split: str) -> tuple[pa.Table, pa.Schema]:

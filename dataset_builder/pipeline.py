@@ -821,8 +821,11 @@ class FinishingStage(_StageBase):
     """A stage that works on the written version: subclasses implement :meth:`finish`."""
 
     def run(self, stream: Iterable[BuildContext], rank: int = 0, world_size: int = 1) -> Iterator[BuildContext]:
+        from dataset_builder.progress import progress_step
+
         for context in stream:
-            self.finish(context)
+            with progress_step(self.name, enabled=context.config.progress):  # "card: done in 0.4s"
+                self.finish(context)
             self.stats["versions"] += 1
             yield context
 
@@ -852,7 +855,7 @@ class AuditStage(FinishingStage):
         policy = context.config.audit
         assert policy is not None
         report = audit([context.tmp_dir], level=policy.level, threshold=policy.threshold,  # type: ignore[arg-type]
-                       min_tokens=policy.min_tokens, max_pairs=200)
+                       min_tokens=policy.min_tokens, max_pairs=200, progress=context.config.progress)
         report.datasets[0]["path"] = None  # the temporary directory means nothing once published
         (context.tmp_dir / "audit.json").write_text(report.to_json(timing=False) + "\n", encoding="utf-8")
         context.report.audit = report
@@ -901,6 +904,7 @@ class CardStage(FinishingStage):
         from dataset_builder.croissant import write_croissant
 
         write_card(context.tmp_dir, schema=context.schema, manifest=context.manifest, options=context.config.card)
+        # Not validated with mlcroissant here (half a second of imports per build): see dataset_builder.croissant.
         write_croissant(context.tmp_dir, schema=context.schema)
 
 
@@ -1051,9 +1055,12 @@ def build(config: BuildConfig) -> BuildReport:
     dataset_builder.audit.LeakageError
         With ``config.audit`` (action refuse): leakage above ``max_leakage`` (nothing is published).
     """
+    from dataset_builder.progress import progress_step
+
     paths = _existing(config.inputs)
     base = config.base_dir
-    source_files = hash_input_files(paths, base=base)
+    with progress_step("hash inputs", enabled=config.progress):  # reads every input byte once
+        source_files = hash_input_files(paths, base=base)
     return _build(config, None, source_files=source_files, path_base=base or (paths[0].parent if paths else None))
 
 
@@ -1066,6 +1073,8 @@ def build_documents(items: Iterable[Document | Unreadable], config: BuildConfig)
 
 def _build(config: BuildConfig, items: Iterable[Document | Unreadable] | None, *, source_files: Mapping[str, str],
            path_base: Path | None) -> BuildReport:
+    from dataset_builder.progress import progress_step
+
     previous_dir = None
     if config.previous is not None:  # what can be refused before building: another dataset, a version not above
         from dataset_builder.versioning import check_previous, resolve_previous
@@ -1091,8 +1100,9 @@ def _build(config: BuildConfig, items: Iterable[Document | Unreadable] | None, *
         with _sigterm_unwinds(), _fewer_gc_passes():
             context = _run_build(config, items, tmp_dir=tmp_dir, final_dir=final_dir, source_files=source_files,
                                  path_base=path_base, previous_dir=previous_dir)
-            fsync_tree(tmp_dir)
-            _publish(tmp_dir, final_dir, force=config.force)
+            with progress_step("publish", enabled=config.progress):
+                fsync_tree(tmp_dir)
+                _publish(tmp_dir, final_dir, force=config.force)
     except _Interrupted:
         if not config.resume:
             shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -1109,12 +1119,14 @@ def _run_build(config: BuildConfig, items: Iterable[Document | Unreadable] | Non
                previous_dir: Path | None) -> BuildContext:
     """Tasks, merge, finishing stages: the written version in ``tmp_dir``, ready to publish."""
     from dataset_builder.engine import TaskFailed
+    from dataset_builder.progress import progress_step
     from dataset_builder.shard_build import TASKS_DIR, BuildTask, merge_shards, plan_tasks, run_sharded
 
-    tasks = plan_tasks(config, list(config.inputs)) if items is None else []
-    if not tasks:  # documents handed in (then every input), or nothing at all: one task, in this process
-        tasks, items = [BuildTask(0, "")], items or ()
-    _keep_only_matching_tasks(tmp_dir, config, tasks)
+    with progress_step("plan tasks", enabled=config.progress):  # cuts large JSONL files at line ends
+        tasks = plan_tasks(config, list(config.inputs)) if items is None else []
+        if not tasks:  # documents handed in (then every input), or nothing at all: one task, in this process
+            tasks, items = [BuildTask(0, "")], items or ()
+        _keep_only_matching_tasks(tmp_dir, config, tasks)
     try:
         results = run_sharded(config, tasks, tmp_dir=tmp_dir, path_base=path_base, run_stages=run_document_stages,
                               items=items)
@@ -1122,11 +1134,12 @@ def _run_build(config: BuildConfig, items: Iterable[Document | Unreadable] | Non
         if isinstance(failed.error, InputError):  # bad input (or --strict): the problem itself, not the task
             raise failed.error from None
         raise
-    fingerprint, merged = merge_shards(config, (config.split or _DEFAULT_SPLIT).splits, results,
-                                       tmp_dir=tmp_dir, settings=_settings(config))
-    shutil.rmtree(tmp_dir / TASKS_DIR)
-    context = _build_context(config, merged, fingerprint, tmp_dir=tmp_dir, version_dir=final_dir,
-                             source_files=source_files)
+    with progress_step("merge", enabled=config.progress):  # hashes every record into the fingerprint
+        fingerprint, merged = merge_shards(config, (config.split or _DEFAULT_SPLIT).splits, results,
+                                           tmp_dir=tmp_dir, settings=_settings(config))
+        shutil.rmtree(tmp_dir / TASKS_DIR)
+        context = _build_context(config, merged, fingerprint, tmp_dir=tmp_dir, version_dir=final_dir,
+                                 source_files=source_files)
     (context,) = run_stages(finishing_stages(config, previous_dir), [context])
     return context
 

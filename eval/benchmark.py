@@ -355,6 +355,7 @@ def run_benchmark(
     split, train_split, exclude_overlap = options.split, options.train_split, options.exclude_overlap
     intervals = options.intervals
     with input_errors():  # one error type for every failure of the input below
+        from dataset_builder.progress import progress_bar, progress_step
         from eval.evaluate import evaluate
         from eval.gold import load_gold
         from eval.model import run_model
@@ -368,7 +369,9 @@ def run_benchmark(
         train_documents = list(train.documents) if train is not None else []
         excluded: set[str] = set()
         if train is not None and exclude_overlap:
-            excluded = overlapping_documents(train.documents, gold.documents, threshold=options.overlap_threshold)
+            with progress_step("benchmark: training documents overlapping the scored split", enabled=progress):
+                excluded = overlapping_documents(train.documents, gold.documents,
+                                                 threshold=options.overlap_threshold)
             train_documents = [doc for doc in train.documents if doc.id not in excluded]
             if not train_documents:
                 raise InputError(Problem(
@@ -382,8 +385,6 @@ def run_benchmark(
         rows: list[LeaderboardRow] = []
         results: dict[str, EvalResult] = {}
         runs: dict[str, ModelRun] = {}
-        from dataset_builder.progress import progress_bar
-
         bar = progress_bar(total=len(models), desc=f"benchmark on {split}", unit="model", enabled=progress)
         for spec in models:
             if spec.startswith("openai:"):  # an LLM row: run, then score its predictions file as `akhbar eval` does
@@ -394,11 +395,14 @@ def run_benchmark(
                 bar.update(1)
                 continue
             started = time.perf_counter()
-            model = build_model(spec, train, train_source=train_source if train is not None else None,
-                                train_split=train_split, layer=layer, documents=train_documents)
-            fit_seconds = time.perf_counter() - started if not spec.startswith("transformers:") else 0.0
+            loads = spec.startswith("transformers:")
+            with progress_step(f"benchmark: {'load' if loads else 'train'} {spec}", enabled=progress):
+                model = build_model(spec, train, train_source=train_source if train is not None else None,
+                                    train_split=train_split, layer=layer, documents=train_documents)
+            fit_seconds = time.perf_counter() - started if not loads else 0.0
             run = run_model(model, gold.documents, progress=progress)
-            result = evaluate(gold, list(run), options=scoring, intervals=intervals)
+            with progress_step(f"benchmark: score {model.name}", enabled=progress):
+                result = evaluate(gold, list(run), options=scoring, intervals=intervals)
             settings = model.describe() if hasattr(model, "describe") else {}
             info = {**result.provenance.predictions, "model": model.name, "seconds": round(run.seconds, 3),
                     "model_settings": settings}

@@ -169,6 +169,9 @@ def eval_command(
                                                   "spaces (default: runs of spaces and tabs).")] = None,
     other: Annotated[str, typer.Option("-o", metavar="OTHER", help="The outside tag of -r input (conlleval.pl -o).")]
     = "O",
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="A line on stderr for each step of a "
+                                           "large evaluation that takes a second or more (load gold, load "
+                                           "predictions, score).")] = True,
 ) -> None:
     """Score predictions against gold annotations and print a report.
 
@@ -211,7 +214,7 @@ def eval_command(
                 modes=modes, layers=layer or None, label_map=label_map, labels=label or None,  # type: ignore[arg-type]
                 ignore_labels=ignore or (), clitic_tolerance=clitic_tolerance, min_overlap=min_overlap,
                 unaligned=unaligned),  # type: ignore[arg-type]
-            intervals=BootstrapOptions(resamples=bootstrap, seed=seed))
+            intervals=BootstrapOptions(resamples=bootstrap, seed=seed), progress=progress)
         result = run_evaluation(request)
     except InputError as exc:
         raise usage_exit(exc) from None
@@ -254,6 +257,8 @@ def _conlleval_report(path: Path, scheme: str, output: Path | None, *, compat: b
 def run_fast_conlleval(argv: list[str]) -> bool:
     """Serve a plain ``akhbar eval --format conlleval`` command line without typer (see
     :func:`eval.conlleval.conlleval_main`); False, doing nothing, for any other command line."""
+    if not argv or argv[0] != "eval" or not any("conlleval" in arg for arg in argv[1:]):
+        return False  # without importing eval.conlleval (numpy): `akhbar --help` and every other command
     from eval.conlleval import conlleval_main
 
     code = conlleval_main(argv)

@@ -11,7 +11,7 @@ and the fix; problems that leave some predictions unscored are in ``EvalResult.p
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -73,6 +73,20 @@ class EvalRequest:
     o_tag: str = "O"
     options: ScoringOptions = field(default_factory=ScoringOptions)
     intervals: BootstrapOptions = field(default_factory=BootstrapOptions)
+    #: A line on stderr for each step (load gold, load predictions, score) that takes :data:`STEP_SECONDS`
+    #: or more (:func:`dataset_builder.progress.progress_step`): a large evaluation shows where it is, a
+    #: small one stays quiet.
+    progress: bool = True
+
+
+#: The shortest step of an evaluation that gets a progress line.
+STEP_SECONDS = 1.0
+
+
+def _step(request: EvalRequest, desc: str) -> AbstractContextManager[None]:
+    from dataset_builder.progress import progress_step
+
+    return progress_step(f"eval: {desc}", enabled=request.progress, min_seconds=STEP_SECONDS)
 
 
 def _usage(message: str, fix: str = "") -> InputError:
@@ -127,12 +141,15 @@ def _evaluate_conll(request: EvalRequest) -> EvalResult:
     from eval.conlleval import ConllevalInputError, conlleval_tag_sequences
 
     try:
-        y_true, y_pred = conlleval_tag_sequences(path, scheme=request.scheme, decoder=request.decoder,  # type: ignore[arg-type]
-                                                 delimiter=request.delimiter, raw=request.raw, o_tag=request.o_tag)
+        with _step(request, f"read {path.name}"):
+            y_true, y_pred = conlleval_tag_sequences(path, scheme=request.scheme, decoder=request.decoder,  # type: ignore[arg-type]
+                                                     delimiter=request.delimiter, raw=request.raw, o_tag=request.o_tag)
     except ConllevalInputError as exc:
         raise _usage(str(exc)) from None  # already located as path:line, with its fix
-    return evaluate_tags(y_true, y_pred, scheme=request.scheme, decoder=request.decoder, options=request.options,
-                         intervals=request.intervals, source={"source": str(path), "hash": source_hash(path)})
+    with _step(request, "score"):
+        return evaluate_tags(y_true, y_pred, scheme=request.scheme, decoder=request.decoder,
+                             options=request.options, intervals=request.intervals,
+                             source={"source": str(path), "hash": source_hash(path)})
 
 
 def _evaluate_against_gold(request: EvalRequest, gold: str) -> EvalResult:
@@ -140,14 +157,17 @@ def _evaluate_against_gold(request: EvalRequest, gold: str) -> EvalResult:
     from eval.gold import load_gold
     from eval.predictions import TagPredictions, load_predictions
 
-    gold_set = load_gold(gold, split=request.split, config=request.config, revision=request.revision)
-    predictions = load_predictions(request.pred, fmt=request.pred_format, documents=gold_set.by_id(),
-                                   scheme=request.scheme, decoder=request.decoder)
+    with _step(request, f"load gold {gold}"):
+        gold_set = load_gold(gold, split=request.split, config=request.config, revision=request.revision)
+    with _step(request, f"load predictions {request.pred.name}"):
+        predictions = load_predictions(request.pred, fmt=request.pred_format, documents=gold_set.by_id(),
+                                       scheme=request.scheme, decoder=request.decoder)
     if isinstance(predictions, TagPredictions):
         raise _usage(f"{request.pred}: CoNLL predictions are in token positions and carry their own gold column; "
                      "they cannot be scored against character-offset gold documents.",
                      "Omit --gold to score the CoNLL file on its own.")
-    return evaluate(gold_set, predictions, options=request.options, intervals=request.intervals)
+    with _step(request, "score"):
+        return evaluate(gold_set, predictions, options=request.options, intervals=request.intervals)
 
 
 __all__ = ["EvalRequest", "input_errors", "looks_like_conll", "run_evaluation"]

@@ -162,7 +162,7 @@ def test_a_planted_cross_split_duplicate_is_caught_and_refused(tmp_path: Path) -
     result = runner.invoke(app, ["audit", str(built.version_dir), "--max-leakage", "0.05"])
     assert result.exit_code == EXIT_PROBLEMS, result.output
     assert "leakage" in result.output
-    as_json = json.loads(runner.invoke(app, ["audit", str(built.version_dir), "--json"]).output)
+    as_json = json.loads(runner.invoke(app, ["audit", str(built.version_dir), "--json"]).stdout)  # progress: stderr
     assert as_json["pairs_found"] == 1 and as_json["matches"]
 
 

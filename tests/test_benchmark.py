@@ -170,3 +170,19 @@ def test_cross_corpus_exclusion_removes_the_shared_articles(tmp_path: Path) -> N
     # ANERcorp's test articles sit in one stretch of NewsFANE (SOURCE.md: from about 46% of the file).
     assert len(numbers) >= 20 and 0.35 < numbers[0] / 191 < 0.5 and numbers[-1] - numbers[0] < 60
     assert leaky.rows[0].f1 > fair.rows[0].f1 + 0.1  # training on the test text inflates the score
+
+
+def test_progress_counts_models_and_times_training_and_scoring(slice_dataset: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_DISABLE_PROGRESS_BARS", raising=False)
+    run_benchmark(slice_dataset, ["gazetteer", "linear"], options=BenchmarkOptions(intervals=NO_INTERVALS), progress=True)
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert captured.out == "" and "\r" not in captured.err
+    assert lines[0] == "benchmark on test: 2 model to do"
+    assert lines[-1].startswith("benchmark on test: 2 of 2 model in ")
+    steps = [line.split(": done in ")[0] for line in lines if ": done in " in line]
+    assert steps == ["benchmark: train gazetteer", "benchmark: score gazetteer", "benchmark: train linear",
+                     "benchmark: score linear"]
+    assert any(line.startswith("predict (linear): ") for line in lines)  # the per-document bar of each model

@@ -3,7 +3,6 @@ order on both engines, retries, a task that keeps failing, completion markers an
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -16,7 +15,6 @@ import pytest
 from dataset_builder.engine import (
     ByteRange,
     EngineSettings,
-    Progress,
     TaskFailed,
     cut_byte_ranges,
     default_jobs,
@@ -183,15 +181,37 @@ def test_resume_skips_tasks_with_a_completion_marker(tmp_path: Path) -> None:
         EngineSettings(resume=True)
 
 
-def test_progress_has_no_carriage_return_off_a_terminal() -> None:
-    stream = io.StringIO()
-    bar = Progress(4, "audit", stream=stream, every=0.0)
-    for _ in range(4):
-        bar.advance()
-    text = stream.getvalue()
-    assert "\r" not in text
-    assert text.splitlines()[-1].startswith("audit  4/4 tasks  100%")
-    assert "ETA 0s" in text.splitlines()[-1]
+def test_progress_has_no_carriage_return_off_a_terminal(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_DISABLE_PROGRESS_BARS", raising=False)
+    tasks = [ByteRange(f"{n}.jsonl") for n in range(4)]
+    assert run_tasks(tasks, _path_of, engine=EngineSettings(jobs=1, progress=True), label="audit") == \
+        [f"{n}.jsonl" for n in range(4)]
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stdout carries --json output
+    lines = captured.err.splitlines()
+    assert "\r" not in captured.err
+    assert lines[0] == "audit: 4 task to do"
+    assert lines[-1].startswith("audit: 4 of 4 task in ")
+
+
+def test_progress_counts_resumed_tasks_and_is_silent_when_off(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_DISABLE_PROGRESS_BARS", raising=False)
+    tasks = [ByteRange(f"{n}.jsonl") for n in range(3)]
+    run_tasks(tasks, _path_of, engine=EngineSettings(jobs=1, work_dir=tmp_path))
+    assert capsys.readouterr().err == ""  # progress is off unless asked for
+    run_tasks(tasks, _path_of, engine=EngineSettings(jobs=1, work_dir=tmp_path, resume=True, progress=True))
+    assert capsys.readouterr().err.splitlines()[-1].startswith("tasks: 3 of 3 task in ")
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    run_tasks(tasks, _path_of, engine=EngineSettings(jobs=1, progress=True))
+    assert capsys.readouterr().err == ""
+
+
+def _path_of(task: ByteRange) -> str:
+    return task.path
 
 
 def test_jobs_default_to_the_cores() -> None:

@@ -344,8 +344,12 @@ def test_eval_conll_tags_of_another_scheme_are_a_problem_on_their_sentence(tmp_p
 def test_repeated_builds_leave_no_mlcroissant_metadata_behind(tmp_path: Path) -> None:
     from mlcroissant._src.core.rdf import Rdf
 
+    from dataset_builder.croissant import write_croissant
+
     config = BuildConfig.from_recipe(SANA / "recipe.yaml", {"progress": False, "out_dir": tmp_path})
     for number in range(2):
-        build(config.replace(version=f"1.0.{number}"))
-        # mlcroissant memoizes Rdf methods per instance: ~10 MB per build stayed alive before
+        report = build(config.replace(version=f"1.0.{number}"))
+        # validating with mlcroissant (as export does) memoizes Rdf methods per instance: ~10 MB per
+        # call stayed alive before
+        write_croissant(report.version_dir, schema=config.schema, out_path=tmp_path / "croissant.json", validate=True)
         assert Rdf.shorten_key.cache_info().currsize == 0 and Rdf.reverse_context.cache_info().currsize == 0

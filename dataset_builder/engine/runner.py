@@ -17,18 +17,16 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
-import sys
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, TextIO, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from dataset_builder.problems import InputError, Problem
 
-__all__ = ["ENGINES", "EngineSettings", "Progress", "Task", "TaskFailed", "default_jobs", "run_tasks"]
+__all__ = ["ENGINES", "EngineSettings", "Task", "TaskFailed", "default_jobs", "run_tasks"]
 
 ENGINES: tuple[str, ...] = ("local", "ray")
 R = TypeVar("R")
@@ -71,7 +69,8 @@ class EngineSettings:
     ray_address : str or None
         ``auto`` (the cluster this machine belongs to), ``ray://host:10001``, or None (a local instance).
     progress : bool
-        Draw one progress bar (tasks done / tasks, with ETA) on stderr.
+        Show progress over tasks (done / total, with ETA) on stderr, through
+        :func:`dataset_builder.progress.progress_bar`: a bar on a terminal, plain lines elsewhere.
     """
 
     engine: Literal["local", "ray"] = "local"
@@ -115,43 +114,6 @@ class _Failure:
     def retryable(self) -> bool:
         # Bad input is not transient: a second attempt reads the same bytes and finds the same problem.
         return not isinstance(self.error, InputError)
-
-
-class Progress:
-    """One bar over tasks: ``label  done/total  pct  elapsed  ETA``.
-
-    On a terminal the line is redrawn with ``\\r``; elsewhere (a log file, CI) a plain line is written
-    at most every ``every`` seconds and at the end, so logs hold no carriage returns.
-    """
-
-    def __init__(self, total: int, label: str, *, stream: TextIO | None = None, enabled: bool = True,
-                 every: float = 10.0) -> None:
-        self.total, self.label, self.enabled, self.every = total, label, enabled, every
-        self.stream = stream if stream is not None else sys.stderr
-        self.done = 0
-        self.started = time.monotonic()
-        self._last = float("-inf")
-        self._terminal = bool(getattr(self.stream, "isatty", lambda: False)())
-
-    def line(self) -> str:
-        elapsed = time.monotonic() - self.started
-        share = self.done / self.total if self.total else 1.0
-        eta = "?" if self.done == 0 else f"{elapsed / self.done * (self.total - self.done):.0f}s"
-        return f"{self.label}  {self.done}/{self.total} tasks  {100 * share:.0f}%  {elapsed:.0f}s  ETA {eta}"
-
-    def advance(self, count: int = 1) -> None:
-        self.done += count
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        final = self.done >= self.total
-        if self._terminal:
-            self.stream.write("\r" + self.line() + ("\n" if final else ""))
-            self.stream.flush()
-        elif final or now - self._last >= self.every:
-            self.stream.write(self.line() + "\n")
-            self.stream.flush()
-            self._last = now
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,18 +315,21 @@ def run_tasks(tasks: Sequence[Any], fn: Callable[[Any], R], *, engine: EngineSet
             results[index] = value
         else:
             pending.append(index)
-    from dataset_builder.progress import progress_enabled  # one switch for every bar: --no-progress and the env
+    from dataset_builder.progress import progress_bar  # the one display: --no-progress and the env switch it off
 
-    progress = Progress(len(tasks), label, enabled=progress_enabled(settings.progress))
-    progress.done = len(tasks) - len(pending)
+    progress = progress_bar(total=len(tasks), desc=label, unit="task", enabled=settings.progress)
+    progress.update(len(tasks) - len(pending))  # resumed tasks count as done
 
     def finish(index: int, value: Any) -> None:
         results[index] = value
         if work_dir is not None:
             _write_marker(work_dir, tasks[index], value)
-        progress.advance()
+        progress.update()
 
-    if pending:
-        runner = _run_ray if settings.engine == "ray" else _run_local
-        runner(pending, tasks, fn, settings, finish)
+    try:
+        if pending:
+            runner = _run_ray if settings.engine == "ray" else _run_local
+            runner(pending, tasks, fn, settings, finish)
+    finally:
+        progress.close()
     return results
