@@ -176,7 +176,8 @@ def test_progress_counts_models_and_times_training_and_scoring(slice_dataset: Pa
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
     monkeypatch.delenv("HF_DATASETS_DISABLE_PROGRESS_BARS", raising=False)
-    run_benchmark(slice_dataset, ["gazetteer", "linear"], options=BenchmarkOptions(intervals=NO_INTERVALS), progress=True)
+    run_benchmark(slice_dataset, ["gazetteer", "linear"], options=BenchmarkOptions(intervals=NO_INTERVALS),
+                  progress=True)
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
     assert captured.out == "" and "\r" not in captured.err

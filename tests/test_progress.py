@@ -212,10 +212,11 @@ def test_eval_steps_are_reported_only_when_they_take_a_while(sana_version: Path,
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     import eval.run
+    from eval.options import NO_INTERVALS
     from eval.run import EvalRequest, run_evaluation
 
     predictions = Path(__file__).resolve().parents[1] / "corpora" / "sana-sample" / "predictions" / "llm-sana.jsonl"
-    request = EvalRequest(pred=predictions, gold=str(sana_version), bootstrap=0)
+    request = EvalRequest(pred=predictions, gold=str(sana_version), intervals=NO_INTERVALS)
     monkeypatch.setattr(eval.run, "STEP_SECONDS", 3600.0)  # as if every step were short (timing-free)
     run_evaluation(request)
     assert capsys.readouterr().err == ""
@@ -224,7 +225,7 @@ def test_eval_steps_are_reported_only_when_they_take_a_while(sana_version: Path,
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(": done in ")[0] for line in lines] == [
         f"eval: load gold {sana_version}", "eval: load predictions llm-sana.jsonl", "eval: score"]
-    run_evaluation(EvalRequest(pred=predictions, gold=str(sana_version), bootstrap=0, progress=False))
+    run_evaluation(EvalRequest(pred=predictions, gold=str(sana_version), intervals=NO_INTERVALS, progress=False))
     assert capsys.readouterr().err == ""
 
 
