@@ -511,6 +511,11 @@ class ReadStage(_StageBase):
             return read_inputs(paths, config.format, config.reader_options, limits=config.limits) if paths else ()
         if task.whole:
             return read_inputs([Path(task.path)], config.format, config.reader_options, limits=config.limits)
+        if task.conll is not None:
+            from dataset_builder.readers.conll import read_conll_range
+            from dataset_builder.shard_build import conll_options
+
+            return read_conll_range(Path(task.path), task.conll, conll_options(config, Path(task.path)))
         from dataset_builder.readers.jsonl import read_jsonl_range
 
         return read_jsonl_range(Path(task.path), task.start, task.stop, task.first_line, limits=config.limits)
