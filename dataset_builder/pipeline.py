@@ -825,7 +825,8 @@ class ManifestStage(FinishingStage):
 
 
 class AuditStage(FinishingStage):
-    """The cross-split leakage audit (:mod:`dataset_builder.audit`): writes ``audit.json``; with
+    """The cross-split leakage audit (:mod:`dataset_builder.audit`, its per-sentence work on the build's
+    engine settings): writes ``audit.json``; with
     ``action: refuse`` raises :class:`~dataset_builder.audit.LeakageError` above ``max_leakage``
     (nothing is published). Reads the version's identity from ``manifest.json``: runs after it."""
 
@@ -837,7 +838,7 @@ class AuditStage(FinishingStage):
         policy = context.config.audit
         assert policy is not None
         report = audit([context.tmp_dir], level=policy.level, threshold=policy.threshold,  # type: ignore[arg-type]
-                       min_tokens=policy.min_tokens, max_pairs=200)
+                       min_tokens=policy.min_tokens, max_pairs=200, engine=context.config.engine_settings())
         report.datasets[0]["path"] = None  # the temporary directory means nothing once published
         (context.tmp_dir / "audit.json").write_text(report.to_json(timing=False) + "\n", encoding="utf-8")
         context.report.audit = report

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builder.config import BuildConfig
-from dataset_builder.engine import EngineSettings, cut_byte_ranges, run_tasks
+from dataset_builder.engine import cut_byte_ranges, run_tasks
 from dataset_builder.features import DOCUMENTS, TOKENS
 from dataset_builder.manifest import ContentFingerprint
 from dataset_builder.model import Document, Unreadable
@@ -194,9 +194,8 @@ def run_sharded(config: BuildConfig, tasks: Sequence[BuildTask], *, tmp_dir: Pat
     work_dir = tmp_dir / TASKS_DIR
     if items is not None:
         return [run_build_task(job, tasks[0], items)]
-    settings = EngineSettings(engine=config.engine, jobs=config.jobs, work_dir=work_dir, resume=config.resume,
-                              ray_address=config.ray_address, progress=config.progress)
-    results = run_tasks(tasks, job, engine=settings, label=f"building {config.name} {config.version}")
+    results = run_tasks(tasks, job, engine=config.engine_settings(work_dir), label=f"building {config.name} "
+                        f"{config.version}")
     # Duplicate ids across tasks: a task whose ids were seen earlier runs again knowing them, so its
     # duplicates are rejected exactly as in one stream (rare: ids are meant to be unique).
     seen: dict[str, str] = {}
