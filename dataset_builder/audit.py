@@ -473,9 +473,10 @@ def find_duplicates(units: Sequence[AuditUnit], *, threshold: float = 0.8, shing
     if threshold < 1.0 and len(keys) > 1:
         pairs = _lsh_candidates(np.stack(signature_rows), bands, rows)
         candidates = len(pairs)
-        sets = [frozenset(h) for h in hash_sets]
+        sets: dict[int, frozenset[int]] = {}  # only the candidates' sets are ever compared
         for k1, k2 in pairs.tolist():
-            first, second = sets[k1], sets[k2]
+            first = sets.get(k1) or sets.setdefault(k1, frozenset(hash_sets[k1]))
+            second = sets.get(k2) or sets.setdefault(k2, frozenset(hash_sets[k2]))
             similarity = len(first & second) / len(first | second)
             if similarity >= threshold:
                 near.append((k1, k2, similarity))
