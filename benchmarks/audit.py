@@ -48,7 +48,7 @@ else:  # the two versions and scale - 1 copies of them, each sentence's words sh
         for u in units:
             words = u.text.split()
             rng.shuffle(words)
-            copies.append(AuditUnit(u.dataset, f"copy{copy}", u.doc_id, " ".join(words), u.sentence))
+            copies.append(AuditUnit(u.dataset, u.split, f"{u.doc_id}~{copy}", " ".join(words), u.sentence))
     started, cpu = time.perf_counter(), time.process_time()
     report = audit_units(copies, engine=settings)
 wall = time.perf_counter() - started

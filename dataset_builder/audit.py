@@ -376,12 +376,20 @@ class UnitShard:
 class CanonicalShard:
     """What a task sends back: per unit, the index of its canonical token sequence among the task's
     distinct ``sequences`` (-1: fewer than ``min_tokens`` tokens), and per sequence its sorted shingle
-    hashes and MinHash signature (None when only exact duplicates are wanted)."""
+    hashes and MinHash signature (None when only exact duplicates are wanted).
+
+    Compact, because the driver unpickles every task's result: a sequence is its tokens joined by spaces
+    (canonical tokens are runs of letters or digits, so the join is one-to-one), and the hash sets are one
+    ``uint32`` array, sequence ``i``'s hashes at ``hashes[offsets[i]:offsets[i + 1]]``."""
 
     unit_sequence: tuple[int, ...]
-    sequences: tuple[tuple[str, ...], ...]
-    hash_sets: tuple[list[int], ...]
+    sequences: tuple[str, ...]
+    hashes: np.ndarray
+    offsets: np.ndarray
     signatures: np.ndarray | None
+
+    def hash_set(self, sequence: int) -> np.ndarray:
+        return self.hashes[self.offsets[sequence] : self.offsets[sequence + 1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,17 +404,22 @@ class Canonicalize:
     signatures: bool = True
 
     def __call__(self, shard: UnitShard) -> CanonicalShard:
+        import numpy as np
+
         distinct: dict[tuple[str, ...], int] = {}
         unit_sequence: list[int] = []
         for text in shard.texts:
             tokens = tuple(canonical_tokens(text))
             unit_sequence.append(-1 if len(tokens) < self.min_tokens else distinct.setdefault(tokens, len(distinct)))
-        sequences = tuple(distinct)
-        hash_sets = tuple(sorted(set(shingle_hashes(shingles(tokens, self.shingle_size)))) for tokens in sequences)
+        hash_sets = [sorted(set(shingle_hashes(shingles(tokens, self.shingle_size)))) for tokens in distinct]
         signatures = None
-        if self.signatures and sequences:
+        if self.signatures and hash_sets:
             signatures = minhash_signatures(hash_sets, num_perm=self.num_perm, seed=self.seed)
-        return CanonicalShard(tuple(unit_sequence), sequences, hash_sets, signatures)
+        offsets = np.zeros(len(hash_sets) + 1, dtype=np.int64)
+        np.cumsum([len(h) for h in hash_sets], out=offsets[1:])
+        hashes = np.fromiter((h for hashes in hash_sets for h in hashes), dtype=np.uint32, count=int(offsets[-1]))
+        return CanonicalShard(tuple(unit_sequence), tuple(" ".join(tokens) for tokens in distinct), hashes, offsets,
+                              signatures)
 
 
 def find_duplicates(units: Sequence[AuditUnit], *, threshold: float = 0.8, shingle_size: int = 3,
@@ -450,10 +463,10 @@ def find_duplicates(units: Sequence[AuditUnit], *, threshold: float = 0.8, shing
     results = run_tasks(shards, work, engine=engine, label="audit")
     # The merge, in unit order: a sequence's key, hashes and signature come from its first unit (the same
     # values in every task: each is a function of the sequence).
-    keys: dict[tuple[str, ...], int] = {}
+    keys: dict[str, int] = {}
     members: list[list[int]] = []
     short: list[int] = []
-    hash_sets: list[list[int]] = []
+    hash_sets: list[np.ndarray] = []
     signature_rows: list[np.ndarray] = []
     for shard, result in zip(shards, results, strict=True):
         for offset, local in enumerate(result.unit_sequence):
@@ -463,7 +476,7 @@ def find_duplicates(units: Sequence[AuditUnit], *, threshold: float = 0.8, shing
             key = keys.setdefault(result.sequences[local], len(keys))
             if key == len(members):
                 members.append([])
-                hash_sets.append(result.hash_sets[local])
+                hash_sets.append(result.hash_set(local))
                 if result.signatures is not None:
                     signature_rows.append(result.signatures[local])
             members[key].append(shard.start + offset)
@@ -475,8 +488,8 @@ def find_duplicates(units: Sequence[AuditUnit], *, threshold: float = 0.8, shing
         candidates = len(pairs)
         sets: dict[int, frozenset[int]] = {}  # only the candidates' sets are ever compared
         for k1, k2 in pairs.tolist():
-            first = sets.get(k1) or sets.setdefault(k1, frozenset(hash_sets[k1]))
-            second = sets.get(k2) or sets.setdefault(k2, frozenset(hash_sets[k2]))
+            first = sets.get(k1) or sets.setdefault(k1, frozenset(hash_sets[k1].tolist()))
+            second = sets.get(k2) or sets.setdefault(k2, frozenset(hash_sets[k2].tolist()))
             similarity = len(first & second) / len(first | second)
             if similarity >= threshold:
                 near.append((k1, k2, similarity))
