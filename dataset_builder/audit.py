@@ -72,12 +72,17 @@ from dataset_builder.version_dir import VersionDir
 if TYPE_CHECKING:
     import numpy as np
 
+    from dataset_builder.engine import EngineSettings
+
 __all__ = [
     "AuditPolicy",
     "AuditReport",
     "AuditUnit",
+    "CanonicalShard",
+    "Canonicalize",
     "DuplicatePair",
     "LeakageError",
+    "UnitShard",
     "audit",
     "audit_units",
     "canonical_tokens",
@@ -343,9 +348,88 @@ class DuplicateIndex:
                     yield DuplicatePair(min(first, second), max(first, second), similarity, False)
 
 
+#: Units per engine task: enough work (~0.3 s) to hide a task's hand-over, small enough to keep every worker
+#: busy on a corpus of a few thousand sentences. The report does not depend on it.
+UNITS_PER_TASK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class UnitShard:
+    """A task of the audit: the texts of units ``start, start + 1, ...`` of the audited list."""
+
+    start: int
+    texts: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """The completion marker's name: the position and a digest of the texts (other units, other key)."""
+        digest = hashlib.blake2b(digest_size=8)
+        for text in self.texts:
+            digest.update(text.encode("utf-8") + b"\0")
+        return f"units-{self.start:09d}-{len(self.texts)}-{digest.hexdigest()}"
+
+    def describe(self) -> str:
+        return f"units {self.start}:{self.start + len(self.texts)}"
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalShard:
+    """What a task sends back: per unit, the index of its canonical token sequence among the task's
+    distinct ``sequences`` (-1: fewer than ``min_tokens`` tokens), and per sequence its sorted shingle
+    hashes and MinHash signature (None when only exact duplicates are wanted).
+
+    Compact, because the driver unpickles every task's result: a sequence is its tokens joined by spaces
+    (canonical tokens are runs of letters or digits, so the join is one-to-one), and the hash sets are one
+    ``uint32`` array, sequence ``i``'s hashes at ``hashes[offsets[i]:offsets[i + 1]]``."""
+
+    unit_sequence: tuple[int, ...]
+    sequences: tuple[str, ...]
+    hashes: np.ndarray
+    offsets: np.ndarray
+    signatures: np.ndarray | None
+
+    def hash_set(self, sequence: int) -> np.ndarray:
+        return self.hashes[self.offsets[sequence] : self.offsets[sequence + 1]]
+
+
+@dataclass(frozen=True, slots=True)
+class Canonicalize:
+    """The per-unit work of :func:`find_duplicates` on one :class:`UnitShard` (shipped to each worker once):
+    canonical tokens, shingle hashes and MinHash signatures, each a function of the unit alone."""
+
+    shingle_size: int = 3
+    num_perm: int = 128
+    seed: int = 1
+    min_tokens: int = 3
+    signatures: bool = True
+
+    def __call__(self, shard: UnitShard) -> CanonicalShard:
+        import numpy as np
+
+        distinct: dict[tuple[str, ...], int] = {}
+        unit_sequence: list[int] = []
+        for text in shard.texts:
+            tokens = tuple(canonical_tokens(text))
+            unit_sequence.append(-1 if len(tokens) < self.min_tokens else distinct.setdefault(tokens, len(distinct)))
+        hash_sets = [sorted(set(shingle_hashes(shingles(tokens, self.shingle_size)))) for tokens in distinct]
+        signatures = None
+        if self.signatures and hash_sets:
+            signatures = minhash_signatures(hash_sets, num_perm=self.num_perm, seed=self.seed)
+        offsets = np.zeros(len(hash_sets) + 1, dtype=np.int64)
+        np.cumsum([len(h) for h in hash_sets], out=offsets[1:])
+        hashes = np.fromiter((h for hashes in hash_sets for h in hashes), dtype=np.uint32, count=int(offsets[-1]))
+        return CanonicalShard(tuple(unit_sequence), tuple(" ".join(tokens) for tokens in distinct), hashes, offsets,
+                              signatures)
+
+
 def find_duplicates(units: Sequence[AuditUnit], *, threshold: float = 0.8, shingle_size: int = 3,
-                    num_perm: int = 128, seed: int = 1, min_tokens: int = 3) -> DuplicateIndex:
+                    num_perm: int = 128, seed: int = 1, min_tokens: int = 3,
+                    engine: EngineSettings | None = None) -> DuplicateIndex:
     """Exact and near-duplicate units (see the module documentation for the method).
+
+    The per-unit work (canonical tokens, shingles, MinHash signatures) runs in tasks of
+    :data:`UNITS_PER_TASK` units on ``engine``; the LSH candidates and their exact verification run once,
+    here, on the merged tasks. The result is the same for any engine and number of workers.
 
     Parameters
     ----------
@@ -360,37 +444,52 @@ def find_duplicates(units: Sequence[AuditUnit], *, threshold: float = 0.8, shing
         Seeds the permutations (results are the same on every run with the same seed).
     min_tokens : int, default=3
         Units with fewer canonical tokens are left out (a lone "." or "شكرا" repeated is not leakage).
+    engine : EngineSettings, optional
+        Where the tasks run (default: a local process pool, one worker per core; one task runs here).
 
     Returns
     -------
     DuplicateIndex
     """
+    import numpy as np
+
+    from dataset_builder.engine import run_tasks
+
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], not {threshold}")
-    keys: dict[tuple[str, ...], int] = {}
+    shards = [UnitShard(start, tuple(unit.text for unit in units[start : start + UNITS_PER_TASK]))
+              for start in range(0, len(units), UNITS_PER_TASK)]
+    work = Canonicalize(shingle_size, num_perm, seed, min_tokens, signatures=threshold < 1.0)
+    results = run_tasks(shards, work, engine=engine, label="audit")
+    # The merge, in unit order: a sequence's key, hashes and signature come from its first unit (the same
+    # values in every task: each is a function of the sequence).
+    keys: dict[str, int] = {}
     members: list[list[int]] = []
     short: list[int] = []
-    for index, unit in enumerate(units):
-        tokens = tuple(canonical_tokens(unit.text))
-        if len(tokens) < min_tokens:
-            short.append(index)
-            continue
-        key = keys.setdefault(tokens, len(keys))
-        if key == len(members):
-            members.append([])
-        members[key].append(index)
-    sequences = list(keys)
-    hash_sets = [sorted(set(shingle_hashes(shingles(tokens, shingle_size)))) for tokens in sequences]
+    hash_sets: list[np.ndarray] = []
+    signature_rows: list[np.ndarray] = []
+    for shard, result in zip(shards, results, strict=True):
+        for offset, local in enumerate(result.unit_sequence):
+            if local < 0:
+                short.append(shard.start + offset)
+                continue
+            key = keys.setdefault(result.sequences[local], len(keys))
+            if key == len(members):
+                members.append([])
+                hash_sets.append(result.hash_set(local))
+                if result.signatures is not None:
+                    signature_rows.append(result.signatures[local])
+            members[key].append(shard.start + offset)
     near: list[tuple[int, int, float]] = []
     candidates = 0
     bands, rows = lsh_parameters(threshold, num_perm)
-    if threshold < 1.0 and len(sequences) > 1:
-        signatures = minhash_signatures(hash_sets, num_perm=num_perm, seed=seed)
-        pairs = _lsh_candidates(signatures, bands, rows)
+    if threshold < 1.0 and len(keys) > 1:
+        pairs = _lsh_candidates(np.stack(signature_rows), bands, rows)
         candidates = len(pairs)
-        sets = [frozenset(h) for h in hash_sets]
+        sets: dict[int, frozenset[int]] = {}  # only the candidates' sets are ever compared
         for k1, k2 in pairs.tolist():
-            first, second = sets[k1], sets[k2]
+            first = sets.get(k1) or sets.setdefault(k1, frozenset(hash_sets[k1].tolist()))
+            second = sets.get(k2) or sets.setdefault(k2, frozenset(hash_sets[k2].tolist()))
             similarity = len(first & second) / len(first | second)
             if similarity >= threshold:
                 near.append((k1, k2, similarity))
@@ -601,11 +700,12 @@ def _clip(text: str, width: int = 70) -> str:
 
 def audit_units(units: Sequence[AuditUnit], *, threshold: float = 0.8, level: Level = "sentence",
                 shingle_size: int = 3, num_perm: int = 128, seed: int = 1, min_tokens: int = 3,
-                max_pairs: int = 1000, datasets: Sequence[Mapping[str, Any]] = ()) -> AuditReport:
+                max_pairs: int = 1000, datasets: Sequence[Mapping[str, Any]] = (),
+                engine: EngineSettings | None = None) -> AuditReport:
     """Audit units already loaded (see :func:`audit` for the parameters)."""
     started = time.perf_counter()
     index = find_duplicates(units, threshold=threshold, shingle_size=shingle_size, num_perm=num_perm, seed=seed,
-                            min_tokens=min_tokens)
+                            min_tokens=min_tokens, engine=engine)
     locations = list(dict.fromkeys(u.location for u in units))
     counted = Counter(units[i].location for group in index.groups for i in group)
     short = Counter(units[i].location for i in index.short)
@@ -725,7 +825,7 @@ def load_units(version_dir: str | Path, level: Level = "sentence", *, name: str 
 
 def audit(version_dirs: Sequence[str | Path], *, level: Level = "sentence", threshold: float = 0.8,
           shingle_size: int = 3, num_perm: int = 128, seed: int = 1, min_tokens: int = 3,
-          max_pairs: int = 1000, progress: bool = True) -> AuditReport:
+          max_pairs: int = 1000, engine: EngineSettings | None = None, progress: bool = True) -> AuditReport:
     """Exact and near-duplicate units across the splits of one or more built datasets.
 
     Parameters
@@ -741,6 +841,10 @@ def audit(version_dirs: Sequence[str | Path], *, level: Level = "sentence", thre
         See :func:`find_duplicates`.
     max_pairs : int, default=1000
         Pairs kept in the report (all are counted).
+    engine : EngineSettings, optional
+        Where the per-unit work runs (:func:`find_duplicates`): ``jobs``, ``engine`` (``local`` or
+        ``ray``), ``ray_address``. Default: a local process pool, one worker per core. The report is the
+        same for every setting.
     progress : bool, default=True
         Progress on stderr (:mod:`dataset_builder.progress`): the versions loaded, then one line for
         finding the duplicates.
@@ -770,7 +874,8 @@ def audit(version_dirs: Sequence[str | Path], *, level: Level = "sentence", thre
         identities.append(identity)
     with progress_step(f"audit: duplicates among {len(units)} {level}s", enabled=progress):
         report = audit_units(units, threshold=threshold, level=level, shingle_size=shingle_size, num_perm=num_perm,
-                             seed=seed, min_tokens=min_tokens, max_pairs=max_pairs, datasets=identities)
+                             seed=seed, min_tokens=min_tokens, max_pairs=max_pairs, datasets=identities,
+                             engine=engine)
     report.seconds = time.perf_counter() - started
     return report
 

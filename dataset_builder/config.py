@@ -27,6 +27,7 @@ from dataset_builder.writer import DEFAULT_MAX_SHARD_BYTES
 if TYPE_CHECKING:
     from dataset_builder.audit import AuditPolicy
     from dataset_builder.card import CardOptions
+    from dataset_builder.engine import EngineSettings
     from dataset_builder.recipe import Recipe
     from dataset_builder.schema import Schema
     from dataset_builder.split import SplitRule
@@ -154,6 +155,15 @@ class BuildConfig:
     def version_dir(self) -> Path:
         """Where the version is published."""
         return self.out_dir / self.name / self.version
+
+    def engine_settings(self, work_dir: Path | None = None) -> EngineSettings:
+        """Where this build's tasks run (its ``engine``, ``jobs``, ``ray_address`` and progress switch), for
+        the document tasks (``work_dir``: their completion markers, ``--resume``) and the audit's tasks."""
+        from dataset_builder.engine import EngineSettings
+
+        return EngineSettings(engine=self.engine, jobs=self.jobs, work_dir=work_dir,
+                              resume=self.resume and work_dir is not None, ray_address=self.ray_address,
+                              progress=self.progress)
 
     def replace(self, **changes: Any) -> BuildConfig:
         """A copy with ``changes`` (checked again)."""

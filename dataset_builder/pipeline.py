@@ -531,6 +531,11 @@ class ReadStage(_StageBase):
             return read_inputs(paths, config.format, config.reader_options, limits=config.limits) if paths else ()
         if task.whole:
             return read_inputs([Path(task.path)], config.format, config.reader_options, limits=config.limits)
+        if task.conll is not None:
+            from dataset_builder.readers.conll import read_conll_range
+            from dataset_builder.shard_build import conll_options
+
+            return read_conll_range(Path(task.path), task.conll, conll_options(config), limits=config.limits)
         from dataset_builder.readers.jsonl import read_jsonl_range
 
         return read_jsonl_range(Path(task.path), task.start, task.stop, task.first_line, limits=config.limits)
@@ -843,7 +848,8 @@ class ManifestStage(FinishingStage):
 
 
 class AuditStage(FinishingStage):
-    """The cross-split leakage audit (:mod:`dataset_builder.audit`): writes ``audit.json``; with
+    """The cross-split leakage audit (:mod:`dataset_builder.audit`, its per-sentence work on the build's
+    engine settings): writes ``audit.json``; with
     ``action: refuse`` raises :class:`~dataset_builder.audit.LeakageError` above ``max_leakage``
     (nothing is published). Reads the version's identity from ``manifest.json``: runs after it."""
 
@@ -855,7 +861,8 @@ class AuditStage(FinishingStage):
         policy = context.config.audit
         assert policy is not None
         report = audit([context.tmp_dir], level=policy.level, threshold=policy.threshold,  # type: ignore[arg-type]
-                       min_tokens=policy.min_tokens, max_pairs=200, progress=context.config.progress)
+                       min_tokens=policy.min_tokens, max_pairs=200, engine=context.config.engine_settings(),
+                       progress=context.config.progress)
         report.datasets[0]["path"] = None  # the temporary directory means nothing once published
         (context.tmp_dir / "audit.json").write_text(report.to_json(timing=False) + "\n", encoding="utf-8")
         context.report.audit = report

@@ -1,7 +1,8 @@
 """The sharded build: tasks over input files and byte ranges, each writing its own Arrow shards; one merge.
 
-A build is cut into :class:`BuildTask` s (:func:`plan_tasks`): every input file, and byte ranges of JSONL
-files larger than ``config.shard_bytes`` cut at line boundaries (the engine's range cutter). The task list
+A build is cut into :class:`BuildTask` s (:func:`plan_tasks`): every input file, byte ranges of JSONL files
+larger than ``config.shard_bytes`` cut at line boundaries (the engine's range cutter), and byte ranges of
+such CoNLL files cut at document boundaries (:func:`dataset_builder.readers.conll.conll_ranges`). The task list
 depends only on the inputs and ``shard_bytes``, never on the number of workers or the engine, and each task
 writes the same files wherever it runs, so a build gives the same bytes for ``--jobs 1``, ``--jobs 2`` and
 ``--engine ray``.
@@ -30,10 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builder.config import BuildConfig
-from dataset_builder.engine import EngineSettings, cut_byte_ranges, run_tasks
+from dataset_builder.engine import cut_byte_ranges, run_tasks
 from dataset_builder.features import DOCUMENTS, TOKENS
 from dataset_builder.manifest import ContentFingerprint
 from dataset_builder.model import Document, Unreadable
+from dataset_builder.readers.conll import ConllOptions, ConllRange, conll_ranges
 
 __all__ = ["TASKS_DIR", "BuildTask", "ShardResult", "merge_shards", "plan_tasks", "run_build_task", "run_sharded"]
 
@@ -46,13 +48,15 @@ _COUNT_CHUNK = 1 << 20
 @dataclass(frozen=True, slots=True)
 class BuildTask:
     """One shard of a build: a whole input (file or folder), or bytes ``[start, stop)`` of a JSONL file
-    whose first line is line ``first_line`` of the file."""
+    whose first line is line ``first_line`` of the file, or a range of a CoNLL file (``conll``: where it
+    starts in the file's documents, and the file-wide facts its reader needs)."""
 
     index: int
     path: str
     start: int = 0
     stop: int | None = None
     first_line: int = 1
+    conll: ConllRange | None = None
 
     @property
     def whole(self) -> bool:
@@ -71,20 +75,43 @@ class BuildTask:
 
 def plan_tasks(config: BuildConfig, paths: Sequence[Path]) -> list[BuildTask]:
     """The tasks of a build, in input order: one per input, JSONL files above ``config.shard_bytes`` cut
-    into byte ranges at line boundaries."""
+    into byte ranges at line boundaries, CoNLL files above it at document boundaries."""
     from dataset_builder.readers import detect_format
 
     tasks: list[BuildTask] = []
     for path in paths:
         fmt = config.format or detect_format(path)
-        if fmt != "jsonl" or not path.is_file() or path.stat().st_size <= config.shard_bytes:
+        if fmt not in ("jsonl", "conll") or not path.is_file() or path.stat().st_size <= config.shard_bytes:
             tasks.append(BuildTask(len(tasks), str(path)))
+            continue
+        if fmt == "conll":
+            parts = _conll_parts(config, path)
+            if not parts:
+                tasks.append(BuildTask(len(tasks), str(path)))
+            for part in parts:
+                tasks.append(BuildTask(len(tasks), str(path), part.start, part.stop, part.first_line, part))
             continue
         ranges = cut_byte_ranges(path, config.shard_bytes)
         lines = _line_numbers(path, [r.start for r in ranges])
         for byte_range, first_line in zip(ranges, lines, strict=True):
             tasks.append(BuildTask(len(tasks), str(path), byte_range.start, byte_range.stop, first_line))
     return tasks
+
+
+def conll_options(config: BuildConfig) -> ConllOptions:
+    """The CoNLL reader's options of a build (its ``reader_options``); ``TypeError`` for an option the reader
+    does not take, ``ValueError`` for a bad value (the whole-file read reports both as problems)."""
+    return ConllOptions(**config.reader_options)
+
+
+def _conll_parts(config: BuildConfig, path: Path) -> list[ConllRange]:
+    """The document-aligned ranges of a large CoNLL file; none (one whole task) when it is one range, cannot
+    be cut or its options are refused: the whole-file read then reports the problem as a one-task build does."""
+    try:
+        parts = conll_ranges(path, config.shard_bytes, conll_options(config), limits=config.limits)
+    except (TypeError, ValueError):
+        return []
+    return parts if len(parts) > 1 else []
 
 
 def _line_numbers(path: Path, offsets: Sequence[int]) -> list[int]:
@@ -168,9 +195,8 @@ def run_sharded(config: BuildConfig, tasks: Sequence[BuildTask], *, tmp_dir: Pat
     work_dir = tmp_dir / TASKS_DIR
     if items is not None:
         return [run_build_task(job, tasks[0], items)]
-    settings = EngineSettings(engine=config.engine, jobs=config.jobs, work_dir=work_dir, resume=config.resume,
-                              ray_address=config.ray_address, progress=config.progress)
-    results = run_tasks(tasks, job, engine=settings, label=f"building {config.name} {config.version}")
+    results = run_tasks(tasks, job, engine=config.engine_settings(work_dir), label=f"building {config.name} "
+                        f"{config.version}")
     # Duplicate ids across tasks: a task whose ids were seen earlier runs again knowing them, so its
     # duplicates are rejected exactly as in one stream (rare: ids are meant to be unique).
     seen: dict[str, str] = {}

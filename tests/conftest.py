@@ -106,6 +106,17 @@ def sana_version_conflicting(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                   drop_first_unlinked_entity=True))
 
 
+@pytest.fixture(scope="session")
+def ray_instance():
+    """One local Ray instance (2 CPUs) for the whole session; the test skips where Ray is not installed."""
+    ray = pytest.importorskip("ray")
+    # Ray's workers must import the tests' task functions and this checkout's code: put both on their path.
+    path = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": path}})
+    yield ray
+    ray.shutdown()
+
+
 @pytest.fixture
 def hub_server() -> Iterator[HubServer]:
     """A Hub-compatible server on 127.0.0.1 (random port) that accepts :data:`FAKE_HUB_TOKEN`."""

@@ -227,18 +227,8 @@ def test_the_core_install_never_imports_ray() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Ray: one local instance for the module
+# Ray: one local instance for the session (the `ray_instance` fixture of conftest.py)
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ray_instance():
-    ray = pytest.importorskip("ray")
-    # Ray's workers must import this module's task functions: put the tests folder on their path.
-    path = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": path}})
-    yield ray
-    ray.shutdown()
 
 
 def test_ray_gives_the_same_results_in_input_order(ray_instance) -> None:

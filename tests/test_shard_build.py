@@ -206,16 +206,8 @@ def test_a_killed_build_resumes_with_only_the_missing_tasks(tmp_path: Path, monk
 
 
 # ---------------------------------------------------------------------------------------------
-# Ray: one local instance for the module
+# Ray: one local instance for the session (the `ray_instance` fixture of conftest.py)
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ray_instance():
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
 
 
 def test_ray_builds_the_same_bytes(ray_instance, inputs: list[Path], tmp_path: Path) -> None:

@@ -88,6 +88,7 @@ class _Sentence:
     pseudo: list[int] = field(default_factory=list)  # indices of pseudo-tokens to drop
     problems: list[Problem] = field(default_factory=list)
     bidi_marks: int = 0
+    closed_at: int = 0  # the blank or -DOCSTART- line that ended the sentence (0: the end of the input)
 
 
 @dataclass(slots=True)
@@ -211,15 +212,116 @@ def read_conll(
     InputError
         If the file does not exist, is not UTF-8, or its tags mix schemes (with ``scheme="auto"``).
     """
+    return _read(Path(path), _FileOptions.of(path, options, limits))
+
+
+@dataclass(frozen=True, slots=True)
+class _FileOptions:
+    """:class:`ConllOptions` resolved for one file (the id prefix defaults to its stem) with the input limits:
+    what the parsing functions read."""
+
+    scheme: str
+    repair: RepairPolicy
+    layer: str
+    sentences_per_doc: int | None
+    doc_id_prefix: str
+    token_column: int
+    tag_columns: tuple[int, ...] | None
+    pseudo_tokens: frozenset[str]
+    label_map: dict[str, str | None]
+    limits: InputLimits
+
+    @classmethod
+    def of(cls, path: str | Path, options: ConllOptions, limits: InputLimits) -> _FileOptions:
+        return cls(scheme=str(options.scheme), repair=options.repair, layer=options.layer,
+                   sentences_per_doc=options.sentences_per_doc,
+                   doc_id_prefix=Path(path).stem if options.doc_id_prefix is None else options.doc_id_prefix,
+                   token_column=options.token_column, tag_columns=options.tag_columns,  # type: ignore[arg-type]
+                   pseudo_tokens=options.pseudo_tokens, label_map=options.label_map,  # type: ignore[arg-type]
+                   limits=limits)
+
+
+@dataclass(frozen=True, slots=True)
+class ConllRange:
+    """Bytes ``[start, stop)`` of a CoNLL file that begin at a document boundary, with what a reader of the
+    whole file knows there: the line number at ``start``, the number of the first document (ids do not
+    change when a file is cut), and the file-wide tag scheme and document size."""
+
+    start: int
+    stop: int | None
+    first_line: int
+    first_document: int
+    scheme: str
+    scheme_detected: bool
+    sentences_per_doc: int
+
+
+def conll_ranges(path: str | Path, target_bytes: int, options: ConllOptions = ConllOptions(), *,
+                 limits: InputLimits = DEFAULT_LIMITS) -> list[ConllRange]:
+    """Cut a CoNLL file into ranges of about ``target_bytes`` at document boundaries (never inside a
+    sentence), for reading in parallel with :func:`read_conll_range`; the documents, ids, problems and line
+    numbers are those of :func:`read_conll` on the whole file.
+
+    The file is parsed once here (a document boundary is the reader's: a ``-DOCSTART-`` line or a block of
+    ``sentences_per_doc`` sentences, and the tag scheme is detected over the whole file). A file that the
+    whole-file reader would refuse (not UTF-8, mixed schemes, no token line) gives no range: read it whole,
+    so the refusal is the same.
+    """
     path = Path(path)
-    return _read(path, options, limits)
-
-
-def _read(path: Path, options: ConllOptions, limits: InputLimits) -> Iterator[Document | Unreadable]:
     source = str(path)
-    scheme = options.scheme
-    parsed = _parse_file(path, source, options.token_column, options.tag_columns,  # type: ignore[arg-type]
-                         options.pseudo_tokens, limits)  # type: ignore[arg-type]
+    checked = _FileOptions.of(path, options, limits)
+    try:
+        raw = path.read_bytes()
+        parsed = _parse_lines(_decoded(raw, source, 1, bom=True), source, checked, 1)
+        scheme, detected = _file_scheme(parsed, checked.scheme, source)
+    except InputError:
+        return []
+    if not parsed.sentences:
+        return []
+    per_doc = _sentences_per_doc(parsed, checked.sentences_per_doc)
+    import numpy as np
+
+    newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    # A document's range begins at the line that closed the previous sentence (a blank or -DOCSTART- line),
+    # so lines after that sentence (bad ones whose problems go to the next sentence) move with the document.
+    starts: list[tuple[int, int, int]] = [(0, 1, 1)]  # byte offset, line, document number
+    sentence = 0
+    for number, block in enumerate(_blocks(parsed, per_doc), start=1):
+        if sentence:
+            line = parsed.sentences[sentence - 1].closed_at
+            offset = int(newlines[line - 2]) + 1
+            if offset - starts[-1][0] >= target_bytes:
+                starts.append((offset, line, number))
+        sentence += len(block)
+    stops = [offset for offset, _, _ in starts[1:]] + [None]
+    return [ConllRange(offset, stop, line, number, scheme, detected, per_doc)
+            for (offset, line, number), stop in zip(starts, stops, strict=True)]
+
+
+def read_conll_range(path: str | Path, part: ConllRange, options: ConllOptions = ConllOptions(), *,
+                     limits: InputLimits = DEFAULT_LIMITS) -> Iterator[Document | Unreadable]:
+    """The documents of one range of :func:`conll_ranges`, exactly as :func:`read_conll` reads them in
+    the whole file (ids, line numbers, problems)."""
+    return _read(Path(path), _FileOptions.of(path, options, limits), part)
+
+
+def _read(path: Path, options: _FileOptions, part: ConllRange | None = None) -> Iterator[Document | Unreadable]:
+    source = str(path)
+    if part is None:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise InputError(
+                Problem("conll-missing", "the file does not exist.", "Pass the path of a CoNLL file.", path=source)
+            ) from None
+        first_line = 1
+    else:
+        with path.open("rb") as handle:
+            handle.seek(part.start)
+            raw = handle.read(-1 if part.stop is None else part.stop - part.start)
+        first_line = part.first_line
+    content = _decoded(raw, source, first_line, bom=part is None or part.start == 0)
+    parsed = _parse_lines(content, source, options, first_line)
     if not parsed.sentences:
         yield Unreadable(
             Location(source, 1),
@@ -236,33 +338,42 @@ def _read(path: Path, options: ConllOptions, limits: InputLimits) -> Iterator[Do
         )
         return
 
-    detected = scheme == "auto"
-    if detected:
-        try:
-            scheme = detect_scheme(col for sent in parsed.sentences for col in _columns(sent))
-        except TagError as exc:
-            raise InputError(
-                Problem(
-                    "bio-scheme",
-                    f"cannot tell the tag scheme: {exc}",
-                    "Pass the scheme explicitly (scheme='IOB2', 'IOBES', ...) or fix the odd tags.",
-                    path=source,
-                )
-            ) from None
+    if part is None:
+        scheme, detected = _file_scheme(parsed, options.scheme, source)
+        per_doc, first_document = _sentences_per_doc(parsed, options.sentences_per_doc), 1
+    else:
+        scheme, detected = part.scheme, part.scheme_detected
+        per_doc, first_document = part.sentences_per_doc, part.first_document
     builder = _DocumentBuilder(
         source=source,
         scheme=scheme,  # type: ignore[arg-type]
         scheme_detected=detected,
         repair=options.repair,
         layer=options.layer,
-        label_map=options.label_map,  # type: ignore[arg-type]
+        label_map=options.label_map,
     )
-    doc_id_prefix = path.stem if options.doc_id_prefix is None else options.doc_id_prefix
-    blocks = _blocks(parsed, options.sentences_per_doc)
-    for number, block in enumerate(blocks, start=1):
-        doc = builder.build(f"{doc_id_prefix}-{number:05d}", block)
+    blocks = _blocks(parsed, per_doc)
+    for number, block in enumerate(blocks, start=first_document):
+        doc = builder.build(f"{options.doc_id_prefix}-{number:05d}", block)
         if doc is not None:
             yield doc
+
+
+def _file_scheme(parsed: _File, scheme: str, source: str) -> tuple[str, bool]:
+    """The tag scheme (detected from every tag column of the file with ``auto``) and whether it was detected."""
+    if scheme != "auto":
+        return scheme, False
+    try:
+        return detect_scheme(col for sent in parsed.sentences for col in _columns(sent)), True
+    except TagError as exc:
+        raise InputError(
+            Problem(
+                "bio-scheme",
+                f"cannot tell the tag scheme: {exc}",
+                "Pass the scheme explicitly (scheme='IOB2', 'IOBES', ...) or fix the odd tags.",
+                path=source,
+            )
+        ) from None
 
 
 def _columns(sentence: _Sentence) -> list[list[str]]:
@@ -272,24 +383,13 @@ def _columns(sentence: _Sentence) -> list[list[str]]:
     return [list(column) for column in zip_longest(*sentence.rows, fillvalue=OUTSIDE)]
 
 
-def _parse_file(
-    path: Path,
-    source: str,
-    token_column: int,
-    tag_columns: tuple[int, ...] | None,
-    pseudo_tokens: frozenset[str],
-    limits: InputLimits = DEFAULT_LIMITS,
-) -> _File:
+def _decoded(raw: bytes, source: str, first_line: int, *, bom: bool) -> str:
+    """The text of a file (``bom``: its start, where a UTF-8 byte-order mark may be) or of a range whose
+    first line is ``first_line``; bytes that are not UTF-8 are an error naming the file's line."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(
-            Problem("conll-missing", "the file does not exist.", "Pass the path of a CoNLL file.", path=source)
-        ) from None
-    try:
-        content = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig" if bom else "utf-8")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + first_line
         raise InputError(
             Problem(
                 "conll-encoding",
@@ -300,6 +400,11 @@ def _parse_file(
             )
         ) from None
 
+
+def _parse_lines(content: str, source: str, options: _FileOptions, first_line: int) -> _File:
+    """Sentences of ``content``, whose first line is line ``first_line`` of the file."""
+    token_column, tag_columns = options.token_column, options.tag_columns
+    pseudo_tokens, limits = options.pseudo_tokens, options.limits
     sentences: list[_Sentence] = []
     doc_starts: set[int] = set()
     has_docstart = False
@@ -308,11 +413,12 @@ def _parse_file(
     needed = max(token_column, first_tag) + 1
 
     # Split on "\n" only: str.splitlines() would also break at U+2028, U+0085, form feeds...
-    for number, line in enumerate(content.split("\n"), start=1):
+    for number, line in enumerate(content.split("\n"), start=first_line):
         # Trailing spaces and tabs are editor residue, not an empty last column.
         line = line.rstrip(" \t\r")
         if not line.strip():
             if current.tokens:
+                current.closed_at = number
                 sentences.append(current)
                 current = _Sentence()
             continue
@@ -329,6 +435,7 @@ def _parse_file(
             continue
         if len(fields) > token_column and fields[token_column].strip(BIDI_MARKS) == DOCSTART:
             if current.tokens:
+                current.closed_at = number
                 sentences.append(current)
                 current = _Sentence()
             doc_starts.add(len(sentences))
@@ -459,10 +566,15 @@ def _checked_tags(row: tuple[str, ...], source: str, line_number: int, problems:
     return tuple(fixed)
 
 
-def _blocks(parsed: _File, sentences_per_doc: int | None) -> list[list[_Sentence]]:
+def _sentences_per_doc(parsed: _File, sentences_per_doc: int | None) -> int:
+    """The block size: as given, else whole -DOCSTART- documents when the file has them, else the default."""
+    if sentences_per_doc is not None:
+        return sentences_per_doc
+    return max(1, len(parsed.sentences)) if parsed.has_docstart else DEFAULT_SENTENCES_PER_DOC
+
+
+def _blocks(parsed: _File, sentences_per_doc: int) -> list[list[_Sentence]]:
     """Group sentences into documents: a -DOCSTART- always cuts; blocks of N cut too."""
-    if sentences_per_doc is None:
-        sentences_per_doc = len(parsed.sentences) if parsed.has_docstart else DEFAULT_SENTENCES_PER_DOC
     blocks: list[list[_Sentence]] = []
     current: list[_Sentence] = []
     for index, sentence in enumerate(parsed.sentences):
@@ -1015,8 +1127,9 @@ def _read_block(padded: np.ndarray, begin: int, stop: int, delimiter_byte: int |
 
 
 __all__ = [
-    "BIDI_MARKS", "BOUNDARY", "DEFAULT_SENTENCES_PER_DOC", "DOCSTART", "ConllOptions", "GivenTokenization",
-    "TagColumns", "column_delimiter", "given_tokenization", "looks_like_tag", "read_conll", "read_tag_columns",
+    "BIDI_MARKS", "BOUNDARY", "DEFAULT_SENTENCES_PER_DOC", "DOCSTART", "ConllOptions", "ConllRange",
+    "GivenTokenization", "TagColumns", "column_delimiter", "conll_ranges", "given_tokenization", "looks_like_tag",
+    "read_conll", "read_conll_range", "read_tag_columns",
 ]
 
 
