@@ -511,27 +511,19 @@ def audit_against_request(request: ContaminationRequest) -> ContaminationReport:
         ``usage``: not exactly one version, an unknown engine, ``resume`` without a ``work_dir``, a
         threshold outside (0, 1]; and everything :func:`audit_against` raises.
     """
-    from dataset_builder.engine import ENGINES
-
     if len(request.versions) != 1:
         raise InputError(Problem("usage", f"--against checks one version, not {len(request.versions)}.",
                                  "Pass one built version directory."))
-    if request.engine not in ENGINES:
-        raise InputError(Problem("usage", f"--engine {request.engine!r} is not one of {', '.join(ENGINES)}.",
-                                 "Use --engine local or --engine ray."))
     if request.work_dir is not None:
         require_path(request.work_dir, "folder", what="work folder (--work-dir)", missing_ok=True,
                      fix="Pass a folder for the completion markers (one every node can reach), not a file.")
-    if request.resume and request.work_dir is None:
-        raise InputError(Problem("usage", "--resume needs --work-dir (where the completion markers are).",
-                                 "Pass the --work-dir of the run to resume."))
     if not 0.0 < request.threshold <= 1.0:
         raise InputError(Problem("usage", f"--threshold {request.threshold} is not above 0 (and at most 1).",
                                  "Pass a similarity in (0, 1], e.g. --threshold 0.8."))
     settings = ContaminationSettings(threshold=request.threshold, shingle_size=request.shingle_size,
                                      min_tokens=request.min_tokens, text_field=request.text_field)
-    engine = EngineSettings(engine=request.engine, jobs=request.jobs,  # type: ignore[arg-type]
-                            ray_address=request.ray_address, work_dir=request.work_dir, resume=request.resume,
-                            progress=request.progress)
+    engine = EngineSettings.from_command_line(request.engine, request.jobs, request.ray_address,
+                                              work_dir=request.work_dir, resume=request.resume,
+                                              progress=request.progress)
     return audit_against(request.versions[0], request.against, splits=request.splits, settings=settings,
                          engine=engine)

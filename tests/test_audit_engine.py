@@ -121,3 +121,23 @@ def test_anercorp_against_newsfane_is_the_same_report_on_two_workers(tmp_path: P
     assert one == two
     assert sum(one["units"].values()) > 5 * audit_module.UNITS_PER_TASK  # several tasks
     assert one["matches"] and one["pairs_found"] > 500
+
+
+def test_akhbar_audit_of_two_versions_takes_the_engine_options(sana_version: Path, sana_version_next: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dataset_builder.cli import EXIT_OK, EXIT_USAGE, app
+
+    runner = CliRunner()
+    reports = []
+    for jobs in ("1", "2"):
+        result = runner.invoke(app, ["audit", str(sana_version), str(sana_version_next), "--jobs", jobs, "--json",
+                                     "--no-progress"])
+        assert result.exit_code == EXIT_OK, result.output
+        assert result.stderr == ""  # --no-progress: nothing on stderr
+        report = json.loads(result.stdout)
+        report.pop("seconds")
+        reports.append(report)
+    assert reports[0] == reports[1] and reports[0]["pairs_found"] > 0  # the two versions share their sentences
+    wrong = runner.invoke(app, ["audit", str(sana_version), "--engine", "spark"])
+    assert wrong.exit_code == EXIT_USAGE and "--engine 'spark' is not one of local, ray" in wrong.stderr

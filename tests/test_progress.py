@@ -253,3 +253,19 @@ def test_the_audit_against_an_external_corpus_reports_its_index_and_tasks(
     assert lines[1] == "audit: 1 task to do" and lines[-1].startswith("audit: 1 of 1 task in ")
     audit_against(sana_version, [external], engine=EngineSettings(jobs=1))
     assert capsys.readouterr().err == ""
+
+
+def test_akhbar_export_reports_its_steps_unless_told_not_to(sana_version: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from dataset_builder.cli import EXIT_OK, app
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_DISABLE_PROGRESS_BARS", raising=False)
+    shown = CliRunner().invoke(app, ["export", str(sana_version), "--out", str(tmp_path / "shown")])
+    quiet = CliRunner().invoke(app, ["export", str(sana_version), "--out", str(tmp_path / "quiet"), "--no-progress"])
+    assert shown.exit_code == quiet.exit_code == EXIT_OK
+    assert "exporting sana-sample 1.0.0: 2 " in shown.stderr and "croissant: done in " in shown.stderr
+    assert "\r" not in shown.stderr
+    assert "exporting" not in quiet.stderr and "croissant" not in quiet.stderr

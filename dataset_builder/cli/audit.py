@@ -19,6 +19,8 @@ AUDIT_EPILOG = (
     "  akhbar audit out/newsfane-gold/1.0.0\n"
     "  # which ANERcorp test sentences NewsFANE also holds (cross-dataset), as JSON\n"
     "  akhbar audit out/anercorp-camel/1.0.0 out/newsfane-gold/1.0.0 --threshold 0.7 --json > audit.json\n"
+    "  # the same on 2 worker processes (the report does not depend on the engine or the workers)\n"
+    "  akhbar audit out/anercorp-camel/1.0.0 out/newsfane-gold/1.0.0 --jobs 2\n"
     "  # fail (exit 1) when more than 1% of a split's sentences leak into another split\n"
     "  akhbar audit out/wojood-sample/1.0.0 --max-leakage 0.01\n"
     "  # contamination: which test sentences are in an external corpus (JSONL, Parquet, text), on 2 cores\n"
@@ -56,14 +58,17 @@ def audit(
     = None,
     text_field: Annotated[str, typer.Option(help="With --against: JSONL field / Parquet column of the text.")]
     = "text",
-    engine: Annotated[str, typer.Option(help="With --against: local (process pool) | ray.")] = "local",
+    engine: Annotated[str, typer.Option(help="Where the work runs: local (process pool) | ray.")] = "local",
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: the number of cores).")]
     = None,
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster: auto | ray://HOST:10001 (default: a "
                                                     "local Ray instance).")] = None,
-    work_dir: Annotated[Path | None, typer.Option(help="Completion markers go here (a path every node "
+    work_dir: Annotated[Path | None, typer.Option(help="With --against: completion markers go here (a path every node "
                                                   "can reach).")] = None,
-    resume: Annotated[bool, typer.Option(help="Skip tasks already completed in --work-dir.")] = False,
+    resume: Annotated[bool, typer.Option(help="With --against: skip tasks already completed in --work-dir.")]
+    = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress on stderr (a bar on a "
+                                           "terminal, one line per step otherwise).")] = True,
 ) -> None:
     """Exact and near-duplicate sentences (or documents) across splits and datasets.
 
@@ -76,20 +81,25 @@ def audit(
     from dataset_builder.audit import AuditPolicy
     from dataset_builder.audit import audit as run_audit
     from dataset_builder.decontaminate import ContaminationRequest
+    from dataset_builder.engine import EngineSettings, TaskFailed
 
     if against:
         raise _audit_against(ContaminationRequest(
             versions=tuple(datasets), against=tuple(against), splits=tuple(split or ("test",)), threshold=threshold,
             shingle_size=shingle_size, min_tokens=min_tokens, text_field=text_field, engine=engine, jobs=jobs,
-            ray_address=ray_address, work_dir=work_dir, resume=resume), json_output=json_output)
+            ray_address=ray_address, work_dir=work_dir, resume=resume, progress=progress), json_output=json_output)
     if level not in ("sentence", "document"):
         raise fail(Problem("usage", f"--level {level!r} is not sentence or document.", "Use --level sentence "
                            "or --level document."))
     try:
         report = run_audit(datasets, level=level, threshold=threshold,  # type: ignore[arg-type]
-                           shingle_size=shingle_size, min_tokens=min_tokens, max_pairs=max_pairs)
+                           shingle_size=shingle_size, min_tokens=min_tokens, max_pairs=max_pairs,
+                           engine=EngineSettings.from_command_line(engine, jobs, ray_address, progress=progress),
+                           progress=progress)
     except InputError as exc:
         raise fail(exc.problem) from None
+    except TaskFailed as exc:
+        raise fail(Problem("audit-task-failed", str(exc), "Run the audit again."), EXIT_PROBLEMS) from None
     print_result(report, as_json=json_output)
     if max_leakage is not None:
         problem = report.check(AuditPolicy(max_leakage=max_leakage, threshold=threshold, level=level))

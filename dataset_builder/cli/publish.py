@@ -39,6 +39,8 @@ def export_command(
     max_shard_size: Annotated[str, typer.Option(help="Largest Parquet shard, as Arrow bytes: 500MB, 2GiB, ...")]
     = "500MB",
     force: Annotated[bool, typer.Option("--force", help="Replace the export folder if it holds files.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress on stderr (a bar on a "
+                                           "terminal, one line per step otherwise).")] = True,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object on stdout: out_dir, "
                                               "name, version, fingerprint, rows (config -> split -> rows), "
                                               "total_bytes, files (path, size, sha256, config, split, num_rows).")]
@@ -50,7 +52,8 @@ def export_command(
     from dataset_builder.input_limits import parse_size
 
     try:
-        result = export(version_dir, out, max_shard_bytes=parse_size(max_shard_size), force=force)
+        result = export(version_dir, out, max_shard_bytes=parse_size(max_shard_size), force=force,
+                        progress=progress)
     except ExportExistsError as exc:
         raise fail(exc.problem, EXIT_REFUSED) from None
     except InputError as exc:

@@ -91,6 +91,22 @@ class EngineSettings:
         if self.resume and self.work_dir is None:
             raise ValueError("resume needs a work_dir (where the completion markers are).")
 
+    @classmethod
+    def from_command_line(cls, engine: str, jobs: int | None, ray_address: str | None, *,
+                          work_dir: Path | None = None, resume: bool = False, progress: bool = True) -> EngineSettings:
+        """The settings of a command's ``--engine/--jobs/--ray-address/--work-dir/--resume/--progress``
+        options; a wrong value is a usage :class:`~dataset_builder.problems.InputError` with the fix."""
+        from dataset_builder.problems import InputError, Problem
+
+        if engine not in ENGINES:
+            raise InputError(Problem("usage", f"--engine {engine!r} is not one of {', '.join(ENGINES)}.",
+                                     "Use --engine local or --engine ray."))
+        if resume and work_dir is None:
+            raise InputError(Problem("usage", "--resume needs --work-dir (where the completion markers are).",
+                                     "Pass the --work-dir of the run to resume."))
+        return cls(engine=engine, jobs=jobs, ray_address=ray_address,  # type: ignore[arg-type]
+                   work_dir=work_dir, resume=resume, progress=progress)
+
 
 class TaskFailed(RuntimeError):
     """A task failed on every attempt. ``task`` names its shard, ``detail`` is the last error's
