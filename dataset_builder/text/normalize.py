@@ -281,10 +281,16 @@ _TRAILING_MARKS = regex.compile(r"[\p{Mn}\u0640]+")
 
 def _options(options: NormalizationOptions | None, overrides: dict[str, bool]) -> NormalizationOptions:
     if options is None:
-        return NormalizationOptions(**overrides)
+        return _options_from_flags(tuple(overrides.items()))
     if overrides:
         return replace(options, **overrides)
     return options
+
+
+@lru_cache(maxsize=64)
+def _options_from_flags(flags: tuple[tuple[str, bool], ...]) -> NormalizationOptions:
+    # Callers pass the same few flag sets for every string (the audit: once per sentence).
+    return NormalizationOptions(**dict(flags))
 
 
 def normalize(
