@@ -148,15 +148,15 @@ _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _TATWEEL = "\u0640"
 _HARAKAT = "\u064b-\u0652\u0670"
 _ARABIC_LETTERS = "\u0621-\u063a\u0641-\u064a"
-# Characters of ordinary Arabic news text that need no closer look on their own.
-_PLAIN_VISIBLE = (
-    r"\x21-\x7e"
+# Characters of ordinary Arabic news text that need no closer look on their own (their Latin letters and
+# harakat are looked at in context below).
+_PLAIN_SYMBOLS = (
+    r"\x21-\x40\x5b-\x60\x7b-\x7e"  # ASCII digits, punctuation and symbols
     + _ARABIC_LETTERS
-    + _HARAKAT
     + "\u0660-\u0669\u060c\u061b\u061f\u066a-\u066c\u06d4"  # Arabic-Indic digits and punctuation
     + "\u00ab\u00bb\u2018\u2019\u201a\u201c\u201d\u201e\u2039\u203a\u2026\u2013\u2014\u2022\u00b7"
 )
-_PLAIN = r"\s" + _PLAIN_VISIBLE
+_PLAIN = rf"\sA-Za-z{_HARAKAT}{_PLAIN_SYMBOLS}"
 _CANDIDATES = regex.compile(
     rf"[^{_PLAIN}]"
     # Latin letters touching Arabic ones within a word (through harakat, digits, tatweel, joiners).
@@ -165,10 +165,11 @@ _CANDIDATES = regex.compile(
     # Two or more marks in a row may be in non-canonical order.
     rf"|[{_HARAKAT}]{{2,}}"
 )
-# Where a candidate may start: a superset of _CANDIDATES' first characters in plain character classes,
-# which the standard library's engine scans several times faster than ``regex`` runs _CANDIDATES over
-# a whole text (only ASCII whitespace counts as plain here, so no candidate is missed).
-_MAYBE_CANDIDATE = re.compile(rf"[^ \t\n\r{_PLAIN_VISIBLE}]|[A-Za-z]|[{_HARAKAT}]{{2}}")
+# Where a candidate may start: one plain character class that holds every first character of
+# _CANDIDATES (and single harakat), which the standard library's engine scans several times faster
+# than ``regex`` runs _CANDIDATES over a whole text. Only ASCII whitespace counts as plain here, so no
+# candidate is missed; _CANDIDATES itself decides at each place found.
+_MAYBE_CANDIDATE = re.compile(rf"[^ \t\n\r{_PLAIN_SYMBOLS}]")
 
 _ARABIC_LETTER = regex.compile(r"(?=\p{Script=Arabic})\p{L}")
 _FOREIGN_RUN = regex.compile(r"(?:(?![\p{Script=Arabic}\p{Script=Common}\p{Script=Inherited}])[\p{L}\p{M}])+")
