@@ -38,6 +38,7 @@ Token kinds: ``word`` (contains a letter; Arabic, mixed-script or other scripts)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import regex
@@ -76,6 +77,39 @@ _LATIN_ONLY = regex.compile(r"[\p{Latin}\p{N}\p{M}]+")
 _NUMBER = regex.compile(rf"\p{{N}}+(?:{_NUMBER_SEPARATOR}\p{{N}}+)*")
 
 
+# A fast path for the usual news text: when every character is ASCII, an Arabic letter, tatweel, a
+# haraka, an Arabic-Indic digit or common Arabic and typographic punctuation, the standard library's
+# engine runs the same rules ~1.7x faster than ``regex`` (its character classes are spelled out from
+# that short alphabet). The Unicode category of each character is asked of ``regex`` itself, so both
+# engines classify every character alike; any other character sends the text to _SPANS.
+_FAST_ALPHABET = (
+    "".join(map(chr, range(0x21, 0x7F)))  # printable ASCII
+    + "".join(map(chr, range(0x0621, 0x063B)))  # Arabic letters
+    + "".join(map(chr, range(0x0640, 0x0653)))  # tatweel, letters, harakat
+    + "\u0670"  # superscript alef
+    + "".join(map(chr, range(0x0660, 0x066D)))  # Arabic-Indic digits, ٪ and the decimal and thousands separators
+    + "\u060c\u061b\u061f\u06d4"  # Arabic comma, semicolon, question mark and full stop
+    + "\u00ab\u00bb\u2018\u2019\u201a\u201c\u201d\u201e\u2039\u203a\u2026\u2013\u2014\u2022\u00b7"
+)
+
+
+def _fast_class(unicode_class: str) -> str:
+    """The characters of _FAST_ALPHABET in a ``regex`` class, as a standard-library class."""
+    pattern = regex.compile(unicode_class)
+    return "[" + "".join(re.escape(char) for char in _FAST_ALPHABET if pattern.fullmatch(char)) + "]"
+
+
+_FAST_WORD, _FAST_DIGIT, _FAST_MARK = _fast_class(_WORD_CHAR), _fast_class(r"\p{Nd}"), _fast_class(r"\p{M}")
+_FAST_PUNCT, _FAST_SYMBOL = _fast_class(r"\p{P}"), _fast_class(r"\p{S}")
+# The alternatives of _PARTS on that alphabet (no joiners, emoji or "other" characters occur in it).
+_FAST_SPANS = re.compile(
+    rf"{_FAST_WORD}+(?:(?<={_FAST_DIGIT}){_NUMBER_SEPARATOR}(?={_FAST_DIGIT}){_FAST_WORD}+)*"
+    rf"|\.{{2,}}{_FAST_MARK}*|\u2026+{_FAST_MARK}*|[!?\u061f]{{2,}}{_FAST_MARK}*|-{{2,}}|{_FAST_PUNCT}{_FAST_MARK}*"
+    rf"|{_FAST_SYMBOL}{_FAST_MARK}*"
+)
+_OUTSIDE_FAST_ALPHABET = re.compile("[^ \t\n\r" + "".join(map(re.escape, _FAST_ALPHABET)) + "]")
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     """One token: half-open code-point offsets ``[start, end)``, its text and its kind.
@@ -109,7 +143,8 @@ def token_spans(text: str) -> tuple[list[int], list[int]]:
     """
     # Two list comprehensions over the matches cost less than appending to two lists per match
     # (about a quarter less time on news text: this runs once per document of a build).
-    matches = list(_SPANS.finditer(text))
+    spans = _SPANS if _OUTSIDE_FAST_ALPHABET.search(text) else _FAST_SPANS
+    matches = list(spans.finditer(text))
     return [match.start() for match in matches], [match.end() for match in matches]
 
 
