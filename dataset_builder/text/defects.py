@@ -52,8 +52,9 @@ Information (``Severity.INFO``: recorded, usually intended):
 Harakat, shadda, sukun, superscript alef, Arabic-Indic digits, Arabic punctuation and Latin words
 standing alone (COVID-19) are normal text and never reported.
 
-Speed: one ``regex`` scan finds the few characters worth a closer look; only the tokens that hold
-them are analysed in Python, so clean text costs one scan.
+Speed: one scan finds the few characters worth a closer look (a plain character class run by the
+standard library's engine proposes places, the full ``regex`` pattern decides at each); only the
+tokens that hold them are analysed in Python, so clean text costs one scan.
 """
 
 from __future__ import annotations
