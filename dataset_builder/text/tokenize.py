@@ -44,7 +44,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
-from operator import methodcaller
 
 import regex
 
@@ -112,7 +111,6 @@ _FAST_SPANS = re.compile(
     rf"|\.{{2,}}{_FAST_MARK}*|\u2026+{_FAST_MARK}*|[!?\u061f]{{2,}}{_FAST_MARK}*|-{{2,}}|{_FAST_PUNCT}{_FAST_MARK}*"
     rf"|{_FAST_SYMBOL}{_FAST_MARK}*"
 )
-_SPAN = methodcaller("span")
 _ASCII_SPACE = re.compile(r"[ \t\n\r]")
 _OUTSIDE_FAST_ALPHABET = re.compile("[^ \t\n\r" + "".join(map(re.escape, _FAST_ALPHABET)) + "]")
 
@@ -149,11 +147,13 @@ def token_spans(text: str) -> tuple[list[int], list[int]]:
     ([0, 4, 9, 11, 15], [3, 9, 10, 15, 16])
     """
     outside = _OUTSIDE_FAST_ALPHABET.search(text)
-    matches = _FAST_SPANS.finditer(text) if outside is None else _mixed_matches(text, outside)
     # One flat list of ints (start, end, start, end, ...), cut in two: cheaper than appending to two
     # lists per match, and no match object outlives its step (keeping millions of them alive made the
     # garbage collector slow long texts down).
-    offsets = list(chain.from_iterable(map(_SPAN, matches)))
+    if outside is None:
+        offsets = list(chain.from_iterable(map(re.Match.span, _FAST_SPANS.finditer(text))))
+    else:
+        offsets = list(chain.from_iterable(match.span() for match in _mixed_matches(text, outside)))
     return offsets[0::2], offsets[1::2]
 
 
