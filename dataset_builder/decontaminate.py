@@ -64,7 +64,6 @@ __all__ = [
 ]
 
 _SENTENCE = regex.compile(r"[^\s.!?؟][^\n.!?؟]*")  # starts at its first visible character
-_UNKNOWN = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,19 +120,36 @@ class SentenceIndex:
     """The test split, as the workers need it (built once, shipped once per worker)."""
 
     settings: ContaminationSettings
+    #: Canonical token -> id; an external token not in it gets id ``len(vocabulary)`` (unknown).
     vocabulary: dict[str, int]
     ngrams: dict[tuple[int, ...], tuple[int, ...]]
     lengths: tuple[int, ...]
-    shingle_keys: frozenset[tuple[int, ...]]
+    #: The token-id windows of ``shingle_size`` tokens of the test sentences, as :func:`_window_keys` ints.
+    shingle_keys: frozenset[int]
     shingle_sets: tuple[frozenset[int], ...]
     bands: tuple[dict[bytes, tuple[int, ...]], ...]
     rows: int
 
 
-def _shingle_keys(ids: Sequence[int], size: int) -> set[tuple[int, ...]]:
+def _window_keys(ids: Sequence[int], size: int, base: int) -> list[int]:
+    """One int per window of ``size`` token ids, in order (the whole sequence when it is not longer).
+
+    Every id is below ``base``, so a window's key, its ids as digits in base ``base`` after a leading
+    1, names one window and no other (of any length); ints hash and compare much faster than tuples.
+    """
     if len(ids) <= size:
-        return {tuple(ids)}
-    return {tuple(ids[i : i + size]) for i in range(len(ids) - size + 1)}
+        key = 1
+        for token_id in ids:
+            key = key * base + token_id
+        return [key]
+    if size == 3:  # the default shingle size, in one pass
+        return [((base + a) * base + b) * base + c
+                for a, b, c in zip(ids, ids[1:], ids[2:], strict=False)]
+    count = len(ids) - size + 1
+    keys = [1] * count
+    for offset in range(size):
+        keys = [key * base + token_id for key, token_id in zip(keys, ids[offset : offset + count], strict=True)]
+    return keys
 
 
 def build_index(texts: Sequence[str], settings: ContaminationSettings) -> SentenceIndex:
@@ -141,7 +157,7 @@ def build_index(texts: Sequence[str], settings: ContaminationSettings) -> Senten
     ``min_tokens`` canonical tokens get no entry)."""
     vocabulary: dict[str, int] = {}
     ngrams: dict[tuple[int, ...], list[int]] = {}
-    shingle_keys: set[tuple[int, ...]] = set()
+    token_ids: list[list[int]] = []
     shingle_sets: list[frozenset[int]] = []
     hashed: list[int] = []
     for number, text in enumerate(texts):
@@ -154,7 +170,7 @@ def build_index(texts: Sequence[str], settings: ContaminationSettings) -> Senten
             ngrams.setdefault(tuple(ids), []).append(number)
         for start in range(len(ids) - settings.ngram + 1):
             ngrams.setdefault(tuple(ids[start : start + settings.ngram]), []).append(number)
-        shingle_keys |= _shingle_keys(ids, settings.shingle_size)
+        token_ids.append(ids)
         shingle_sets.append(frozenset(shingle_hashes(shingles(tokens, settings.shingle_size))))
         hashed.append(number)
     bands_count, rows = lsh_parameters(settings.threshold, settings.num_perm)
@@ -166,8 +182,10 @@ def build_index(texts: Sequence[str], settings: ContaminationSettings) -> Senten
             for band, table in enumerate(tables):
                 table.setdefault(row[band * rows : (band + 1) * rows].tobytes(), []).append(number)
     lengths = tuple(sorted({len(key) for key in ngrams}))
+    base = len(vocabulary) + 1  # the ids of the test split and the one unknown id of external tokens
+    shingle_keys = frozenset(key for ids in token_ids for key in _window_keys(ids, settings.shingle_size, base))
     return SentenceIndex(settings, vocabulary, {k: tuple(v) for k, v in ngrams.items()}, lengths,
-                         frozenset(shingle_keys), tuple(shingle_sets),
+                         shingle_keys, tuple(shingle_sets),
                          tuple({k: tuple(v) for k, v in t.items()} for t in tables), rows)
 
 
@@ -275,7 +293,12 @@ def _scan_shard(shard: Shard, index: SentenceIndex) -> _ShardResult:
     settings = index.settings
     result = _ShardResult()
     size, threshold = settings.shingle_size, settings.threshold
-    vocabulary, ngrams, shingle_keys = index.vocabulary, index.ngrams, index.shingle_keys
+    vocabulary, ngrams, shingle_keys, lengths = index.vocabulary, index.ngrams, index.shingle_keys, index.lengths
+    unknown = len(vocabulary)
+    base = unknown + 1
+    # An indexed n-gram (from a test sentence of min_tokens or more) of at least `size` tokens starts
+    # with one of the test split's windows, so only positions whose window is known need a look-up.
+    starts_at_known_windows = bool(lengths) and lengths[0] >= size
     near_candidates: list[tuple[list[str], str, int]] = []
 
     def flush() -> None:
@@ -305,22 +328,21 @@ def _scan_shard(shard: Shard, index: SentenceIndex) -> _ShardResult:
             if len(tokens) < settings.min_tokens:
                 continue
             result.sentences += 1
-            ids = [vocabulary.get(token, _UNKNOWN) for token in tokens]
-            # Exact n-grams: only inside runs of known tokens.
-            run_start = 0
-            for position in range(len(ids) + 1):
-                if position < len(ids) and ids[position] != _UNKNOWN:
-                    continue
-                for n in index.lengths:
-                    for start in range(run_start, position - n + 1):
-                        for number in ngrams.get(tuple(ids[start : start + n]), ()):
-                            count, first = result.ngram.get(number, (0, None))
-                            result.ngram[number] = (count + 1, first or ExternalMatch(doc_id, match.start(),
-                                                                                      shard.path, 1.0))
-                run_start = position + 1
+            ids = [vocabulary.get(token, unknown) for token in tokens]
+            windows = _window_keys(ids, size, base)
+            known = [position for position, key in enumerate(windows) if key in shingle_keys]
+            # Exact n-grams (none holds the unknown id). Every hit of a sentence counts, and all of them
+            # share one first match, so the order of the look-ups does not matter.
+            for start in known if starts_at_known_windows else range(len(ids)):
+                for n in lengths:
+                    if start + n > len(ids):
+                        break
+                    for number in ngrams.get(tuple(ids[start : start + n]), ()):
+                        count, first = result.ngram.get(number, (0, None))
+                        result.ngram[number] = (count + 1, first or ExternalMatch(doc_id, match.start(),
+                                                                                  shard.path, 1.0))
             # Near duplicates: hash only sentences enough of whose shingles the test split has at all.
-            keys = _shingle_keys(ids, size)
-            if sum(key in shingle_keys for key in keys) >= threshold * len(keys):
+            if known and len({windows[position] for position in known}) >= threshold * len(set(windows)):
                 near_candidates.append((tokens, doc_id, match.start()))
                 if len(near_candidates) >= 4096:
                     flush()

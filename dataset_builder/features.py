@@ -339,7 +339,10 @@ class TokenBatch:
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.token_offsets = [0]
-        self.tokens: list[str] = []
+        # Token strings are cut from the texts once per batch (:func:`_token_strings`), not one
+        # Python string per token: the texts and each document's number of tokens are enough.
+        self.texts: list[str] = []
+        self.text_token_counts: list[int] = []
         self.token_starts: list[int] = []
         self.token_ends: list[int] = []
         self.tags: dict[str, list[int]] = {column: [] for column in self.columns}
@@ -356,12 +359,11 @@ class TokenBatch:
         self.indices.extend(range(n_sentences))
         self.starts.extend([start for start, _ in rows.sentence_spans])
         self.ends.extend([end for _, end in rows.sentence_spans])
-        base = len(self.tokens)
+        base = len(self.token_starts)
         contiguous = all(ranges[i][1] == ranges[i + 1][0] for i in range(n_sentences - 1))
         if contiguous and (not ranges or (ranges[0][0] == 0 and ranges[-1][1] == len(starts))):
             # The usual case: sentences tile the document's tokens, so whole-document lists are
             # appended at once and only the per-sentence offsets are computed.
-            self.tokens.extend(map(text.__getitem__, map(slice, starts, ends)))
             self.token_starts.extend(starts)
             self.token_ends.extend(ends)
             for column in self.columns:
@@ -369,12 +371,13 @@ class TokenBatch:
             self.token_offsets.extend([base + hi for _, hi in ranges])
         else:
             for lo, hi in ranges:
-                self.tokens.extend(map(text.__getitem__, map(slice, starts[lo:hi], ends[lo:hi])))
                 self.token_starts.extend(starts[lo:hi])
                 self.token_ends.extend(ends[lo:hi])
                 for column in self.columns:
                     self.tags[column].extend(rows.tags[column][lo:hi])
-                self.token_offsets.append(len(self.tokens))
+                self.token_offsets.append(len(self.token_starts))
+        self.texts.append(text)
+        self.text_token_counts.append(len(self.token_starts) - base)
         # Token strings average a few characters; offsets and tags add 4-8 bytes each.
         self.nbytes_estimate += 40 * len(starts) + 60 * n_sentences
 
@@ -393,9 +396,45 @@ class TokenBatch:
             pa.array(self.indices, int32),
             pa.array(self.starts, int32),
             pa.array(self.ends, int32),
-            listed(pa.array(self.tokens, string), "tokens"),
+            listed(_token_strings(self.texts, self.text_token_counts, self.token_starts, self.token_ends),
+                   "tokens"),
             listed(pa.array(self.token_starts, int32), "token_starts"),
             listed(pa.array(self.token_ends, int32), "token_ends"),
         ]
         arrays += [listed(pa.array(self.tags[column], int64), column) for column in self.columns]
         return pa.RecordBatch.from_arrays(arrays, schema=self.arrow_schema)
+
+
+def _token_strings(texts: Sequence[str], token_counts: Sequence[int], starts: Sequence[int],
+                   ends: Sequence[int]) -> pa.Array:
+    """``pa.array([text[start:end] for each token])``, built from the UTF-8 bytes of the texts.
+
+    ``token_counts[i]`` tokens belong to ``texts[i]`` (in order); ``starts``/``ends`` are code-point
+    offsets into their own text. Code-point offsets become byte offsets through each character's
+    UTF-8 width, and the tokens' bytes are gathered in one step, so no Python string is made per
+    token (millions per corpus, the largest cost of writing the tokens config when done one by one).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    joined = "".join(texts)
+    code_points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    widths = 1 + (code_points >= 0x80).astype(np.int64) + (code_points >= 0x800) + (code_points >= 0x10000)
+    byte_at = np.zeros(len(code_points) + 1, dtype=np.int64)  # byte offset of each code point (and the end)
+    np.cumsum(widths, out=byte_at[1:])
+    text_starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum([len(text) for text in texts[:-1]], out=text_starts[1:])
+    shift = np.repeat(text_starts, np.asarray(token_counts, dtype=np.int64))
+    byte_starts = byte_at[np.asarray(starts, dtype=np.int64) + shift]
+    byte_ends = byte_at[np.asarray(ends, dtype=np.int64) + shift]
+    lengths = byte_ends - byte_starts
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if offsets[-1] > np.iinfo(np.int32).max:  # gigabytes of tokens in one batch: as before, one string each
+        owners = np.repeat(np.arange(len(texts)), np.asarray(token_counts, dtype=np.int64))
+        return pa.array([texts[owner][start:end] for owner, start, end in zip(owners, starts, ends, strict=True)],
+                        pa.string())
+    # Byte k of the output is byte (k - offsets[token] + byte_starts[token]) of the joined text.
+    gather = np.arange(offsets[-1], dtype=np.int64) + np.repeat(byte_starts - offsets[:-1], lengths)
+    data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)[gather]
+    return pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))

@@ -428,6 +428,7 @@ class BuildLog:
 
     def __init__(self, out_dir: Path | None, *, path_base: Path | None = None, strict: bool = False) -> None:
         self.path_base, self.strict = path_base, strict
+        self._relative_paths: dict[str, str] = {}
         self.by_code: Counter[str] = Counter()
         self.by_severity: Counter[str] = Counter()
         self.rejected_ids: list[str] = []
@@ -447,10 +448,11 @@ class BuildLog:
         # a "path" that names no file (e.g. "<split rule>") is kept as it is.
         if path is None or self.path_base is None:
             return path
-        absolute = path if os.path.isabs(path) else os.path.abspath(path)
-        if absolute != path and not os.path.lexists(absolute):
-            return path
-        return Path(os.path.relpath(absolute, os.path.abspath(self.path_base))).as_posix()
+        # Every problem of an input file names the same path: look at the file system once per path.
+        relative = self._relative_paths.get(path)
+        if relative is None:
+            relative = self._relative_paths[path] = _relative_to(path, self.path_base)
+        return relative
 
     def _portable(self, problem: Problem) -> Problem:
         relative = self._relative(problem.path)
@@ -1227,6 +1229,13 @@ class _JsonlSink:
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
+
+
+def _relative_to(path: str, base: Path) -> str:
+    absolute = path if os.path.isabs(path) else os.path.abspath(path)
+    if absolute != path and not os.path.lexists(absolute):
+        return path
+    return Path(os.path.relpath(absolute, os.path.abspath(base))).as_posix()
 
 
 def _problem_record(problem: Problem, doc_id: str | None) -> Problem:

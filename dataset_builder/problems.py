@@ -9,7 +9,7 @@ and *how to fix it*.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Literal
@@ -64,7 +64,9 @@ class Problem:
         return f"{self.where()}: {self.severity.value}[{self.code}] {self.message} Fix: {self.fix}"
 
     def to_dict(self) -> dict[str, object]:
-        d = asdict(self)
+        # Every field is a str, an int or None: read directly, without asdict's deep copy (a build
+        # logs one problem per projection note, thousands per corpus).
+        d: dict[str, object] = {name: getattr(self, name) for name in _PROBLEM_FIELDS}
         d["severity"] = self.severity.value
         return {k: v for k, v in d.items() if v is not None}
 
@@ -79,6 +81,9 @@ class Problem:
             self.code, self.message, self.fix, self.severity, location.path, location.line,
             self.doc_id, self.offset, self.span_id,
         )
+
+
+_PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
 
 class ExitCode(IntEnum):

@@ -138,3 +138,36 @@ def test_a_short_sentence_is_found_whole_inside_a_longer_external_sentence(sana_
     too_strict = audit_against(sana_version, [tmp_path / "a.jsonl"], engine=EngineSettings(jobs=1),
                                settings=ContaminationSettings(min_ngram=13, threshold=1.0))
     assert too_strict.sentences == ()
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_window_keys_name_each_window_and_no_other(size):
+    """The audit compares windows of token ids by int keys: equal keys must mean equal windows, for
+    every window length (a sentence no longer than the window is one key of its own length)."""
+    import random
+
+    from dataset_builder.decontaminate import _window_keys
+
+    rng = random.Random(size)
+    base = 6  # ids 0-4 and the unknown id 5
+    seen: dict[int, tuple[int, ...]] = {}
+    for _ in range(3000):
+        ids = [rng.randrange(base) for _ in range(rng.randint(0, 8))]
+        keys = _window_keys(ids, size, base)
+        windows = [tuple(ids)] if len(ids) <= size else [tuple(ids[i:i + size]) for i in range(len(ids) - size + 1)]
+        assert len(keys) == len(windows)
+        for key, window in zip(keys, windows, strict=True):
+            assert seen.setdefault(key, window) == window
+
+
+def test_short_ngrams_are_found_when_they_are_shorter_than_a_shingle(sana_version, tmp_path):
+    """With n-grams shorter than the shingle window the look-ups cannot start only at known windows:
+    a 2-word test phrase must still be found."""
+    units, _ = load_units(sana_version, "sentence", splits=["test"])
+    words = next(u.text for u in units if len(u.text.split()) >= 8).split()
+    corpus = tmp_path / "ext.jsonl"
+    corpus.write_text(json.dumps({"id": "e1", "text": f"كلام آخر {words[2]} {words[3]} هنا"}, ensure_ascii=False)
+                      + "\n", encoding="utf-8")
+    settings = ContaminationSettings(ngram=2, min_ngram=2, shingle_size=3)
+    report = audit_against(sana_version, [corpus], settings=settings, engine=EngineSettings(jobs=1))
+    assert any(s.ngram_match is not None and s.ngram_match.doc_id == "e1" for s in report.sentences)

@@ -176,3 +176,47 @@ def test_tokens_exactly_cover_any_text(text: str) -> None:
 
 def test_module_doctests() -> None:
     assert doctest.testmod(tokenize_module, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
+
+
+def test_fast_path_tokenizes_like_the_unicode_pattern():
+    """Texts of the common alphabet go through the standard-library pattern; it must cut every one of
+    them exactly as the ``regex`` pattern does (random strings of that alphabet, dense in the tricky
+    places: number separators, runs of marks, harakat after punctuation, lines and spaces)."""
+    import random
+
+    module = tokenize_module
+    alphabet = module._FAST_ALPHABET + " \n\t\r" * 8 + "..." * 4 + "؟؟!!--" * 3 + "١٢3,.٫٬" * 4 + "\u064b\u0651" * 4
+    every_char_has_a_token_class = regex.compile(r"[\p{L}\p{M}\p{N}\p{P}\p{S}]")
+    assert all(every_char_has_a_token_class.fullmatch(char) for char in module._FAST_ALPHABET)
+    rng = random.Random(11)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert module._OUTSIDE_FAST_ALPHABET.search(text) is None
+        expected = [match.span() for match in module._SPANS.finditer(text)]
+        starts, ends = token_spans(text)
+        assert list(zip(starts, ends, strict=True)) == expected, text
+
+
+def test_text_outside_the_fast_alphabet_takes_the_unicode_pattern():
+    module = tokenize_module
+    # ZWNJ keeps a Persian word whole, which only the Unicode pattern knows.
+    text = "می\u200cخواهم 90.5"
+    assert module._OUTSIDE_FAST_ALPHABET.search(text) is not None
+    assert token_spans(text) == ([0, 9], [8, 13])
+
+
+def test_mixed_text_tokenizes_like_the_unicode_pattern():
+    """Words holding characters outside the fast alphabet (joiners, Persian letters and digits, Latin
+    accents, emoji, no-break spaces, bidi marks) go to the Unicode pattern and the rest to the fast one:
+    the tokens must be those of the Unicode pattern over the whole text."""
+    import random
+
+    module = tokenize_module
+    rare = "\u200c\u200d\u06cc\u06f1\u06f2é©\u00a0\u200f\u0e34😀\U0001F1F8\U0001F1FE\u0301\x0b\u2028\ue000"
+    alphabet = module._FAST_ALPHABET + " \n\t\r" * 8 + "..." * 4 + "؟؟!!--" * 3 + "١٢3,.٫٬" * 4 + rare * 3
+    rng = random.Random(12)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        expected = [match.span() for match in module._SPANS.finditer(text)]
+        starts, ends = token_spans(text)
+        assert list(zip(starts, ends, strict=True)) == expected, text

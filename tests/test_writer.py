@@ -225,3 +225,29 @@ def test_input_file_hashes_use_relative_names(tmp_path: Path) -> None:
     assert list(hashes) == ["corpus/a.txt", "corpus/b.txt", "one.jsonl"]
     assert hashes["one.jsonl"] == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
     assert list(hash_input_files([single], base=tmp_path.parent)) == [f"{tmp_path.name}/one.jsonl"]
+
+
+def test_token_strings_are_the_texts_slices():
+    """The tokens column is gathered from the texts' UTF-8 bytes; it must hold exactly text[start:end]
+    for 1- to 4-byte characters, empty texts and documents without tokens."""
+    import random
+
+    from dataset_builder.features import _token_strings
+
+    rng = random.Random(4)
+    alphabet = "ab ابت\u064e😀é\u0800\uffff\U00010000\n"
+    for _ in range(500):
+        texts, counts, starts, ends, expected = [], [], [], [], []
+        for _ in range(rng.randint(1, 4)):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+            cuts = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, rng.randint(0, 8))))
+            pairs = list(zip(cuts[::2], cuts[1::2], strict=False))
+            texts.append(text)
+            counts.append(len(pairs))
+            for start, end in pairs:
+                starts.append(start)
+                ends.append(end)
+                expected.append(text[start:end])
+        got = _token_strings(texts, counts, starts, ends)
+        got.validate(full=True)
+        assert got.to_pylist() == expected

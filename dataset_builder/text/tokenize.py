@@ -1,8 +1,10 @@
 """Word tokenization of Arabic news text into exact character offsets.
 
 The tokenizer is one compiled ``regex`` pattern run with ``finditer``; :func:`token_spans` returns
-two plain lists of ints and is the hot path of the dataset writer. :func:`tokenize` runs the same
-pattern and also names each token's kind.
+two plain lists of ints and is the hot path of the dataset writer (a text made only of ASCII, Arabic
+letters, harakat, Arabic-Indic digits and common punctuation, most news text, runs through the same
+rules compiled for the standard library's faster engine). :func:`tokenize` runs the same pattern and
+also names each token's kind.
 
 Rules (decisions, with the reason for each)
 -------------------------------------------
@@ -38,7 +40,10 @@ Token kinds: ``word`` (contains a letter; Arabic, mixed-script or other scripts)
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 import regex
 
@@ -76,6 +81,40 @@ _LATIN_ONLY = regex.compile(r"[\p{Latin}\p{N}\p{M}]+")
 _NUMBER = regex.compile(rf"\p{{N}}+(?:{_NUMBER_SEPARATOR}\p{{N}}+)*")
 
 
+# A fast path for the usual news text: when every character is ASCII, an Arabic letter, tatweel, a
+# haraka, an Arabic-Indic digit or common Arabic and typographic punctuation, the standard library's
+# engine runs the same rules ~1.7x faster than ``regex`` (its character classes are spelled out from
+# that short alphabet). The Unicode category of each character is asked of ``regex`` itself, so both
+# engines classify every character alike; the words around any other character go to _SPANS.
+_FAST_ALPHABET = (
+    "".join(map(chr, range(0x21, 0x7F)))  # printable ASCII
+    + "".join(map(chr, range(0x0621, 0x063B)))  # Arabic letters
+    + "".join(map(chr, range(0x0640, 0x0653)))  # tatweel, letters, harakat
+    + "\u0670"  # superscript alef
+    + "".join(map(chr, range(0x0660, 0x066D)))  # Arabic-Indic digits, ٪ and the decimal and thousands separators
+    + "\u060c\u061b\u061f\u06d4"  # Arabic comma, semicolon, question mark and full stop
+    + "\u00ab\u00bb\u2018\u2019\u201a\u201c\u201d\u201e\u2039\u203a\u2026\u2013\u2014\u2022\u00b7"
+)
+
+
+def _fast_class(unicode_class: str) -> str:
+    """The characters of _FAST_ALPHABET in a ``regex`` class, as a standard-library class."""
+    pattern = regex.compile(unicode_class)
+    return "[" + "".join(re.escape(char) for char in _FAST_ALPHABET if pattern.fullmatch(char)) + "]"
+
+
+_FAST_WORD, _FAST_DIGIT, _FAST_MARK = _fast_class(_WORD_CHAR), _fast_class(r"\p{Nd}"), _fast_class(r"\p{M}")
+_FAST_PUNCT, _FAST_SYMBOL = _fast_class(r"\p{P}"), _fast_class(r"\p{S}")
+# The alternatives of _PARTS on that alphabet (no joiners, emoji or "other" characters occur in it).
+_FAST_SPANS = re.compile(
+    rf"{_FAST_WORD}+(?:(?<={_FAST_DIGIT}){_NUMBER_SEPARATOR}(?={_FAST_DIGIT}){_FAST_WORD}+)*"
+    rf"|\.{{2,}}{_FAST_MARK}*|\u2026+{_FAST_MARK}*|[!?\u061f]{{2,}}{_FAST_MARK}*|-{{2,}}|{_FAST_PUNCT}{_FAST_MARK}*"
+    rf"|{_FAST_SYMBOL}{_FAST_MARK}*"
+)
+_ASCII_SPACE = re.compile(r"[ \t\n\r]")
+_OUTSIDE_FAST_ALPHABET = re.compile("[^ \t\n\r" + "".join(map(re.escape, _FAST_ALPHABET)) + "]")
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     """One token: half-open code-point offsets ``[start, end)``, its text and its kind.
@@ -107,15 +146,45 @@ def token_spans(text: str) -> tuple[list[int], list[int]]:
     >>> token_spans("قال بوتين: 90.5%")
     ([0, 4, 9, 11, 15], [3, 9, 10, 15, 16])
     """
-    starts: list[int] = []
-    ends: list[int] = []
-    add_start = starts.append
-    add_end = ends.append
-    for match in _SPANS.finditer(text):
-        start, end = match.span()
-        add_start(start)
-        add_end(end)
-    return starts, ends
+    outside = _OUTSIDE_FAST_ALPHABET.search(text)
+    # One flat list of ints (start, end, start, end, ...), cut in two: cheaper than appending to two
+    # lists per match, and no match object outlives its step (keeping millions of them alive made the
+    # garbage collector slow long texts down).
+    if outside is None:
+        offsets = list(chain.from_iterable(map(re.Match.span, _FAST_SPANS.finditer(text))))
+    else:
+        offsets = list(chain.from_iterable(match.span() for match in _mixed_matches(text, outside)))
+    return offsets[0::2], offsets[1::2]
+
+
+def _mixed_matches(text: str, outside: re.Match[str]) -> Iterator[re.Match[str] | regex.Match[str]]:
+    """The token matches of a text with characters outside the fast alphabet: no token holds a space,
+    tab or line break, so the stretch between those around each such character goes to _SPANS and
+    the rest of the text to _FAST_SPANS (a © or a Persian letter does not slow a whole article)."""
+    position = 0
+    while outside is not None:
+        at = outside.start()
+        slow_start = _after_last_space(text, position, at)
+        after = _ASCII_SPACE.search(text, at)
+        slow_end = after.start() if after is not None else len(text)
+        yield from _FAST_SPANS.finditer(text, position, slow_start)
+        yield from _SPANS.finditer(text, slow_start, slow_end)
+        position = slow_end
+        outside = _OUTSIDE_FAST_ALPHABET.search(text, position)
+    yield from _FAST_SPANS.finditer(text, position)
+
+
+def _after_last_space(text: str, lowest: int, at: int) -> int:
+    """Just after the last space, tab or line break of ``text[lowest:at]`` (``lowest`` without one),
+    looked for in short windows so that the cost follows the word's length, not the text's."""
+    high = at
+    while high > lowest:
+        low = max(lowest, high - 64)
+        found = max(text.rfind(char, low, high) for char in " \t\n\r")
+        if found >= 0:
+            return found + 1
+        high = low
+    return lowest
 
 
 def tokenize(text: str) -> list[Token]:
