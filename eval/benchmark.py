@@ -243,6 +243,9 @@ def build_model(
                                  "transformers:PATH.", ""))
     if train is None:
         raise InputError(Problem("usage", f"model {spec!r} is trained here and needs a training split.", ""))
+    if train.layers and layer not in train.layers:  # a model of a layer with no gold would predict nothing
+        raise InputError(Problem("usage", f"layer {layer!r} is not a layer of the training data.",
+                                 f"Pass --layer with one of: {', '.join(train.layers)}."))
     documents = list(train.documents if documents is None else documents)
     if spec == "gazetteer":
         from eval.baselines.gazetteer import GazetteerBaseline

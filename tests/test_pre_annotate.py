@@ -206,3 +206,20 @@ def test_the_help_names_the_baselines_and_the_runners_output() -> None:
     for words in ("FILE|gazetteer|linear", "--train VERSION_DIR", "--train-split", "akhbar predict --out",
                   "--pre-annotate gazetteer --train out/newsfane-gold/1.0.0"):
         assert words in result.output, words
+
+
+def test_layer_chooses_what_the_baseline_learns_and_predicts(sana_version: Path, tmp_path: Path) -> None:
+    result = _export(str(SANA), "--to", "labelstudio", "--out", str(tmp_path / "ls"), "--pre-annotate", "linear",
+                     "--train", str(sana_version), "--train-split", TRAIN_SPLIT, "--layer", "quotes")
+    assert result.exit_code == 0, result.output
+    [task] = json.loads((tmp_path / "ls" / "tasks.json").read_text(encoding="utf-8"))
+    [prediction] = task["predictions"]
+    regions = prediction["result"]
+    assert regions and {r["from_name"] for r in regions} == {"quotes"}
+    assert {r["value"]["labels"][0] for r in regions} <= {"DIRECT", "INDIRECT"}
+    unknown = _export(str(SANA), "--out", str(tmp_path / "no"), "--pre-annotate", "gazetteer",
+                      "--train", str(sana_version), "--train-split", TRAIN_SPLIT, "--layer", "events")
+    assert unknown.exit_code == ExitCode.USAGE and "Traceback" not in unknown.output
+    assert "layer 'events' is not a layer of the training data" in unknown.output
+    assert "Pass --layer with one of: entities, quotes" in unknown.output
+    assert not (tmp_path / "no").exists()

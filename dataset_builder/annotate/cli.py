@@ -88,6 +88,8 @@ def export_command(
         metavar="VERSION_DIR", help="--pre-annotate gazetteer|linear: the built version to train on.")] = None,
     train_split: Annotated[str, typer.Option(help="--pre-annotate gazetteer|linear: the split to train on.")]
     = "train",
+    layer: Annotated[str | None, typer.Option(help="--pre-annotate gazetteer|linear: the layer to learn and "
+                                              "predict (default: the first layer of the training data).")] = None,
     model_version: Annotated[str | None, typer.Option(help="Name of the pre-annotating model.")] = None,
     format: Annotated[str | None, typer.Option("--format", "-f", help="Input format (default: detected).")] = None,
     split: Annotated[str, typer.Option(help="Split to export from a built version.")] = "test",
@@ -103,7 +105,7 @@ def export_command(
             raise InputError(Problem("pre-annotate-train-unused", "--train is given without --pre-annotate.",
                                      "Add --pre-annotate gazetteer (or linear), or drop --train."))
         pre_annotator = None if pre_annotate is None else PreAnnotator.resolve(
-            pre_annotate, train=train, train_split=train_split, model_version=model_version)
+            pre_annotate, train=train, train_split=train_split, layer=layer, model_version=model_version)
         result, problems = export_files(inputs, schema, out, to=to, pre_annotate=pre_annotator,  # type: ignore[arg-type]
                                         fmt=format, split=split)
     except InputError as exc:
