@@ -133,6 +133,12 @@ def test_training_on_the_scored_split_with_exclusion_leaves_nothing(slice_datase
             train_split="test", exclude_overlap=True, intervals=NO_INTERVALS))
 
 
+def test_a_layer_the_training_data_lacks_is_refused_with_the_layers_it_has(slice_dataset: Path) -> None:
+    with pytest.raises(InputError, match="layer 'events' is not a layer of the training data") as caught:
+        run_benchmark(slice_dataset, ["gazetteer"], options=BenchmarkOptions(layer="events", intervals=NO_INTERVALS))
+    assert "Pass --layer with one of:" in caught.value.problem.fix and "entities" in caught.value.problem.fix
+
+
 def test_overlap_is_found_across_tokenization_and_spelling() -> None:
     given = Metadata(extra={"tokenization": "given"})
     # ANERcorp writes clitics attached and hamza kept; NewsFANE splits و and writes bare alef.
