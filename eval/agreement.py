@@ -301,9 +301,7 @@ def agreement(
     link_types: Sequence[str] | None = None,
     modes: Sequence[MatchMode] = ("strict", "partial"),
     clitic_tolerance: bool = False,
-    n_resamples: int = 1000,
-    confidence: float = 0.95,
-    seed: int = 0,
+    intervals: BootstrapOptions | None = None,
 ) -> AgreementResult:
     """Agreement of two or more annotators on the same documents (module notes).
 
@@ -318,8 +316,9 @@ def agreement(
     modes : sequence of {"strict", "exact", "partial", "type"}, default=("strict", "partial")
     clitic_tolerance : bool, default=False
         Count spans that differ only by an attached proclitic as matching (see :mod:`eval.align`).
-    n_resamples, confidence, seed :
-        Of the bootstrap intervals over documents.
+    intervals : BootstrapOptions, optional
+        The bootstrap intervals over documents (:class:`eval.options.BootstrapOptions`: resamples,
+        confidence, seed; default: 1,000 resamples at 95 %; ``NO_INTERVALS`` for none).
 
     Returns
     -------
@@ -343,8 +342,8 @@ def agreement(
         layers = sorted({span.layer for doc in all_docs for span in doc.spans})
     if link_types is None:
         link_types = sorted({link.type for doc in all_docs for link in doc.links})
-    comparing = _Comparing(layers, modes, link_types, clitic_tolerance,
-                           BootstrapOptions(resamples=n_resamples, confidence=confidence, seed=seed))
+    intervals = BootstrapOptions() if intervals is None else intervals
+    comparing = _Comparing(layers, modes, link_types, clitic_tolerance, intervals)
     pairs = []
     for a, b in itertools.combinations(names, 2):
         common = [versions for versions in by_id.values() if a in versions and b in versions]
@@ -361,8 +360,8 @@ def agreement(
     missing = {name: tuple(doc_id for doc_id, versions in by_id.items() if name not in versions) for name in names}
     return AgreementResult(names, tuple(layers), tuple(modes), tuple(pairs), alpha,
                            {k: v for k, v in missing.items() if v},
-                           {"clitic_tolerance": clitic_tolerance, "n_resamples": n_resamples,
-                            "confidence": confidence, "seed": seed,
+                           {"clitic_tolerance": clitic_tolerance, "n_resamples": intervals.resamples,
+                            "confidence": intervals.confidence, "seed": intervals.seed,
                             "token_view": "outermost span label per token (dataset_builder.text.tokenize), O outside"})
 
 

@@ -19,6 +19,7 @@ from dataset_builder.model import Document, Link, Span
 from dataset_builder.readers import read
 from dataset_builder.text.tokenize import token_spans
 from eval.agreement import agreement, agreement_of_files, krippendorff_alpha, render_agreement, token_tags
+from eval.options import BootstrapOptions
 
 REPO = Path(__file__).resolve().parents[1]
 SANA = REPO / "corpora" / "sana-sample" / "sana-sample.jsonl"
@@ -39,14 +40,14 @@ def _doc(doc_id: str, *spans: tuple[int, int, str], text: str = TEXT, links: tup
 def test_span_f1_strict_and_partial_by_hand() -> None:
     a = [_doc("d", (6, 11, "PERS"), (21, 26, "GPE"))]
     b = [_doc("d", (6, 11, "PERS"), (22, 26, "GPE"), (27, 31, "DATE"))]
-    [pair] = agreement({"A": a, "B": b}, n_resamples=20).pairs
+    [pair] = agreement({"A": a, "B": b}, intervals=BootstrapOptions(resamples=20)).pairs
     # strict: 1 agreed of 2 and 3 spans -> 2*1/(2+3); partial: the GPE overlap earns half -> 2*1.5/5
     assert pair.f1("entities", "strict") == pytest.approx(2 / 5)
     assert pair.f1("entities", "partial") == pytest.approx(3 / 5)
     assert pair.scores["entities"]["strict"].per_label["PERS"].f1 == 1.0
     assert pair.scores["entities"]["strict"].per_label["GPE"].f1 == 0.0
     # symmetric: B against A gives the same micro F1
-    [swapped] = agreement({"B": b, "A": a}, n_resamples=20).pairs
+    [swapped] = agreement({"B": b, "A": a}, intervals=BootstrapOptions(resamples=20)).pairs
     assert swapped.f1("entities", "strict") == pair.f1("entities", "strict")
     assert {(d.label_pair, d.outcome) for d in pair.disagreements} == {
         (("GPE", "GPE"), "wrong_boundary"), (("—", "DATE"), "spurious")}
@@ -63,13 +64,14 @@ def test_cohen_kappa_by_hand() -> None:
     # pe = P(O) 3/6*3/6 + P(PERS) 2/6*1/6 + P(GPE) 1/6*2/6 = (9 + 2 + 2)/36
     a = [_doc("d", (6, 17, "PERS"), (21, 26, "GPE"))]
     b = [_doc("d", (6, 11, "PERS"), (21, 31, "GPE"))]
-    [pair] = agreement({"A": a, "B": b}, n_resamples=20).pairs
+    [pair] = agreement({"A": a, "B": b}, intervals=BootstrapOptions(resamples=20)).pairs
     po, pe = 4 / 6, 13 / 36
     assert pair.kappa["entities"] == pytest.approx((po - pe) / (1 - pe))
 
 
 def test_kappa_is_undefined_when_nobody_marked_anything() -> None:
-    [pair] = agreement({"A": [_doc("d")], "B": [_doc("d")]}, layers=["entities"], n_resamples=20).pairs
+    [pair] = agreement({"A": [_doc("d")], "B": [_doc("d")]}, layers=["entities"],
+                       intervals=BootstrapOptions(resamples=20)).pairs
     assert pair.kappa["entities"] is None
     assert math.isnan(pair.per_document["entities"]["strict"]["d"])
 
@@ -123,7 +125,8 @@ def _tokens_doc(doc_id: str, picks: list[tuple[int, int, str]]) -> Document:
 @given(_spans, _spans)
 def test_kappa_is_scikit_learns_on_the_token_view(a: list, b: list) -> None:
     doc_a, doc_b = _tokens_doc("d", a), _tokens_doc("d", b)
-    [pair] = agreement({"A": [doc_a], "B": [doc_b]}, layers=["entities"], n_resamples=10).pairs
+    [pair] = agreement({"A": [doc_a], "B": [doc_b]}, layers=["entities"],
+                       intervals=BootstrapOptions(resamples=10)).pairs
     tags_a, tags_b = token_tags(doc_a, "entities"), token_tags(doc_b, "entities")
     if len(set(tags_a) | set(tags_b)) < 2:
         assert pair.kappa["entities"] is None
@@ -138,7 +141,7 @@ def test_documents_matched_by_id_and_bootstrap_over_documents() -> None:
     a = [_doc("d1", (6, 11, "PERS")), _doc("d2", (21, 26, "GPE")), _doc("d3", (12, 17, "PERS"))]
     b = [_doc("d3", (12, 17, "PERS")), _doc("d2", (21, 26, "LOC")), _doc("d1", (6, 11, "PERS"))]
     c = [_doc("d1", (6, 11, "PERS"))]
-    result = agreement({"A": a, "B": b, "C": c}, n_resamples=200)
+    result = agreement({"A": a, "B": b, "C": c}, intervals=BootstrapOptions(resamples=200))
     ab, ac, bc = result.pairs
     assert (ab.a, ab.b, ac.b, bc.a) == ("A", "B", "C", "B")
     assert ab.per_document["entities"]["strict"] == {"d1": 1.0, "d2": 0.0, "d3": 1.0}
@@ -163,8 +166,8 @@ def test_speaker_agreement_by_hand() -> None:
              Span("Q", "quotes", 18, 27, "DIRECT"))
     a = Document("d", text, spans=spans, links=(Link("L", "speaker", "Q", "P1"),))
     b = Document("d", text, spans=spans, links=(Link("L", "speaker", "Q", "P2"),))
-    [same] = agreement({"A": [a], "B": [a]}, n_resamples=10).pairs
-    [wrong] = agreement({"A": [a], "B": [b]}, n_resamples=10).pairs
+    [same] = agreement({"A": [a], "B": [a]}, intervals=BootstrapOptions(resamples=10)).pairs
+    [wrong] = agreement({"A": [a], "B": [b]}, intervals=BootstrapOptions(resamples=10)).pairs
     assert same.links["speaker"].f1 == 1.0 and same.links["speaker"].attribution_accuracy == 1.0
     assert wrong.links["speaker"].f1 == 0.0 and wrong.links["speaker"].attribution_accuracy == 0.0
 
@@ -174,7 +177,7 @@ def test_speaker_agreement_by_hand() -> None:
 
 @pytest.fixture(scope="module")
 def realistic():
-    return agreement_of_files([f"A={SANA}", f"B={ANNOTATOR_B}"], SCHEMA, n_resamples=50)
+    return agreement_of_files([f"A={SANA}", f"B={ANNOTATOR_B}"], SCHEMA, intervals=BootstrapOptions(resamples=50))
 
 
 def test_realistic_second_annotator(realistic) -> None:
@@ -205,7 +208,8 @@ def test_realistic_second_annotator(realistic) -> None:
 
 def test_clitic_tolerance_forgives_the_attached_conjunction() -> None:
     a, b = list(read(SANA)), list(read(ANNOTATOR_B))
-    [tolerant] = agreement({"A": a, "B": b}, clitic_tolerance=True, n_resamples=10, modes=("strict",)).pairs
+    [tolerant] = agreement({"A": a, "B": b}, clitic_tolerance=True, modes=("strict",),
+                            intervals=BootstrapOptions(resamples=10)).pairs
     assert tolerant.f1("entities", "strict") == pytest.approx(2 * 107 / (114 + 108))
 
 

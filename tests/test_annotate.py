@@ -25,6 +25,7 @@ from dataset_builder.model import Document, Link, Span
 from dataset_builder.problems import ExitCode, InputError
 from dataset_builder.readers import read
 from dataset_builder.schema import load_schema
+from eval.options import BootstrapOptions
 
 REPO = Path(__file__).resolve().parents[1]
 SANA = REPO / "corpora" / "sana-sample" / "sana-sample.jsonl"
@@ -238,7 +239,7 @@ def test_adjudicated_gold_builds_and_its_card_states_policy_and_agreement(sana, 
 
     result, (gold, conflicts, record), problems = adjudicate_files(
         [f"ali={SANA}", f"mona={ANNOTATOR_B}", f"sami={SANA}"], SCHEMA_PATH, tmp_path / "gold.jsonl",
-        n_resamples=50)
+        intervals=BootstrapOptions(resamples=50))
     assert not problems and not result.conflicts
     assert conflicts.read_text(encoding="utf-8") == ""
     saved = read_adjudication_record(record)

@@ -28,12 +28,15 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dataset_builder.annotate.card import read_adjudication_record
 from dataset_builder.model import Document, Link, Metadata, Span
 from dataset_builder.problems import InputError, Problem
 from dataset_builder.schema import Schema
+
+if TYPE_CHECKING:
+    from eval.options import BootstrapOptions
 
 __all__ = [
     "POLICIES", "Adjudication", "Alternative", "Conflict", "Counts", "adjudicate", "adjudicate_files",
@@ -354,11 +357,13 @@ def write_adjudication(result: Adjudication, out: str | Path, *, agreement: Mapp
 
 def adjudicate_files(arguments: Sequence[str], schema: Schema | str | Path, out: str | Path, *,
                      policy: str = "majority", fmt: str | None = None,
-                     n_resamples: int = 1000) -> tuple[Adjudication, tuple[Path, Path, Path], list[Problem]]:
+                     intervals: BootstrapOptions | None = None,
+                     ) -> tuple[Adjudication, tuple[Path, Path, Path], list[Problem]]:
     """Read annotators' exports (``NAME=PATH`` or ``PATH`` each), adjudicate them under ``policy`` and write
     the merged gold, the conflicts and the record with the agreement summary (:func:`write_adjudication`).
 
-    Returns the adjudication, the three paths written and every reader problem.
+    ``intervals`` are those of the agreement summary (:func:`eval.agreement.agreement`; default: 1,000
+    resamples). Returns the adjudication, the three paths written and every reader problem.
     """
     from dataset_builder.annotate.inputs import annotator_inputs, input_problems
     from dataset_builder.schema import load_schema
@@ -369,6 +374,6 @@ def adjudicate_files(arguments: Sequence[str], schema: Schema | str | Path, out:
     annotations = {a.name: a.documents for a in inputs}
     result = adjudicate(annotations, policy=policy)
     figures = agreement(annotations, layers=loaded.layer_names, link_types=tuple(link.name for link in loaded.links),
-                        n_resamples=n_resamples)
+                        intervals=intervals)
     paths = write_adjudication(result, out, agreement=figures.summary())
     return result, paths, input_problems(inputs)

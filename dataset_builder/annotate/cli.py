@@ -130,6 +130,7 @@ def agree_command(
 ) -> None:
     """Agreement of annotators: span F1, Cohen's kappa, Krippendorff's alpha, speakers, with intervals."""
     from eval.agreement import AGREEMENT_FORMATS, agreement_of_files, render_agreement
+    from eval.options import BootstrapOptions
 
     if format not in AGREEMENT_FORMATS:
         raise _fail(Problem("agree-format", f"--format {format!r} is not a report format.",
@@ -144,7 +145,8 @@ def agree_command(
                             "Use strict, exact, partial or type."))
     try:
         result, problems = agreement_of_files(annotators, schema, fmt=input_format, modes=modes,
-                                              clitic_tolerance=clitic_tolerance, n_resamples=n_resamples)
+                                              clitic_tolerance=clitic_tolerance,
+                                              intervals=BootstrapOptions(resamples=n_resamples))
     except (InputError, ValueError) as exc:
         raise _fail(exc.problem if isinstance(exc, InputError) else Problem("agree-input", str(exc), "")) from None
     text = render_agreement(result, format)  # type: ignore[arg-type]
