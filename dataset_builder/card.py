@@ -34,7 +34,7 @@ import json
 import re
 import string
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,7 +48,7 @@ from dataset_builder.schema import Schema
 from dataset_builder.version_dir import CARD_FILE, CROISSANT_FILE, VersionDir
 
 if TYPE_CHECKING:
-    import datasets
+    import pyarrow as pa
 
 __all__ = [
     "CARDS_DIR",
@@ -233,10 +233,28 @@ def licence_identifier(statement: str | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _load_split(version_dir: Path, config: str, split: str) -> datasets.Dataset:
-    from datasets import load_from_disk
+def _split_batches(version_dir: Path, config: str, split: str, columns: Sequence[str], *,
+                   max_rows: int | None = None) -> Iterator[pa.RecordBatch]:
+    """The rows of one split, ``columns`` only, in record batches of at most ``max_rows`` rows (None: as
+    written), one Arrow file at a time.
 
-    return load_from_disk(str(version_dir / config / split))
+    Each file is memory-mapped only while its batches are read (the map is released with the last
+    batch of the file). The pages a read touches count in the process' resident memory for as long as
+    their file is mapped: reading a split through ``load_from_disk``, which maps every file of the split
+    until the dataset is dropped, put ~250 MB of a 100,000-document build's Arrow files into the build's
+    peak RSS (docs/benchmarks.md, "Build").
+    """
+    import pyarrow as pa
+
+    # Only the split's state.json (the file order load_from_disk follows) is read, not the manifest:
+    # the build writes the card before the manifest is published.
+    for file in VersionDir(version_dir, {}).data_files(config, split):
+        with pa.memory_map(str(file)) as source:
+            for batch in pa.ipc.open_stream(source):
+                batch = batch.select(columns)
+                step = max_rows or max(batch.num_rows, 1)
+                for start in range(0, batch.num_rows, step):
+                    yield batch.slice(start, step)
 
 
 def _span_depths(spans: Iterable[Mapping[str, Any]]) -> list[int]:
@@ -267,8 +285,9 @@ def card_statistics(version_dir: Path, schema: Schema, splits: Sequence[str], *,
         stats.links[name] = dict.fromkeys(splits, 0)
         stats.linked_sources[name] = dict.fromkeys(splits, (0, 0))
     for split in splits:
-        dataset = _load_split(version_dir, DOCUMENTS, split)
-        for batch in dataset.select_columns(["id", *layers, "links", "defects"]).iter(batch_size=256):
+        for record_batch in _split_batches(version_dir, DOCUMENTS, split, ["id", *layers, "links", "defects"],
+                                           max_rows=256):
+            batch = record_batch.to_pydict()
             for row in range(len(batch["id"])):
                 for name in layers:
                     stats.depth[name][split].update(_span_depths(batch[name][row]))
@@ -286,16 +305,21 @@ def card_statistics(version_dir: Path, schema: Schema, splits: Sequence[str], *,
 
 def _tokens_per_document(version_dir: Path, split: str) -> list[int]:
     """Tokens of each document of a split, summed over its sentences (in first-seen document order)."""
-    import pyarrow as pa
+    import numpy as np
     import pyarrow.compute as pc
 
-    dataset = _load_split(version_dir, TOKENS, split).select_columns(["doc_id", "tokens"]).with_format("arrow")
-    tables = [pa.table({"doc_id": batch["doc_id"], "n": pc.list_value_length(batch["tokens"])})
-              for batch in dataset.iter(batch_size=4096)]
-    if not tables:
-        return []
-    sums = pa.concat_tables(tables).group_by("doc_id", use_threads=False).aggregate([("n", "sum")])
-    return [int(n) for n in sums["n_sum"].to_pylist()]
+    # Summed over each run of rows with the same doc_id (a document's sentences follow each other), then
+    # across runs: no table of the split's sentences is held. (Arrow's group_by does not keep first-seen
+    # order, and a document's sentences may lie in two files of a version written by another tool.)
+    totals: dict[str, int] = {}
+    for batch in _split_batches(version_dir, TOKENS, split, ["doc_id", "tokens"]):
+        ids = batch["doc_id"]
+        lengths = pc.list_value_length(batch["tokens"]).fill_null(0).to_numpy(zero_copy_only=False)
+        changes = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+        starts = np.flatnonzero(np.concatenate(([True], changes)))
+        for doc_id, n in zip(ids.take(starts).to_pylist(), np.add.reduceat(lengths, starts).tolist(), strict=True):
+            totals[doc_id] = totals.get(doc_id, 0) + n
+    return list(totals.values())
 
 
 def _count_links(stats: CardStatistics, schema: Schema, split: str, spans: Mapping[str, list[dict[str, Any]]],
@@ -319,8 +343,8 @@ def _example_sentence(version_dir: Path, schema: Schema, splits: Sequence[str]) 
         return None
     fallback = None
     for split in splits:
-        dataset = _load_split(version_dir, TOKENS, split)
-        for batch in dataset.select_columns(["id", "tokens", *columns]).iter(batch_size=256):
+        for record_batch in _split_batches(version_dir, TOKENS, split, ["id", "tokens", *columns], max_rows=256):
+            batch = record_batch.to_pydict()
             for row in range(len(batch["id"])):
                 tags = {c: batch[c][row] for c in columns}
                 if len(batch["tokens"][row]) > 40:

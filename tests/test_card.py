@@ -342,3 +342,71 @@ def test_inspect_html_shows_the_card_figures_with_their_tables(bundled: Path) ->
     assert "<td>DIRECT</td><td class='num'>8</td>" in page  # the quotes figure's table
     wrong = CliRunner().invoke(app, ["inspect", str(bundled), "--format", "pdf"])
     assert wrong.exit_code == 2 and "text, json, html" in wrong.output
+
+
+# --- Reading a version of many Arrow files -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def many_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """120 synthetic documents built in tasks of 20 kB: several Arrow files in every split."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("akhbar_benchmarks_synthetic", REPO / "benchmarks" / "_synthetic.py")
+    assert spec is not None and spec.loader is not None
+    synthetic = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synthetic)
+    folder = tmp_path_factory.mktemp("many-files")
+    source = synthetic.write_synthetic_jsonl(folder / "docs.jsonl", 120, tokens=80)
+    from dataset_builder.split import parse_split_spec
+
+    config = BuildConfig((source,), schema=load_schema(REPO / "corpora" / "sana-sample" / "schema.yaml"), name="t",
+                         version="1.0.0", out_dir=folder / "out", format="jsonl", progress=False, shard_bytes=20_000,
+                         split=parse_split_spec("train=0.8,validation=0.1,test=0.1"))
+    return build(config).version_dir
+
+
+def _mapped(files: list[Path]) -> set[str]:
+    """Which of ``files`` this process has memory-mapped now (Linux: /proc/self/maps)."""
+    names = {str(file.resolve()) for file in files}
+    maps = Path("/proc/self/maps").read_text(encoding="utf-8").splitlines()
+    return {line.split(maxsplit=5)[5] for line in maps if len(line.split(maxsplit=5)) == 6} & names
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").is_file(), reason="reads the memory maps of Linux")
+def test_the_card_maps_one_arrow_file_of_a_split_at_a_time(many_files: Path) -> None:
+    """The card's statistics read every row of the version; a file stays mapped (its pages counted in the
+    build's resident memory) only while its rows are read, so a build's peak does not grow with the corpus."""
+    from dataset_builder.card import _split_batches
+    from dataset_builder.version_dir import VersionDir
+
+    version = VersionDir.open(many_files)
+    for config in ("documents", "tokens"):
+        files = version.data_files(config, "train")
+        assert len(files) > 2
+        seen: set[str] = set()
+        for batch in _split_batches(many_files, config, "train", ["id"], max_rows=16):
+            mapped = _mapped(files)
+            assert len(mapped) == 1, (config, mapped)
+            seen |= mapped
+            del batch
+        assert seen == {str(file.resolve()) for file in files}
+        assert not _mapped(files)
+
+
+def test_card_statistics_read_every_file_of_a_split(many_files: Path) -> None:
+    """Counted per file, the statistics still cover every row: tokens per document as the rows of
+    ``load_from_disk`` give them, one nesting depth per mention and every link of the manifest."""
+    manifest = json.loads((many_files / "manifest.json").read_text(encoding="utf-8"))
+    schema = load_schema(REPO / "corpora" / "sana-sample" / "schema.yaml")
+    stats = card_statistics(many_files, schema, list(manifest["splits"]))
+    tokens = load_from_disk(str(many_files / "tokens"))
+    for split, counts in manifest["splits"].items():
+        expected: dict[str, int] = {}
+        for row in tokens[split]:
+            expected[row["doc_id"]] = expected.get(row["doc_id"], 0) + len(row["tokens"])
+        assert stats.tokens_per_document[split] == list(expected.values())
+        assert len(expected) == counts["documents"]
+        for layer, mentions in counts["mentions"].items():
+            assert sum(stats.depth[layer][split].values()) == mentions
+        assert sum(stats.links[name][split] for name in stats.links) == counts["links"]
